@@ -1,0 +1,172 @@
+// Plans: a profile compiled for one launch, as plain data.
+//
+// The supervisor's kernel layer applies each plan in order and does nothing a plan does not say;
+// `tollgate explain` prints them; unit tests assert on them without a kernel. Compiling is
+// deterministic: the same profile and PlanContext always give the same SandboxPlan.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "policy/profile.h"
+
+namespace tollgate::policy {
+
+// Facts about the launch that the (pure) compiler needs. The supervisor gathers them.
+struct PlanContext {
+  std::string workspace;        // canonical (symlinks resolved) absolute path
+  std::string workspace_alias;  // the path as given, when it differs (a symlink); else empty
+  std::string home;             // the invoking user's home on the host
+  std::string cache;            // $XDG_CACHE_HOME or {home}/.cache
+  std::string tmp = "/tmp";     // the sandbox's private tmp
+  std::string git_dir;          // for a git worktree: its git dir (from the .git file); else empty
+  std::string git_common_dir;   // for a git worktree: the repository's common dir; else empty
+  std::map<std::string, std::string> host_env;  // the supervisor's environment
+};
+
+// ---------------------------------------------------------------- mount plan
+
+enum class MountOpKind {
+  kTmpfs,       // a fresh tmpfs at target (size, mode); writable unless read_only
+  kBind,        // bind host `source` at `target`; a source that is a symlink is mirrored as one
+  kProc,        // a new procfs at target
+  kDevpts,      // a new devpts instance at target (ptmxmode 0666)
+  kSymlink,     // create symlink `target` -> `source`
+  kReadOnly,    // re-bind `target` (already in the new root) read-only onto itself
+  kPin,         // bind a directory of a writable tree onto itself so it cannot be renamed away
+  kProtect,     // make `target` read-only; if absent, create a placeholder and mount it read-only
+  kHide,        // cover `target` with an empty, unreadable, read-only file or directory
+  kRootReadOnly,  // finally make the new root's own tmpfs read-only
+};
+
+struct MountOp {
+  MountOpKind kind = MountOpKind::kBind;
+  std::string source;  // host path (kBind), link content (kSymlink); else empty
+  std::string target;  // absolute path inside the sandbox
+  bool writable = false;
+  bool exec = false;      // false: mounted noexec
+  bool device = false;    // true: device nodes allowed (only the /dev node binds); else nodev
+  bool optional = false;  // true: a missing source is skipped (reported), not an error
+  std::optional<std::uint64_t> size;  // kTmpfs: bytes
+  std::uint32_t mode = 0755;          // kTmpfs: root directory mode
+  std::string why;                    // the profile entry or default that asked for it
+};
+
+struct MountPlan {
+  std::vector<MountOp> ops;  // applied in this order; parents always come before children
+};
+
+// ---------------------------------------------------------------- seccomp plan
+
+enum class ArgCompare { kEq, kNe, kLt, kLe, kGt, kGe, kMaskedEq };
+
+struct ArgCondition {
+  unsigned index = 0;  // argument number, 0-5
+  ArgCompare op = ArgCompare::kEq;
+  std::uint64_t value = 0;
+  std::uint64_t mask = 0;  // kMaskedEq: (arg & mask) == value
+  bool low32 = false;      // compare only the low 32 bits (the kernel reads an int)
+};
+
+enum class SeccompActionKind { kErrno, kKillProcess, kLog, kNotify };
+
+struct SeccompAction {
+  SeccompActionKind kind = SeccompActionKind::kErrno;
+  int errno_value = 1;  // kErrno
+  bool operator==(const SeccompAction&) const = default;
+};
+
+struct SeccompRule {
+  std::string syscall;  // name as libseccomp knows it
+  SeccompAction action;
+  std::vector<ArgCondition> conditions;  // all must hold (AND)
+  std::string group;                     // "@debug", or empty for a name written directly
+  std::string why;                       // one line for explain and for the audit record
+};
+
+struct SeccompPlan {
+  // Calls not matched by a rule are allowed: the filter is a deny list over the native ABI.
+  std::vector<SeccompRule> rules;  // sorted by syscall name, then by conditions
+  // Syscalls made through another ABI (i386 via int 0x80, x32 numbers) get this action.
+  SeccompAction foreign_abi_action{SeccompActionKind::kErrno, 38 /* ENOSYS */};
+  std::vector<std::string> logged;  // syscall names whose denials the audit log records
+};
+
+// ---------------------------------------------------------------- Landlock plan
+
+// Access rights in the words of the profile; the kernel layer maps them onto the ABI it finds.
+enum LandlockAccess : std::uint32_t {
+  kLandlockRead = 1u << 0,     // read files, list directories
+  kLandlockWrite = 1u << 1,    // create, remove, rename, write, truncate
+  kLandlockExecute = 1u << 2,  // execute files
+  kLandlockDevice = 1u << 3,   // ioctl on device files (ABI 5)
+};
+
+enum class LandlockMode { kBestEffort, kRequire, kOff };
+
+struct LandlockRule {
+  std::string path;  // inside the sandbox (after pivot_root)
+  std::uint32_t access = 0;
+  std::string why;
+};
+
+struct LandlockPlan {
+  LandlockMode mode = LandlockMode::kBestEffort;
+  std::vector<LandlockRule> rules;  // sorted by path
+  bool deny_tcp = false;            // ABI 4: no TCP bind or connect (network none)
+  bool scope_abstract_unix = true;  // ABI 6: no abstract unix sockets outside the sandbox
+  bool scope_signals = true;        // ABI 6: no signals to processes outside the sandbox
+};
+
+// ---------------------------------------------------------------- limits plan
+
+enum class LimitKind { kMemory, kProcesses, kCpuSeconds, kWallSeconds, kFileSize, kOpenFiles, kTmpfs };
+
+const char* LimitName(LimitKind kind);  // "memory", "processes", …
+
+struct Limit {
+  LimitKind kind;
+  std::uint64_t value;
+  std::string why;
+};
+
+struct LimitsPlan {
+  std::vector<Limit> limits;  // in LimitKind order, each kind at most once
+  bool require_enforced = false;  // --require-limits: refuse to run if one cannot be enforced
+  std::optional<std::uint64_t> Get(LimitKind kind) const;
+};
+
+// ---------------------------------------------------------------- environment plan
+
+struct EnvPlan {
+  std::vector<std::pair<std::string, std::string>> vars;  // the sandbox's environment, sorted
+  // Host variables left out, with the reason ("matches drop pattern *TOKEN*", "not kept").
+  std::vector<std::pair<std::string, std::string>> dropped;
+};
+
+// ---------------------------------------------------------------- network plan
+
+struct NetworkPlan {
+  NetworkMode mode = NetworkMode::kNone;
+  bool new_namespace = true;  // kNone: a private network namespace with loopback up
+};
+
+// ---------------------------------------------------------------- everything
+
+struct SandboxPlan {
+  std::string profile_name;
+  std::string hostname = "tollgate";
+  std::string cwd;  // inside the sandbox
+  MountPlan mounts;
+  SeccompPlan seccomp;
+  LandlockPlan landlock;
+  LimitsPlan limits;
+  EnvPlan env;
+  NetworkPlan network;
+};
+
+}  // namespace tollgate::policy

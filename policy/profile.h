@@ -1,0 +1,85 @@
+// The capability profile: what a sandboxed command may see, write, execute, reach and consume.
+//
+// A Profile is the validated, merged (after `extends`) form of the JSON files in profiles/.
+// Paths still hold their placeholders ({workspace}, {home}, {tmp}, {cache}); they are expanded
+// when plans are compiled, so one profile serves every workspace.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tollgate::policy {
+
+// Where a value came from, for messages and `tollgate explain`: "workspace-write.json:12:5".
+struct SourceRef {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string ToString() const;
+};
+
+// A path entry of the filesystem section, with the place it was written.
+struct PathEntry {
+  std::string path;  // absolute, may start with a placeholder such as "{workspace}/"
+  SourceRef where;
+};
+
+enum class HomeMode {
+  kEmpty,  // a private, empty, writable tmpfs at {home}: tools find a home, secrets stay out
+  kNone,   // {home} is not created at all
+};
+
+struct FilesystemSpec {
+  std::vector<PathEntry> read;     // visible, read-only
+  std::vector<PathEntry> write;    // visible, writable
+  std::vector<PathEntry> exec;     // execution allowed (everything else is mounted noexec)
+  std::vector<PathEntry> hide;     // never visible, even under a readable tree
+  std::vector<PathEntry> protect;  // read-only even under a writable tree, even when absent
+  std::optional<std::uint64_t> tmp_size;  // bytes; the sandbox's /tmp tmpfs
+  std::optional<HomeMode> home;
+};
+
+enum class NetworkMode { kNone, kHost };
+
+struct NetworkSpec {
+  std::optional<NetworkMode> mode;
+};
+
+struct SyscallSpec {
+  std::vector<std::string> deny;   // names and @groups denied on top of the default set
+  std::vector<std::string> allow;  // names and @groups taken out of the denied set
+  std::vector<std::string> log;    // names and @groups whose denials are logged (used by the audit)
+  std::optional<int> errno_value;  // errno returned for denied calls (default EPERM)
+};
+
+struct LimitsSpec {
+  std::optional<std::uint64_t> memory;        // bytes
+  std::optional<std::uint64_t> processes;     // count
+  std::optional<std::uint64_t> cpu_seconds;   // seconds of CPU time
+  std::optional<std::uint64_t> wall_seconds;  // seconds of wall-clock time
+  std::optional<std::uint64_t> file_size;     // bytes
+  std::optional<std::uint64_t> open_files;    // count
+};
+
+struct EnvSpec {
+  std::vector<std::string> keep;           // names or glob patterns taken from the host
+  std::map<std::string, std::string> set;  // name -> value (placeholders allowed)
+  std::vector<std::string> drop;           // glob patterns removed (on top of the default drops)
+};
+
+struct Profile {
+  std::string name;
+  std::string description;
+  std::vector<std::string> extends;  // as written; already merged into the fields below
+  std::string source_file;           // absolute path of the file this profile was loaded from
+  FilesystemSpec filesystem;
+  NetworkSpec network;
+  SyscallSpec syscalls;
+  LimitsSpec limits;
+  EnvSpec env;
+};
+
+}  // namespace tollgate::policy

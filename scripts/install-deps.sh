@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tollgate needs to build, test and benchmark, if any is missing.
+# Works as root or through sudo; does nothing when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libboost-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  hyperfine bubblewrap python3 procps passwd util-linux
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "tollgate: installing missing packages: ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "tollgate: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

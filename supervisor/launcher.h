@@ -1,0 +1,45 @@
+// Launching a command inside a sandbox built from a SandboxPlan.
+//
+// Order (bubblewrap/nsjail tradition): the supervisor clones a child into new user, mount, pid,
+// ipc, uts, cgroup (and, for network none, net) namespaces and writes its uid/gid maps; the child,
+// pid 1 of the sandbox, builds a fresh root from the mount plan, pivots into it, and forks the
+// command, which closes stray fds, applies rlimits, no_new_privs, drops capabilities, applies
+// Landlock and finally seccomp, then execs. Pid 1 reaps, forwards signals and reports the
+// command's status to the supervisor, which enforces the wall clock and returns a RunResult.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/plans.h"
+#include "supervisor/run_result.h"
+
+namespace tollgate {
+
+struct LaunchOptions {
+  std::vector<std::string> argv;  // the command; argv[0] is looked up in the sandbox's PATH
+  policy::SandboxPlan plan;
+  // The host uid/gid the sandbox runs as. For an ordinary user: themselves. For root: an
+  // unprivileged uid (never 0), see ChooseSandboxIds().
+  uid_t host_uid = 0;
+  gid_t host_gid = 0;
+  // Forward these signals received by the supervisor to the command.
+  bool forward_signals = true;
+};
+
+// The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user
+// keeps their own; root gets `requested` if given, else the owner of the workspace if that is
+// not root, else SUDO_UID/SUDO_GID, else nobody (65534).
+struct SandboxIds {
+  uid_t uid;
+  gid_t gid;
+  std::string why;
+};
+SandboxIds ChooseSandboxIds(const std::string& workspace, long requested_uid);
+
+// Runs the command to completion. Never throws for sandbox failures: they are in the result.
+RunResult Launch(const LaunchOptions& options);
+
+}  // namespace tollgate
