@@ -1,0 +1,324 @@
+#include "policy/explain.h"
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "policy/syscall_groups.h"
+
+namespace tollgate::policy {
+namespace {
+
+const char* KindName(MountOpKind kind) {
+  switch (kind) {
+    case MountOpKind::kTmpfs:
+      return "tmpfs";
+    case MountOpKind::kBind:
+      return "bind";
+    case MountOpKind::kProc:
+      return "proc";
+    case MountOpKind::kDevpts:
+      return "devpts";
+    case MountOpKind::kSymlink:
+      return "symlink";
+    case MountOpKind::kReadOnly:
+      return "read-only";
+    case MountOpKind::kPin:
+      return "pin";
+    case MountOpKind::kProtect:
+      return "protect";
+    case MountOpKind::kHide:
+      return "hide";
+    case MountOpKind::kRootReadOnly:
+      return "root-read-only";
+  }
+  return "?";
+}
+
+std::string Flags(const MountOp& op) {
+  std::string out = op.writable ? "writable" : "read-only";
+  out += op.exec ? ", exec" : ", noexec";
+  if (op.device) out += ", devices";
+  if (op.size) out += ", " + FormatBytes(*op.size);
+  return out;
+}
+
+std::string Access(std::uint32_t access) {
+  std::string out;
+  auto add = [&](std::uint32_t bit, const char* word) {
+    if (!(access & bit)) return;
+    if (!out.empty()) out += "+";
+    out += word;
+  };
+  add(kLandlockRead, "read");
+  add(kLandlockWrite, "write");
+  add(kLandlockExecute, "execute");
+  add(kLandlockDevice, "device-ioctl");
+  return out;
+}
+
+const char* ErrnoName(int value) {
+  switch (value) {
+    case 1:
+      return "EPERM";
+    case 13:
+      return "EACCES";
+    case 38:
+      return "ENOSYS";
+    case 22:
+      return "EINVAL";
+    case 95:
+      return "EOPNOTSUPP";
+    case 97:
+      return "EAFNOSUPPORT";
+  }
+  return nullptr;
+}
+
+std::string ActionText(const SeccompAction& action) {
+  switch (action.kind) {
+    case SeccompActionKind::kErrno: {
+      const char* name = ErrnoName(action.errno_value);
+      return name ? name : "errno " + std::to_string(action.errno_value);
+    }
+    case SeccompActionKind::kKillProcess:
+      return "kill";
+    case SeccompActionKind::kLog:
+      return "log";
+    case SeccompActionKind::kNotify:
+      return "ask the supervisor";
+  }
+  return "?";
+}
+
+std::string ConditionText(const ArgCondition& c) {
+  char value[32];
+  std::snprintf(value, sizeof value, "0x%llx", static_cast<unsigned long long>(c.value));
+  std::string arg = "arg" + std::to_string(c.index) + (c.low32 ? " (low 32 bits)" : "");
+  switch (c.op) {
+    case ArgCompare::kEq:
+      return arg + " == " + value;
+    case ArgCompare::kNe:
+      return arg + " != " + value;
+    case ArgCompare::kLt:
+      return arg + " < " + value;
+    case ArgCompare::kLe:
+      return arg + " <= " + value;
+    case ArgCompare::kGt:
+      return arg + " > " + value;
+    case ArgCompare::kGe:
+      return arg + " >= " + value;
+    case ArgCompare::kMaskedEq: {
+      char mask[32];
+      std::snprintf(mask, sizeof mask, "0x%llx", static_cast<unsigned long long>(c.mask));
+      return arg + " & " + mask + " == " + value;
+    }
+  }
+  return arg;
+}
+
+}  // namespace
+
+std::string FormatBytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  if (unit == 0) {
+    std::snprintf(buffer, sizeof buffer, "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f %s", value, units[unit]);
+  }
+  return buffer;
+}
+
+std::string FormatSeconds(std::uint64_t seconds) {
+  if (seconds == 0) return "0s";
+  std::string out;
+  const std::pair<std::uint64_t, const char*> parts[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  for (const auto& [size, suffix] : parts) {
+    if (seconds >= size) {
+      out += std::to_string(seconds / size) + suffix;
+      seconds %= size;
+    }
+  }
+  return out;
+}
+
+std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
+  std::ostringstream out;
+  out << "profile " << profile.name << " — " << profile.description << "\n";
+  out << "  from " << profile.source_file;
+  if (!profile.extends.empty()) {
+    out << " (extends";
+    for (const auto& parent : profile.extends) out << " " << parent;
+    out << ")";
+  }
+  out << "\n  working directory: " << plan.cwd << "\n\n";
+
+  out << "Filesystem — a fresh root on tmpfs, built in this order (everything else is absent):\n";
+  for (const MountOp& op : plan.mounts.ops) {
+    char line[512];
+    std::string detail;
+    switch (op.kind) {
+      case MountOpKind::kBind:
+        detail = (op.source == op.target ? "" : op.source + " -> ") + Flags(op) +
+                 (op.optional ? "; skipped if absent" : "");
+        break;
+      case MountOpKind::kTmpfs:
+        detail = Flags(op);
+        break;
+      case MountOpKind::kSymlink:
+        detail = "-> " + op.source;
+        break;
+      case MountOpKind::kPin:
+        detail = "pinned in place (cannot be renamed or removed)";
+        break;
+      case MountOpKind::kProtect:
+        detail = "read-only, even if it does not exist yet";
+        break;
+      case MountOpKind::kHide:
+        detail = "hidden: empty and unreadable";
+        break;
+      case MountOpKind::kReadOnly:
+        detail = "read-only";
+        break;
+      default:
+        break;
+    }
+    std::snprintf(line, sizeof line, "  %-9s %-40s %s\n", KindName(op.kind), op.target.c_str(),
+                  detail.c_str());
+    out << line;
+    if (!op.why.empty()) out << "            why: " << op.why << "\n";
+  }
+
+  out << "\nSyscalls — allowed unless listed; denied calls fail with the errno shown:\n";
+  std::map<std::string, std::vector<const SeccompRule*>> by_group;
+  for (const SeccompRule& rule : plan.seccomp.rules) by_group[rule.group].push_back(&rule);
+  for (const auto& [group, rules] : by_group) {
+    if (!group.empty()) {
+      const SyscallGroup* info = FindSyscallGroup(group);
+      out << "  " << group;
+      if (info) out << " — " << info->help;
+      out << "\n";
+    } else {
+      out << "  (named by the profile or by argument)\n";
+    }
+    for (const SeccompRule* rule : rules) {
+      out << "    " << rule->syscall << " -> " << ActionText(rule->action);
+      for (size_t i = 0; i < rule->conditions.size(); ++i) {
+        out << (i == 0 ? " when " : " and ") << ConditionText(rule->conditions[i]);
+      }
+      if (!rule->why.empty() && !rule->conditions.empty()) out << "  (" << rule->why << ")";
+      out << "\n";
+    }
+  }
+  out << "  other ABIs (i386 via int 0x80, x32): " << ActionText(plan.seccomp.foreign_abi_action)
+      << "\n";
+
+  out << "\nLandlock — ";
+  switch (plan.landlock.mode) {
+    case LandlockMode::kBestEffort:
+      out << "best effort: the rights the running kernel's ABI knows\n";
+      break;
+    case LandlockMode::kRequire:
+      out << "required: the launch fails without Landlock\n";
+      break;
+    case LandlockMode::kOff:
+      out << "off\n";
+      break;
+  }
+  for (const LandlockRule& rule : plan.landlock.rules) {
+    out << "  " << rule.path << ": " << Access(rule.access) << "\n";
+  }
+  if (plan.landlock.deny_tcp) out << "  TCP bind and connect: denied (ABI 4+)\n";
+  if (plan.landlock.scope_abstract_unix)
+    out << "  abstract unix sockets outside the sandbox: unreachable (ABI 6+)\n";
+  if (plan.landlock.scope_signals) out << "  signals to processes outside: denied (ABI 6+)\n";
+
+  out << "\nLimits:\n";
+  for (const Limit& limit : plan.limits.limits) {
+    std::string value;
+    switch (limit.kind) {
+      case LimitKind::kMemory:
+      case LimitKind::kFileSize:
+      case LimitKind::kTmpfs:
+        value = FormatBytes(limit.value);
+        break;
+      case LimitKind::kCpuSeconds:
+      case LimitKind::kWallSeconds:
+        value = FormatSeconds(limit.value);
+        break;
+      default:
+        value = std::to_string(limit.value);
+    }
+    out << "  " << LimitName(limit.kind) << ": " << value << "  (" << limit.why << ")\n";
+  }
+  if (plan.limits.require_enforced) out << "  every limit must be enforced (--require-limits)\n";
+
+  out << "\nEnvironment — exactly these variables:\n";
+  for (const auto& [name, value] : plan.env.vars) out << "  " << name << "=" << value << "\n";
+  if (!plan.env.dropped.empty()) {
+    out << "  left out:\n";
+    for (const auto& [name, why] : plan.env.dropped) out << "    " << name << ": " << why << "\n";
+  }
+
+  out << "\nNetwork — ";
+  if (plan.network.mode == NetworkMode::kNone) {
+    out << "none: a private network namespace with only loopback up\n";
+  } else {
+    out << "host: the host's network, shared (trusted work only)\n";
+  }
+  return out.str();
+}
+
+nlohmann::json PlanToJson(const SandboxPlan& plan) {
+  using nlohmann::json;
+  json mounts = json::array();
+  for (const MountOp& op : plan.mounts.ops) {
+    json entry = {{"op", KindName(op.kind)}, {"target", op.target}, {"why", op.why}};
+    if (!op.source.empty()) entry["source"] = op.source;
+    if (op.kind == MountOpKind::kBind || op.kind == MountOpKind::kTmpfs) {
+      entry["writable"] = op.writable;
+      entry["exec"] = op.exec;
+      entry["optional"] = op.optional;
+      if (op.size) entry["size"] = *op.size;
+    }
+    mounts.push_back(entry);
+  }
+  json seccomp = json::array();
+  for (const SeccompRule& rule : plan.seccomp.rules) {
+    json conditions = json::array();
+    for (const ArgCondition& c : rule.conditions) conditions.push_back(ConditionText(c));
+    seccomp.push_back({{"syscall", rule.syscall},
+                       {"action", ActionText(rule.action)},
+                       {"group", rule.group},
+                       {"when", conditions}});
+  }
+  json landlock = json::array();
+  for (const LandlockRule& rule : plan.landlock.rules) {
+    landlock.push_back({{"path", rule.path}, {"access", Access(rule.access)}});
+  }
+  json limits = json::object();
+  for (const Limit& limit : plan.limits.limits) limits[LimitName(limit.kind)] = limit.value;
+  json env = json::object();
+  for (const auto& [name, value] : plan.env.vars) env[name] = value;
+  json dropped = json::object();
+  for (const auto& [name, why] : plan.env.dropped) dropped[name] = why;
+  return {{"profile", plan.profile_name},
+          {"cwd", plan.cwd},
+          {"hostname", plan.hostname},
+          {"mounts", mounts},
+          {"seccomp", seccomp},
+          {"landlock", landlock},
+          {"limits", limits},
+          {"env", env},
+          {"env_dropped", dropped},
+          {"network", plan.network.mode == NetworkMode::kNone ? "none" : "host"}};
+}
+
+}  // namespace tollgate::policy

@@ -1,0 +1,379 @@
+// Compiling a profile into plans. Everything here is a pure function of (profile, context,
+// options); nothing looks at the disk, so the same inputs always give the same plan, and the
+// kernel layer decides at launch only what depends on the disk (does a source exist, is it a
+// symlink) — and reports it.
+#include "policy/plan_compiler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "policy/seccomp_plan.h"
+
+namespace tollgate::policy {
+namespace {
+
+constexpr std::uint64_t kDefaultTmpSize = 1ull << 30;
+constexpr std::uint64_t kDevSize = 64 * 1024;
+
+// Host variables that never enter a sandbox unless a profile names them exactly in env.keep
+// or sets them: they carry credentials or reach host services.
+const std::vector<std::string> kDefaultEnvDrops = {"*TOKEN*", "*SECRET*", "*KEY*", "*PASSWORD*",
+                                                   "*CREDENTIAL*", "SSH_AUTH_SOCK"};
+
+int Depth(const std::string& path) {
+  if (path == "/") return 0;
+  return static_cast<int>(std::count(path.begin(), path.end(), '/'));
+}
+
+// True when `path` is `root` or lies below it.
+bool IsWithin(const std::string& path, const std::string& root) {
+  if (root == "/") return true;
+  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                          path[root.size()] == '/');
+}
+
+std::string Describe(const SourceRef& where, const std::string& field) {
+  std::string out = field;
+  if (!where.file.empty()) out += " (" + where.ToString() + ")";
+  return out;
+}
+
+// Case-insensitive glob with '*' only, as environment patterns are written.
+bool GlobMatch(const std::string& pattern, const std::string& text) {
+  size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  auto eq = [](char a, char b) {
+    return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+  };
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && eq(pattern[p], text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// A view operation (tmpfs or bind) before ordering.
+struct ViewEntry {
+  MountOp op;
+  int priority;  // among ops at the same target: tmpfs (0) is laid before a bind (1) on top
+};
+
+class Compiler {
+ public:
+  Compiler(const Profile& profile, const PlanContext& context, const CompileOptions& options)
+      : profile_(profile), context_(context), options_(options) {}
+
+  CompileResult Run() {
+    CompileResult result;
+    SandboxPlan& plan = result.plan;
+    plan.profile_name = profile_.name;
+    plan.cwd = context_.workspace;
+    if (context_.workspace.empty() || context_.workspace[0] != '/') {
+      errors_.push_back("the workspace must be an absolute path, got \"" + context_.workspace + "\"");
+    }
+    plan.mounts = CompileMounts();
+    plan.seccomp = CompileSeccompPlan(profile_.syscalls);
+    plan.landlock = CompileLandlock(plan.mounts);
+    plan.limits = CompileLimits();
+    plan.env = CompileEnv();
+    plan.network.mode = profile_.network.mode.value_or(NetworkMode::kNone);
+    plan.network.new_namespace = plan.network.mode == NetworkMode::kNone;
+    plan.landlock.deny_tcp = plan.network.mode == NetworkMode::kNone;
+    result.errors = std::move(errors_);
+    return result;
+  }
+
+ private:
+  std::string Expand(const PathEntry& entry, const char* field) {
+    std::string path = ExpandPlaceholders(entry.path, context_);
+    if (path.empty() || path[0] != '/') {
+      errors_.push_back(Describe(entry.where, field) + ": \"" + entry.path +
+                        "\" does not expand to an absolute path (is the placeholder's value set?)");
+      return {};
+    }
+    return path;
+  }
+
+  MountPlan CompileMounts() {
+    std::vector<ViewEntry> view;
+    const FilesystemSpec& fs = profile_.filesystem;
+    const std::uint64_t tmp_size = fs.tmp_size.value_or(kDefaultTmpSize);
+
+    // The private tmp and home are tmpfs; binds below them are laid on top.
+    view.push_back({MountOp{.kind = MountOpKind::kTmpfs, .target = context_.tmp, .writable = true,
+                            .size = tmp_size, .mode = 01777, .why = "filesystem.tmp: private /tmp"},
+                    0});
+    if (fs.home.value_or(HomeMode::kEmpty) == HomeMode::kEmpty && !context_.home.empty() &&
+        context_.home != "/") {
+      view.push_back({MountOp{.kind = MountOpKind::kTmpfs, .target = context_.home,
+                              .writable = true, .size = tmp_size, .mode = 0700,
+                              .why = "filesystem.home: private, empty home"},
+                      0});
+    }
+
+    // Binds: one per target; write wins over read, exec is added where listed.
+    std::map<std::string, MountOp> binds;
+    auto add_bind = [&](const PathEntry& entry, const char* field, bool writable) {
+      std::string target = Expand(entry, field);
+      if (target.empty()) return;
+      auto [it, inserted] = binds.try_emplace(target);
+      MountOp& op = it->second;
+      if (inserted) {
+        op = MountOp{.kind = MountOpKind::kBind, .source = target, .target = target,
+                     .optional = true, .why = Describe(entry.where, field)};
+      }
+      if (writable && !op.writable) {
+        op.writable = true;
+        op.why = Describe(entry.where, field);
+      }
+    };
+    for (const PathEntry& entry : fs.read) add_bind(entry, "filesystem.read", false);
+    for (const PathEntry& entry : fs.write) add_bind(entry, "filesystem.write", true);
+    if (!context_.git_common_dir.empty()) {
+      // A worktree's repository lives outside it: make it readable so git works.
+      add_bind(PathEntry{context_.git_common_dir, {}}, "git worktree: repository", false);
+      if (!IsWithin(context_.git_dir, context_.git_common_dir) && !context_.git_dir.empty()) {
+        add_bind(PathEntry{context_.git_dir, {}}, "git worktree: git dir", false);
+      }
+    }
+    for (const PathEntry& entry : fs.exec) {
+      std::string target = Expand(entry, "filesystem.exec");
+      if (target.empty()) continue;
+      auto it = binds.find(target);
+      if (it != binds.end()) {
+        it->second.exec = true;
+        continue;
+      }
+      // An exec path below a bind gets its own bind, as writable as the tree around it.
+      const MountOp* parent = nullptr;
+      for (const auto& [path, op] : binds) {
+        if (IsWithin(target, path) && (parent == nullptr || path.size() > parent->target.size())) {
+          parent = &op;
+        }
+      }
+      if (parent == nullptr) continue;  // not visible: nothing to execute
+      MountOp op = *parent;
+      op.source = op.target = target;
+      op.exec = true;
+      op.why = Describe(entry.where, "filesystem.exec");
+      binds.emplace(target, op);
+    }
+    for (auto& [target, op] : binds) view.push_back({op, 1});
+
+    // /proc and a minimal /dev.
+    auto add = [&](MountOp op, int priority = 1) { view.push_back({std::move(op), priority}); };
+    add({.kind = MountOpKind::kProc, .target = "/proc", .why = "a procfs of the sandbox's own"}, 0);
+    for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}) {
+      add({.kind = MountOpKind::kReadOnly, .target = path, .optional = true,
+           .why = "kernel tunables stay read-only"});
+    }
+    add({.kind = MountOpKind::kTmpfs, .target = "/dev", .writable = true, .size = kDevSize,
+         .mode = 0755, .why = "a minimal /dev"},
+        0);
+    for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
+      std::string path = std::string("/dev/") + node;
+      add({.kind = MountOpKind::kBind, .source = path, .target = path, .writable = true,
+           .device = true, .optional = std::string(node) == "tty", .why = "a minimal /dev"});
+    }
+    add({.kind = MountOpKind::kDevpts, .target = "/dev/pts", .why = "private pseudo-terminals"});
+    add({.kind = MountOpKind::kTmpfs, .target = "/dev/shm", .writable = true, .size = tmp_size,
+         .mode = 01777, .why = "private shared memory"},
+        0);
+    const std::pair<const char*, const char*> links[] = {{"/dev/ptmx", "pts/ptmx"},
+                                                         {"/dev/fd", "/proc/self/fd"},
+                                                         {"/dev/stdin", "/proc/self/fd/0"},
+                                                         {"/dev/stdout", "/proc/self/fd/1"},
+                                                         {"/dev/stderr", "/proc/self/fd/2"}};
+    for (const auto& [link, content] : links) {
+      add({.kind = MountOpKind::kSymlink, .source = content, .target = link, .why = "a minimal /dev"});
+    }
+    if (!context_.workspace_alias.empty() && context_.workspace_alias != context_.workspace) {
+      add({.kind = MountOpKind::kSymlink, .source = context_.workspace,
+           .target = context_.workspace_alias, .why = "the workspace as it was named (a symlink)"});
+    }
+
+    // Parents before children; at one target, a tmpfs before what is laid on it.
+    std::stable_sort(view.begin(), view.end(), [](const ViewEntry& a, const ViewEntry& b) {
+      int da = Depth(a.op.target), db = Depth(b.op.target);
+      if (da != db) return da < db;
+      if (a.op.target != b.op.target) return a.op.target < b.op.target;
+      return a.priority < b.priority;
+    });
+
+    MountPlan plan;
+    for (ViewEntry& entry : view) plan.ops.push_back(std::move(entry.op));
+    const std::vector<MountOp> layout = plan.ops;
+
+    // Protected paths under a writable tree: pin the directories between the tree and the path
+    // so they cannot be renamed away, then make the path read-only (or a read-only placeholder).
+    std::set<std::string> pinned;
+    for (const PathEntry& entry : fs.protect) {
+      std::string target = Expand(entry, "filesystem.protect");
+      if (target.empty()) continue;
+      const MountOp* cover = Covering(layout, target);
+      if (cover == nullptr || !cover->writable) continue;  // invisible or already read-only
+      if (cover->kind == MountOpKind::kBind) {
+        std::string dir = target.substr(0, target.rfind('/'));
+        std::vector<std::string> between;
+        for (; dir.size() > cover->target.size() && IsWithin(dir, cover->target);
+             dir = dir.substr(0, dir.rfind('/'))) {
+          between.push_back(dir);
+        }
+        for (auto it = between.rbegin(); it != between.rend(); ++it) {
+          if (!pinned.insert(*it).second) continue;
+          plan.ops.push_back({.kind = MountOpKind::kPin, .source = *it, .target = *it,
+                              .writable = true, .exec = cover->exec,
+                              .why = "keeps " + target + " where it is"});
+        }
+      }
+      plan.ops.push_back({.kind = MountOpKind::kProtect, .source = target, .target = target,
+                          .why = Describe(entry.where, "filesystem.protect")});
+    }
+    for (const PathEntry& entry : fs.hide) {
+      std::string target = Expand(entry, "filesystem.hide");
+      if (target.empty() || Covering(layout, target) == nullptr) continue;
+      plan.ops.push_back({.kind = MountOpKind::kHide, .target = target,
+                          .why = Describe(entry.where, "filesystem.hide")});
+    }
+    plan.ops.push_back({.kind = MountOpKind::kRootReadOnly, .target = "/",
+                        .why = "nothing but the listed paths is writable"});
+    return plan;
+  }
+
+  // The innermost tmpfs or bind that makes `path` visible, or nullptr.
+  static const MountOp* Covering(const std::vector<MountOp>& ops, const std::string& path) {
+    const MountOp* best = nullptr;
+    for (const MountOp& op : ops) {
+      if (op.kind != MountOpKind::kBind && op.kind != MountOpKind::kTmpfs) continue;
+      if (!IsWithin(path, op.target)) continue;
+      if (best == nullptr || op.target.size() >= best->target.size()) best = &op;
+    }
+    return best;
+  }
+
+  LandlockPlan CompileLandlock(const MountPlan& mounts) {
+    LandlockPlan plan;
+    plan.mode = options_.landlock;
+    std::map<std::string, LandlockRule> rules;
+    for (const MountOp& op : mounts.ops) {
+      std::uint32_t access = 0;
+      switch (op.kind) {
+        case MountOpKind::kBind:
+        case MountOpKind::kTmpfs:
+          access = kLandlockRead | (op.writable ? kLandlockWrite : 0u) |
+                   (op.exec ? kLandlockExecute : 0u) | (op.device ? kLandlockDevice : 0u);
+          break;
+        case MountOpKind::kProc:
+          access = kLandlockRead;
+          break;
+        case MountOpKind::kDevpts:
+          access = kLandlockRead | kLandlockWrite | kLandlockDevice;
+          break;
+        default:
+          continue;
+      }
+      LandlockRule& rule = rules[op.target];
+      rule.path = op.target;
+      rule.access |= access;
+      if (rule.why.empty()) rule.why = op.why;
+    }
+    for (auto& [path, rule] : rules) plan.rules.push_back(std::move(rule));
+    return plan;
+  }
+
+  LimitsPlan CompileLimits() {
+    LimitsPlan plan;
+    plan.require_enforced = options_.require_limits;
+    const LimitsSpec& spec = profile_.limits;
+    auto add = [&](LimitKind kind, const std::optional<std::uint64_t>& value, const char* field) {
+      if (value) plan.limits.push_back({kind, *value, std::string("limits.") + field});
+    };
+    add(LimitKind::kMemory, spec.memory, "memory");
+    add(LimitKind::kProcesses, spec.processes, "processes");
+    add(LimitKind::kCpuSeconds, spec.cpu_seconds, "cpu");
+    add(LimitKind::kWallSeconds, spec.wall_seconds, "wall");
+    add(LimitKind::kFileSize, spec.file_size, "file_size");
+    add(LimitKind::kOpenFiles, spec.open_files, "open_files");
+    plan.limits.push_back({LimitKind::kTmpfs,
+                           profile_.filesystem.tmp_size.value_or(kDefaultTmpSize),
+                           "filesystem.tmp (each of /tmp and /dev/shm)"});
+    return plan;
+  }
+
+  EnvPlan CompileEnv() {
+    EnvPlan plan;
+    const EnvSpec& spec = profile_.env;
+    std::vector<std::string> drops = kDefaultEnvDrops;
+    drops.insert(drops.end(), spec.drop.begin(), spec.drop.end());
+    std::map<std::string, std::string> vars;
+    for (const auto& [name, value] : context_.host_env) {
+      if (spec.set.count(name)) continue;  // replaced below
+      bool named_exactly = std::find(spec.keep.begin(), spec.keep.end(), name) != spec.keep.end();
+      auto drop = std::find_if(drops.begin(), drops.end(),
+                               [&](const std::string& p) { return GlobMatch(p, name); });
+      if (drop != drops.end() && !named_exactly) {
+        plan.dropped.emplace_back(name, "matches the drop pattern " + *drop);
+        continue;
+      }
+      bool kept = named_exactly || std::any_of(spec.keep.begin(), spec.keep.end(), [&](auto& p) {
+                    return GlobMatch(p, name);
+                  });
+      if (!kept) {
+        plan.dropped.emplace_back(name, "not kept by the profile");
+        continue;
+      }
+      vars[name] = value;
+    }
+    for (const auto& [name, value] : spec.set) vars[name] = ExpandPlaceholders(value, context_);
+    plan.vars.assign(vars.begin(), vars.end());
+    return plan;
+  }
+
+  const Profile& profile_;
+  const PlanContext& context_;
+  const CompileOptions& options_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+std::string ExpandPlaceholders(const std::string& text, const PlanContext& context) {
+  const std::pair<const char*, const std::string*> table[] = {{"{workspace}", &context.workspace},
+                                                              {"{home}", &context.home},
+                                                              {"{tmp}", &context.tmp},
+                                                              {"{cache}", &context.cache}};
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [name, value] : table) {
+      size_t n = std::char_traits<char>::length(name);
+      if (text.compare(i, n, name) == 0) {
+        out += *value;
+        i += n;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+CompileResult CompilePlan(const Profile& profile, const PlanContext& context,
+                          const CompileOptions& options) {
+  return Compiler(profile, context, options).Run();
+}
+
+}  // namespace tollgate::policy

@@ -1,0 +1,38 @@
+// tollgate explain PROFILE: the compiled plans in human words (or JSON).
+#include <unistd.h>
+
+#include <iostream>
+
+#include "policy/explain.h"
+#include "policy/plan_compiler.h"
+#include "supervisor/commands.h"
+#include "supervisor/plan_context.h"
+#include "supervisor/profile_search.h"
+
+namespace tollgate {
+
+int ExplainCommand(const ExplainArgs& args) {
+  policy::LoadResult loaded = MakeProfileLoader().Load(args.profile);
+  if (!loaded.ok()) {
+    for (const policy::ProfileError& error : loaded.errors) std::cerr << error.ToString() << "\n";
+    return kExitInvalid;
+  }
+  PlanContextResult context = GatherPlanContext(args.workspace, getuid());
+  if (!context.error.empty()) {
+    std::cerr << "tollgate: " << context.error << "\n";
+    return kExitUsage;
+  }
+  policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context);
+  if (!compiled.ok()) {
+    for (const std::string& error : compiled.errors) std::cerr << "tollgate: " << error << "\n";
+    return kExitInvalid;
+  }
+  if (args.json) {
+    std::cout << policy::PlanToJson(compiled.plan).dump(2) << "\n";
+  } else {
+    std::cout << policy::ExplainPlan(*loaded.profile, compiled.plan);
+  }
+  return 0;
+}
+
+}  // namespace tollgate

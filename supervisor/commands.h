@@ -1,0 +1,35 @@
+// The subcommands of the tollgate program. Each returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tollgate {
+
+// Exit statuses of tollgate itself (the README lists them all).
+inline constexpr int kExitSetupFailed = 125;  // tollgate failed before the command ran
+inline constexpr int kExitWallClock = 124;    // the wall-clock limit ended the run
+inline constexpr int kExitInvalid = 1;        // check: a profile is invalid
+inline constexpr int kExitUsage = 2;          // a command line that cannot be understood
+
+struct RunArgs {
+  std::string profile = "workspace-write";
+  std::string workspace;  // empty: the current directory
+  std::string landlock = "best-effort";
+  bool require_limits = false;
+  long sandbox_uid = -1;  // root only
+  std::string result_json;
+  std::vector<std::string> command;
+};
+int RunCommand(const RunArgs& args);
+
+int CheckCommand(const std::vector<std::string>& profiles);
+
+struct ExplainArgs {
+  std::string profile;
+  std::string workspace;
+  bool json = false;
+};
+int ExplainCommand(const ExplainArgs& args);
+
+}  // namespace tollgate

@@ -1,0 +1,67 @@
+// tollgate: launches AI coding agents (or any command) inside a sandbox built from a profile.
+#include <spdlog/sinks/stderr_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "supervisor/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace tollgate;
+  CLI::App app{"tollgate — a sandboxing supervisor for AI coding agents"};
+  app.set_version_flag("--version", std::string("tollgate ") + TOLLGATE_VERSION);
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  bool verbose = false;
+  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_flag("-v,--verbose", verbose, "Same as --log-level=info");
+
+  RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a command inside a sandbox built from a profile");
+  run_cmd->add_option("--profile,-p", run.profile, "Profile name or file")->capture_default_str();
+  run_cmd->add_option("--workspace,-w", run.workspace, "The project directory (default: current)");
+  run_cmd->add_option("--landlock", run.landlock, "best-effort, require or off")
+      ->check(CLI::IsMember({"best-effort", "require", "off"}))
+      ->capture_default_str();
+  run_cmd->add_flag("--require-limits", run.require_limits,
+                    "Refuse to run when a limit of the profile cannot be enforced");
+  run_cmd->add_option("--sandbox-uid", run.sandbox_uid,
+                      "As root: the unprivileged host uid the sandbox runs as");
+  run_cmd->add_option("--result-json", run.result_json, "Write the run's result as JSON to FILE");
+  run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
+      ->required();
+  run_cmd->prefix_command(false);
+
+  std::vector<std::string> check_profiles;
+  CLI::App* check_cmd = app.add_subcommand("check", "Validate profiles and print every error");
+  check_cmd->add_option("profiles", check_profiles, "Profile names or files")->required();
+
+  ExplainArgs explain;
+  CLI::App* explain_cmd =
+      app.add_subcommand("explain", "Show the compiled plans of a profile in words");
+  explain_cmd->add_option("profile", explain.profile, "Profile name or file")->required();
+  explain_cmd->add_option("--workspace,-w", explain.workspace, "The project directory");
+  explain_cmd->add_flag("--json", explain.json, "Print the plans as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // A run that could not start is "tollgate failed before the command ran" (DESIGN.md).
+    bool is_run = argc > 1 && std::string(argv[1]) == "run";
+    return code == 0 ? 0 : (is_run ? kExitSetupFailed : kExitUsage);
+  }
+
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
+  auto logger = std::make_shared<spdlog::logger>("tollgate", sink);
+  logger->set_pattern("tollgate: %l: %v");
+  logger->set_level(spdlog::level::from_str(verbose && log_level == "warn" ? "info" : log_level));
+  spdlog::set_default_logger(logger);
+
+  if (*run_cmd) return RunCommand(run);
+  if (*check_cmd) return CheckCommand(check_profiles);
+  if (*explain_cmd) return ExplainCommand(explain);
+  return kExitUsage;
+}

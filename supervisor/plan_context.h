@@ -1,0 +1,21 @@
+// Gathers the facts about a launch that the pure plan compiler needs: the canonical workspace,
+// home, cache, git worktree layout and the environment.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "policy/plans.h"
+
+namespace tollgate {
+
+struct PlanContextResult {
+  policy::PlanContext context;
+  std::string error;  // empty on success
+};
+
+// `workspace` as given (may be relative or a symlink); `home_uid` is whose home {home} means.
+PlanContextResult GatherPlanContext(const std::string& workspace, uid_t home_uid);
+
+}  // namespace tollgate

@@ -1,0 +1,19 @@
+// Where profiles are found by name, and a loader that reads them from the disk.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/profile_loader.h"
+
+namespace tollgate {
+
+// In order: ./.tollgate/profiles, $XDG_CONFIG_HOME/tollgate/profiles (or ~/.config/…), the
+// installed profiles (next to the binary: <bin>/../share/tollgate/profiles, then the install
+// prefix), and the source tree's profiles/. Only directories that exist are returned.
+std::vector<std::string> ProfileSearchDirs();
+
+// A ProfileLoader over ProfileSearchDirs() reading real files.
+policy::ProfileLoader MakeProfileLoader();
+
+}  // namespace tollgate
