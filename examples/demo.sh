@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The demo: a scripted agent session under the workspace-write profile, in a scratch copy of a
+# small C project, with a decoy SSH key and token that the agent must not reach.
+set -euo pipefail
+tollgate=${1:-build/bin/tollgate}
+here=$(cd "$(dirname "$0")" && pwd)
+
+scratch=$(mktemp -d /tmp/tollgate-demo.XXXXXX)
+listener_pid=
+cleanup() { [ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null; rm -rf "$scratch"; }
+trap cleanup EXIT
+
+ws=$scratch/project home=$scratch/home
+cp -r "$here/demo-project" "$ws"
+mkdir -p "$home/.ssh" && echo "decoy private key" > "$home/.ssh/id_ed25519"
+git -C "$ws" init -q && git -C "$ws" add -A &&
+  git -C "$ws" -c user.name=demo -c user.email=demo@example.invalid commit -qm "Initial import"
+git -C "$ws" config user.name demo && git -C "$ws" config user.email demo@example.invalid
+if [ "$(id -u)" -eq 0 ]; then
+  # As root the sandbox runs as an unprivileged uid: give it the scratch project.
+  chown -R nobody:nogroup "$scratch"
+fi
+
+# A listener on the host's loopback: reachable from the host, not from the sandbox.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port)); s.listen(); time.sleep(60)" &
+listener_pid=$!
+
+echo "tollgate demo: an agent session under the workspace-write profile"
+echo "  workspace $ws (a scratch copy of examples/demo-project)"
+echo "  decoys: $home/.ssh/id_ed25519 and GITHUB_TOKEN in the environment"
+echo
+set +e
+HOME=$home GITHUB_TOKEN=ghp_decoy DEMO_PORT=$port \
+  "$tollgate" run --profile workspace-write --workspace "$ws" -- bash -s < "$here/agent-session.sh"
+status=$?
+set -e
+echo
+echo "On the host afterwards:"
+echo "  NOTES.md committed:      $(git -C "$ws" log --oneline -1 -- NOTES.md | cut -c1-40)"
+echo "  .git/hooks/pre-commit:   $(test -e "$ws/.git/hooks/pre-commit" && echo PRESENT || echo absent)"
+echo "  .claude/ in the project: $(test -e "$ws/.claude" && echo PRESENT || echo absent)"
+echo "tollgate exited with $status (the session's own status)"
+echo "See what the profile allows: $tollgate explain workspace-write --workspace <dir>"
