@@ -1,0 +1,254 @@
+// The plan compiler: profile + context -> plans, without a kernel.
+#include "policy/plan_compiler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "policy/explain.h"
+
+namespace tollgate::policy {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+using ::testing::Pair;
+
+PathEntry P(const std::string& path) { return PathEntry{path, {}}; }
+
+PlanContext Context() {
+  PlanContext context;
+  context.workspace = "/tmp/ws";
+  context.home = "/home/ann";
+  context.cache = "/home/ann/.cache";
+  context.host_env = {{"PATH", "/usr/bin:/bin"},
+                      {"HOME", "/home/ann"},
+                      {"GITHUB_TOKEN", "ghp_secret"},
+                      {"aws_secret_access_key", "x"},
+                      {"SSH_AUTH_SOCK", "/run/ssh.sock"},
+                      {"LANG", "C.UTF-8"},
+                      {"LC_ALL", "C"},
+                      {"RANDOM_THING", "y"}};
+  return context;
+}
+
+Profile WorkspaceWrite() {
+  Profile profile;
+  profile.name = "t";
+  profile.filesystem.read = {P("/usr"), P("/etc")};
+  profile.filesystem.exec = {P("/usr"), P("{workspace}")};
+  profile.filesystem.write = {P("{workspace}")};
+  profile.filesystem.protect = {P("{workspace}/.git/hooks"), P("{workspace}/.claude"),
+                                P("/usr/share")};
+  profile.filesystem.hide = {P("{workspace}/.env"), P("/srv/secret")};
+  profile.env.keep = {"PATH", "HOME", "LANG", "LC_*"};
+  profile.env.set = {{"TMPDIR", "{tmp}"}, {"CACHE", "{cache}/x"}};
+  profile.limits.processes = 64;
+  profile.limits.wall_seconds = 30;
+  return profile;
+}
+
+const MountOp* Find(const MountPlan& plan, MountOpKind kind, const std::string& target) {
+  for (const MountOp& op : plan.ops) {
+    if (op.kind == kind && op.target == target) return &op;
+  }
+  return nullptr;
+}
+
+size_t IndexOf(const MountPlan& plan, MountOpKind kind, const std::string& target) {
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    if (plan.ops[i].kind == kind && plan.ops[i].target == target) return i;
+  }
+  return plan.ops.size();
+}
+
+TEST(PlanCompiler, ParentsAreMountedBeforeChildren) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context());
+  ASSERT_TRUE(result.ok());
+  const MountPlan& mounts = result.plan.mounts;
+  // The workspace lives under /tmp, so the private /tmp tmpfs must come first or it would hide it.
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/tmp"), IndexOf(mounts, MountOpKind::kBind, "/tmp/ws"));
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/dev"), IndexOf(mounts, MountOpKind::kBind, "/dev/null"));
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kProc, "/proc"), IndexOf(mounts, MountOpKind::kReadOnly, "/proc/sys"));
+  EXPECT_EQ(mounts.ops.back().kind, MountOpKind::kRootReadOnly);
+}
+
+TEST(PlanCompiler, WriteWinsOverReadAndExecIsOnlyWhereListed) {
+  Profile profile = WorkspaceWrite();
+  profile.filesystem.read.push_back(P("{workspace}"));
+  CompileResult result = CompilePlan(profile, Context());
+  const MountOp* ws = Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws");
+  ASSERT_NE(ws, nullptr);
+  EXPECT_TRUE(ws->writable);
+  EXPECT_TRUE(ws->exec);
+  const MountOp* etc = Find(result.plan.mounts, MountOpKind::kBind, "/etc");
+  ASSERT_NE(etc, nullptr);
+  EXPECT_FALSE(etc->writable);
+  EXPECT_FALSE(etc->exec);
+  const MountOp* tmp = Find(result.plan.mounts, MountOpKind::kTmpfs, "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_FALSE(tmp->exec);
+}
+
+TEST(PlanCompiler, ExecBelowABindGetsItsOwnBindAsWritableAsItsTree) {
+  Profile profile = WorkspaceWrite();
+  profile.filesystem.exec = {P("{workspace}/build")};
+  CompileResult result = CompilePlan(profile, Context());
+  const MountOp* build = Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws/build");
+  ASSERT_NE(build, nullptr);
+  EXPECT_TRUE(build->exec);
+  EXPECT_TRUE(build->writable);
+  EXPECT_FALSE(Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws")->exec);
+}
+
+TEST(PlanCompiler, ProtectUnderAWritableTreePinsTheDirectoriesBetween) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context());
+  const MountPlan& mounts = result.plan.mounts;
+  size_t pin = IndexOf(mounts, MountOpKind::kPin, "/tmp/ws/.git");
+  size_t hooks = IndexOf(mounts, MountOpKind::kProtect, "/tmp/ws/.git/hooks");
+  ASSERT_LT(pin, mounts.ops.size());
+  ASSERT_LT(hooks, mounts.ops.size());
+  EXPECT_LT(pin, hooks);
+  EXPECT_NE(Find(mounts, MountOpKind::kProtect, "/tmp/ws/.claude"), nullptr);
+  // /usr is read-only already: nothing to do, and nothing is pinned there.
+  EXPECT_EQ(Find(mounts, MountOpKind::kProtect, "/usr/share"), nullptr);
+  EXPECT_EQ(Find(mounts, MountOpKind::kPin, "/tmp/ws"), nullptr);
+}
+
+TEST(PlanCompiler, HideOnlyWhatIsVisible) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context());
+  EXPECT_NE(Find(result.plan.mounts, MountOpKind::kHide, "/tmp/ws/.env"), nullptr);
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kHide, "/srv/secret"), nullptr);
+  // Hides and protections come after every bind, so no later bind can uncover them.
+  size_t last_bind = 0;
+  for (size_t i = 0; i < result.plan.mounts.ops.size(); ++i) {
+    if (result.plan.mounts.ops[i].kind == MountOpKind::kBind) last_bind = i;
+  }
+  EXPECT_GT(IndexOf(result.plan.mounts, MountOpKind::kHide, "/tmp/ws/.env"), last_bind);
+}
+
+TEST(PlanCompiler, EnvironmentKeepsOnlyWhatTheProfileSaysAndDropsSecrets) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context());
+  EXPECT_THAT(result.plan.env.vars,
+              ElementsAre(Pair("CACHE", "/home/ann/.cache/x"), Pair("HOME", "/home/ann"),
+                          Pair("LANG", "C.UTF-8"), Pair("LC_ALL", "C"), Pair("PATH", "/usr/bin:/bin"),
+                          Pair("TMPDIR", "/tmp")));
+  EXPECT_THAT(result.plan.env.dropped,
+              Contains(Pair("GITHUB_TOKEN", "matches the drop pattern *TOKEN*")));
+  // Drop patterns ignore case.
+  EXPECT_THAT(result.plan.env.dropped,
+              Contains(Pair("aws_secret_access_key", "matches the drop pattern *SECRET*")));
+  EXPECT_THAT(result.plan.env.dropped,
+              Contains(Pair("SSH_AUTH_SOCK", "matches the drop pattern SSH_AUTH_SOCK")));
+  EXPECT_THAT(result.plan.env.dropped, Contains(Pair("RANDOM_THING", "not kept by the profile")));
+}
+
+TEST(PlanCompiler, AKeepThatNamesASecretExactlyLetsItThroughButAPatternDoesNot) {
+  Profile profile = WorkspaceWrite();
+  profile.env.keep.push_back("GITHUB_TOKEN");
+  profile.env.keep.push_back("*SECRET*");
+  CompileResult result = CompilePlan(profile, Context());
+  EXPECT_THAT(result.plan.env.vars, Contains(Pair("GITHUB_TOKEN", "ghp_secret")));
+  EXPECT_THAT(result.plan.env.vars, Not(Contains(Pair("aws_secret_access_key", "x"))));
+}
+
+TEST(PlanCompiler, LimitsAndNetwork) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context(), {.require_limits = true});
+  EXPECT_EQ(result.plan.limits.Get(LimitKind::kProcesses), 64u);
+  EXPECT_EQ(result.plan.limits.Get(LimitKind::kWallSeconds), 30u);
+  EXPECT_EQ(result.plan.limits.Get(LimitKind::kMemory), std::nullopt);
+  EXPECT_EQ(result.plan.limits.Get(LimitKind::kTmpfs), 1ull << 30);
+  EXPECT_TRUE(result.plan.limits.require_enforced);
+  EXPECT_EQ(result.plan.network.mode, NetworkMode::kNone);
+  EXPECT_TRUE(result.plan.network.new_namespace);
+  EXPECT_TRUE(result.plan.landlock.deny_tcp);
+
+  Profile host = WorkspaceWrite();
+  host.network.mode = NetworkMode::kHost;
+  CompileResult shared = CompilePlan(host, Context());
+  EXPECT_FALSE(shared.plan.network.new_namespace);
+  EXPECT_FALSE(shared.plan.landlock.deny_tcp);
+}
+
+TEST(PlanCompiler, LandlockRulesFollowTheMounts) {
+  CompileResult result = CompilePlan(WorkspaceWrite(), Context());
+  auto rule = [&](const std::string& path) -> std::uint32_t {
+    for (const LandlockRule& r : result.plan.landlock.rules) {
+      if (r.path == path) return r.access;
+    }
+    return 0;
+  };
+  EXPECT_EQ(rule("/tmp/ws"), kLandlockRead | kLandlockWrite | kLandlockExecute);
+  EXPECT_EQ(rule("/etc"), kLandlockRead);
+  EXPECT_EQ(rule("/usr"), kLandlockRead | kLandlockExecute);
+  EXPECT_EQ(rule("/tmp"), kLandlockRead | kLandlockWrite);
+  EXPECT_EQ(rule("/srv/secret"), 0u);
+  EXPECT_TRUE(std::is_sorted(result.plan.landlock.rules.begin(), result.plan.landlock.rules.end(),
+                             [](auto& a, auto& b) { return a.path < b.path; }));
+}
+
+TEST(PlanCompiler, AGitWorktreeSeesItsRepositoryReadOnly) {
+  PlanContext context = Context();
+  context.git_dir = "/src/main/.git/worktrees/ws";
+  context.git_common_dir = "/src/main/.git";
+  CompileResult result = CompilePlan(WorkspaceWrite(), context);
+  const MountOp* repo = Find(result.plan.mounts, MountOpKind::kBind, "/src/main/.git");
+  ASSERT_NE(repo, nullptr);
+  EXPECT_FALSE(repo->writable);
+  // The git dir lies inside the common dir: no second bind.
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kBind, "/src/main/.git/worktrees/ws"), nullptr);
+}
+
+TEST(PlanCompiler, ASymlinkedWorkspaceIsMountedAtItsRealPathAndLinkedFromItsName) {
+  PlanContext context = Context();
+  context.workspace_alias = "/home/ann/link";
+  CompileResult result = CompilePlan(WorkspaceWrite(), context);
+  const MountOp* link = Find(result.plan.mounts, MountOpKind::kSymlink, "/home/ann/link");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->source, "/tmp/ws");
+  // After the home tmpfs, on which it is created.
+  EXPECT_GT(IndexOf(result.plan.mounts, MountOpKind::kSymlink, "/home/ann/link"),
+            IndexOf(result.plan.mounts, MountOpKind::kTmpfs, "/home/ann"));
+  EXPECT_EQ(result.plan.cwd, "/tmp/ws");
+}
+
+TEST(PlanCompiler, IsDeterministic) {
+  CompileResult a = CompilePlan(WorkspaceWrite(), Context());
+  CompileResult b = CompilePlan(WorkspaceWrite(), Context());
+  EXPECT_EQ(PlanToJson(a.plan).dump(), PlanToJson(b.plan).dump());
+  EXPECT_EQ(ExplainPlan(WorkspaceWrite(), a.plan), ExplainPlan(WorkspaceWrite(), b.plan));
+}
+
+TEST(PlanCompiler, APlaceholderWithoutAValueIsAnError) {
+  PlanContext context = Context();
+  context.cache.clear();
+  Profile profile = WorkspaceWrite();
+  profile.filesystem.write.push_back(P("{cache}"));
+  CompileResult result = CompilePlan(profile, context);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.errors[0].find("{cache}"), std::string::npos);
+}
+
+TEST(Explain, NamesWhatIsHiddenProtectedAndDenied) {
+  Profile profile = WorkspaceWrite();
+  CompileResult result = CompilePlan(profile, Context());
+  std::string text = ExplainPlan(profile, result.plan);
+  EXPECT_NE(text.find("/tmp/ws/.git/hooks"), std::string::npos);
+  EXPECT_NE(text.find("read-only, even if it does not exist yet"), std::string::npos);
+  EXPECT_NE(text.find("hidden: empty and unreadable"), std::string::npos);
+  EXPECT_NE(text.find("GITHUB_TOKEN: matches the drop pattern *TOKEN*"), std::string::npos);
+  EXPECT_NE(text.find("none: a private network namespace"), std::string::npos);
+  EXPECT_EQ(text.find("ghp_secret"), std::string::npos);
+}
+
+TEST(Explain, FormatsSizesAndDurations) {
+  EXPECT_EQ(FormatBytes(1ull << 30), "1.0 GiB");
+  EXPECT_EQ(FormatBytes(512), "512 B");
+  EXPECT_EQ(FormatSeconds(5400), "1h30m");
+  EXPECT_EQ(FormatSeconds(45), "45s");
+}
+
+}  // namespace
+}  // namespace tollgate::policy
