@@ -1,0 +1,1240 @@
+#include "policy/profile_loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/json_locations.h"
+#include "policy/syscall_groups.h"
+
+namespace tollgate::policy {
+namespace {
+
+// ordered_json iterates members in file order, so errors come out in the order they were written.
+using Json = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------------------------------------
+// Small text helpers.
+
+bool IsPathLike(const std::string& name_or_path) {
+  return name_or_path.find('/') != std::string::npos ||
+         (name_or_path.size() >= 5 && name_or_path.ends_with(".json"));
+}
+
+bool IsProfileName(std::string_view name) {
+  if (name.empty()) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '-'; });
+}
+
+bool IsEnvName(std::string_view name) {
+  if (name.empty()) return false;
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!letter(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+// Env names with '*' wildcards: "LC_*", "*TOKEN*".
+bool IsEnvPattern(std::string_view pattern) {
+  if (pattern.empty()) return false;
+  if (pattern[0] >= '0' && pattern[0] <= '9') return false;
+  return std::all_of(pattern.begin(), pattern.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '*';
+  });
+}
+
+std::string JoinPath(const std::string& dir, const std::string& file) {
+  if (dir.empty()) return file;
+  if (dir.back() == '/') return dir + file;
+  return dir + "/" + file;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Identity of a file for cycle detection and caching: "./a/../b.json" and "b.json" are one file.
+std::string FileKey(const std::string& path) {
+  return std::filesystem::path(path).lexically_normal().string();
+}
+
+std::string Quoted(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += separator;
+    joined += item;
+  }
+  return joined;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest candidate, if it is close enough to be a plausible typo.
+template <typename Range>
+std::optional<std::string> NearestName(std::string_view wrong, const Range& candidates) {
+  std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(3, wrong.size() / 3));
+  std::optional<std::string> best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& candidate : candidates) {
+    std::size_t distance = EditDistance(wrong, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::string(candidate);
+    }
+  }
+  return best;
+}
+
+std::string TypeName(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return "number";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::object:
+      return "object";
+    default:
+      return "unsupported value";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placeholders and paths.
+
+struct Problem {
+  std::string message;
+  std::string hint;
+};
+
+bool IsKnownPlaceholder(std::string_view token) {
+  return std::any_of(std::begin(kPlaceholders), std::end(kPlaceholders),
+                     [&](const char* known) { return token == known; });
+}
+
+std::string KnownPlaceholderList() {
+  std::vector<std::string> names(std::begin(kPlaceholders), std::end(kPlaceholders));
+  return Join(names, ", ");
+}
+
+// Length of a placeholder-shaped token "{identifier}" at text[at], or 0. Other braces are text.
+std::size_t PlaceholderTokenLength(std::string_view text, std::size_t at) {
+  if (at >= text.size() || text[at] != '{') return 0;
+  std::size_t i = at + 1;
+  auto ident_start = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  if (i >= text.size() || !ident_start(text[i])) return 0;
+  while (i < text.size() &&
+         (ident_start(text[i]) || (text[i] >= '0' && text[i] <= '9') || text[i] == '-')) {
+    ++i;
+  }
+  if (i >= text.size() || text[i] != '}') return 0;
+  return i + 1 - at;
+}
+
+std::optional<Problem> CheckControlCharacters(std::string_view text) {
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", byte);
+      return Problem{std::string("contains the control character ") + code,
+                     "remove it; control characters are never part of a usable path"};
+    }
+  }
+  return std::nullopt;
+}
+
+// Reports placeholder tokens anywhere in `text` from `from` on. `allow_known` is for env values,
+// where a known placeholder may appear anywhere; in a path it may only lead.
+std::optional<Problem> CheckPlaceholderTokens(std::string_view text, std::size_t from,
+                                              bool allow_known) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    std::size_t length = PlaceholderTokenLength(text, i);
+    if (length == 0) continue;
+    std::string token(text.substr(i, length));
+    if (!IsKnownPlaceholder(token)) {
+      return Problem{"unknown placeholder " + token,
+                     "known placeholders: " + KnownPlaceholderList()};
+    }
+    if (!allow_known) {
+      return Problem{"placeholder " + token + " may only start a path",
+                     "write " + Quoted(token + "/...") + " or an absolute path"};
+    }
+    i += length - 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> CheckPath(std::string_view path) {
+  const std::string fix_relative =
+      "write an absolute path (\"/usr/lib\") or start with a placeholder: " +
+      KnownPlaceholderList();
+  if (path.empty()) return Problem{"empty path", fix_relative};
+  if (auto problem = CheckControlCharacters(path)) return problem;
+
+  std::size_t rest_start = 0;
+  if (std::size_t length = PlaceholderTokenLength(path, 0); length > 0) {
+    std::string token(path.substr(0, length));
+    if (!IsKnownPlaceholder(token)) {
+      return Problem{"unknown placeholder " + token,
+                     "known placeholders: " + KnownPlaceholderList()};
+    }
+    if (length < path.size() && path[length] != '/') {
+      return Problem{"placeholder " + token + " must be followed by '/' or end the path",
+                     "write " + Quoted(token + "/" + std::string(path.substr(length)))};
+    }
+    rest_start = length;
+  } else if (path[0] != '/') {
+    return Problem{"relative path " + Quoted(path), fix_relative};
+  }
+
+  if (auto problem = CheckPlaceholderTokens(path, rest_start, /*allow_known=*/false)) {
+    return problem;
+  }
+
+  std::string_view rest = path.substr(rest_start);
+  if (rest.empty() || path == "/") return std::nullopt;
+  if (rest.back() == '/') {
+    return Problem{"trailing '/'",
+                   "write " + Quoted(path.substr(0, path.find_last_not_of('/') + 1))};
+  }
+  // rest starts with '/': walk its components.
+  std::size_t start = 1;
+  while (start <= rest.size()) {
+    std::size_t end = rest.find('/', start);
+    if (end == std::string_view::npos) end = rest.size();
+    std::string_view component = rest.substr(start, end - start);
+    if (component.empty()) return Problem{"empty path component ('//')", "use a single '/'"};
+    if (component == "." || component == "..") {
+      return Problem{"'" + std::string(component) + "' component",
+                     "write the path without '.' and '..' components; they are not resolved"};
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// errno names.
+
+struct ErrnoName {
+  std::string_view name;
+  int value;
+};
+
+constexpr ErrnoName kErrnoNames[] = {
+    {"EPERM", EPERM},
+    {"ENOENT", ENOENT},
+    {"ESRCH", ESRCH},
+    {"EINTR", EINTR},
+    {"EIO", EIO},
+    {"ENXIO", ENXIO},
+    {"E2BIG", E2BIG},
+    {"ENOEXEC", ENOEXEC},
+    {"EBADF", EBADF},
+    {"ECHILD", ECHILD},
+    {"EAGAIN", EAGAIN},
+    {"ENOMEM", ENOMEM},
+    {"EACCES", EACCES},
+    {"EFAULT", EFAULT},
+    {"EBUSY", EBUSY},
+    {"EEXIST", EEXIST},
+    {"EXDEV", EXDEV},
+    {"ENODEV", ENODEV},
+    {"ENOTDIR", ENOTDIR},
+    {"EISDIR", EISDIR},
+    {"EINVAL", EINVAL},
+    {"ENFILE", ENFILE},
+    {"EMFILE", EMFILE},
+    {"ENOTTY", ENOTTY},
+    {"EFBIG", EFBIG},
+    {"ENOSPC", ENOSPC},
+    {"ESPIPE", ESPIPE},
+    {"EROFS", EROFS},
+    {"EMLINK", EMLINK},
+    {"EPIPE", EPIPE},
+    {"ENOSYS", ENOSYS},
+    {"ENOTSUP", ENOTSUP},
+    {"EOPNOTSUPP", EOPNOTSUPP},
+    {"EPROTONOSUPPORT", EPROTONOSUPPORT},
+    {"EAFNOSUPPORT", EAFNOSUPPORT},
+    {"ENETUNREACH", ENETUNREACH},
+    {"ECONNREFUSED", ECONNREFUSED},
+    {"EHOSTUNREACH", EHOSTUNREACH},
+};
+
+// The largest value the kernel's SECCOMP_RET_ERRNO data can carry as an errno.
+constexpr std::int64_t kMaxErrno = 4095;
+
+// ---------------------------------------------------------------------------------------------
+// One document: parsed JSON plus where everything is in the text.
+
+struct Document {
+  std::string file;
+  std::string text;
+  Json json;
+  JsonLocations locations;
+};
+
+struct ExtendsEntry {
+  std::string name;
+  std::string json_path;
+};
+
+struct ParsedDocument {
+  Profile profile;  // this document's own fields only; parents not merged yet
+  std::vector<ExtendsEntry> extends;
+  std::vector<ProfileError> errors;
+};
+
+template <typename T>
+void AppendUnique(std::vector<T>& into, const T& item) {
+  if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
+}
+
+void AppendUniquePaths(std::vector<PathEntry>& into, const std::vector<PathEntry>& from) {
+  for (const PathEntry& entry : from) {
+    bool present = std::any_of(into.begin(), into.end(), [&](const PathEntry& existing) {
+      return existing.path == entry.path;
+    });
+    if (!present) into.push_back(entry);
+  }
+}
+
+void AppendUniqueStrings(std::vector<std::string>& into, const std::vector<std::string>& from) {
+  for (const std::string& item : from) AppendUnique(into, item);
+}
+
+template <typename T>
+void Override(std::optional<T>& into, const std::optional<T>& from) {
+  if (from) into = from;
+}
+
+// Lays `layer` over `into`: lists accumulate, scalars are replaced, env.set merges per name.
+void MergeInto(Profile& into, const Profile& layer) {
+  FilesystemSpec& fs = into.filesystem;
+  AppendUniquePaths(fs.read, layer.filesystem.read);
+  AppendUniquePaths(fs.write, layer.filesystem.write);
+  AppendUniquePaths(fs.exec, layer.filesystem.exec);
+  AppendUniquePaths(fs.hide, layer.filesystem.hide);
+  AppendUniquePaths(fs.protect, layer.filesystem.protect);
+  Override(fs.tmp_size, layer.filesystem.tmp_size);
+  Override(fs.home, layer.filesystem.home);
+
+  Override(into.network.mode, layer.network.mode);
+
+  AppendUniqueStrings(into.syscalls.deny, layer.syscalls.deny);
+  AppendUniqueStrings(into.syscalls.allow, layer.syscalls.allow);
+  AppendUniqueStrings(into.syscalls.log, layer.syscalls.log);
+  Override(into.syscalls.errno_value, layer.syscalls.errno_value);
+
+  LimitsSpec& limits = into.limits;
+  Override(limits.memory, layer.limits.memory);
+  Override(limits.processes, layer.limits.processes);
+  Override(limits.cpu_seconds, layer.limits.cpu_seconds);
+  Override(limits.wall_seconds, layer.limits.wall_seconds);
+  Override(limits.file_size, layer.limits.file_size);
+  Override(limits.open_files, layer.limits.open_files);
+
+  AppendUniqueStrings(into.env.keep, layer.env.keep);
+  AppendUniqueStrings(into.env.drop, layer.env.drop);
+  for (const auto& [name, value] : layer.env.set) into.env.set[name] = value;
+}
+
+// Turns one parsed JSON document into a Profile layer, reporting every problem it finds.
+class DocumentChecker {
+ public:
+  explicit DocumentChecker(const Document& document) : doc_(document) {}
+
+  ParsedDocument Check() {
+    for (const DuplicateKey& duplicate : doc_.locations.duplicate_keys()) {
+      std::string key = LastToken(duplicate.json_path);
+      AddError(duplicate.json_path, duplicate.key,
+               "duplicate key " + Quoted(key) + " (also at line " +
+                   std::to_string(duplicate.earlier_key.line) + ", column " +
+                   std::to_string(duplicate.earlier_key.column) + ")",
+               "keep one; a JSON parser silently uses only the last one");
+    }
+    CheckTopLevel();
+    std::stable_sort(result_.errors.begin(), result_.errors.end(),
+                     [](const ProfileError& a, const ProfileError& b) {
+                       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                     });
+    return std::move(result_);
+  }
+
+ private:
+  // --- error reporting ---
+
+  static std::string LastToken(const std::string& json_path) {
+    std::string token = json_path.substr(json_path.rfind('/') + 1);
+    std::string unescaped;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size()) {
+        unescaped += token[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        unescaped += token[i];
+      }
+    }
+    return unescaped;
+  }
+
+  void AddError(const std::string& json_path, TextPosition where, std::string message,
+                std::string hint) {
+    result_.errors.push_back(ProfileError{doc_.file, json_path, where.line, where.column,
+                                          std::move(message), std::move(hint)});
+  }
+
+  TextPosition ValuePosition(const std::string& json_path) const {
+    auto location = doc_.locations.Find(json_path);
+    return location ? location->value : TextPosition{};
+  }
+
+  TextPosition KeyPosition(const std::string& json_path) const {
+    auto location = doc_.locations.Find(json_path);
+    if (!location) return TextPosition{};
+    return location->key.value_or(location->value);
+  }
+
+  void ValueError(const std::string& json_path, std::string message, std::string hint = "") {
+    AddError(json_path, ValuePosition(json_path), std::move(message), std::move(hint));
+  }
+
+  void KeyError(const std::string& json_path, std::string message, std::string hint = "") {
+    AddError(json_path, KeyPosition(json_path), std::move(message), std::move(hint));
+  }
+
+  SourceRef Where(const std::string& json_path) const {
+    TextPosition position = ValuePosition(json_path);
+    return SourceRef{doc_.file, position.line, position.column};
+  }
+
+  static std::string Child(const std::string& path, std::string_view key) {
+    return path + "/" + EscapeJsonPointerToken(key);
+  }
+  static std::string Child(const std::string& path, std::size_t index) {
+    return path + "/" + std::to_string(index);
+  }
+
+  // --- structure ---
+
+  // Keys present in the section but not handled: unknown, or from a later version of the format.
+  void ReportUnknownKey(const std::string& member_path, const std::string& key,
+                        const std::vector<std::string>& known,
+                        const std::vector<std::string>& not_supported = {}) {
+    if (std::find(not_supported.begin(), not_supported.end(), key) != not_supported.end()) {
+      KeyError(member_path, Quoted(key) + " is not supported by this version",
+               "remove it; supported keys here: " + Join(known, ", "));
+      return;
+    }
+    std::string hint;
+    if (auto nearest = NearestName(key, known)) {
+      hint = "did you mean " + Quoted(*nearest) + "?";
+    } else {
+      hint = "supported keys here: " + Join(known, ", ");
+    }
+    KeyError(member_path, "unknown key " + Quoted(key), hint);
+  }
+
+  bool ExpectObject(const std::string& path, const Json& value) {
+    if (value.is_object()) return true;
+    ValueError(path, "expected an object, got " + TypeName(value),
+               "write { ... } with the keys of this section");
+    return false;
+  }
+
+  // Calls `each(element_path, element)` for the string elements; reports the others.
+  template <typename Each>
+  void ForEachString(const std::string& path, const Json& value, std::string_view example,
+                     Each each) {
+    if (!value.is_array()) {
+      ValueError(path, "expected an array of strings, got " + TypeName(value),
+                 "write [" + std::string(example) + "]");
+      return;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      std::string element_path = Child(path, i);
+      if (!value[i].is_string()) {
+        ValueError(element_path, "expected a string, got " + TypeName(value[i]),
+                   "write " + std::string(example));
+        continue;
+      }
+      each(element_path, value[i].get<std::string>());
+    }
+  }
+
+  std::optional<std::string> ExpectString(const std::string& path, const Json& value,
+                                          std::string_view example) {
+    if (value.is_string()) return value.get<std::string>();
+    ValueError(path, "expected a string, got " + TypeName(value), "write " + std::string(example));
+    return std::nullopt;
+  }
+
+  void CheckTopLevel() {
+    const Json& root = doc_.json;
+    if (!root.is_object()) {
+      ValueError("", "a profile must be a JSON object, got " + TypeName(root),
+                 "write { \"name\": ..., \"description\": ..., ... }");
+      return;
+    }
+    static const std::vector<std::string> kKnown = {
+        "name", "description", "extends", "filesystem", "network", "syscalls", "limits", "env"};
+    static const std::vector<std::string> kNotSupported = {"tools", "evidence", "examples"};
+    Profile& profile = result_.profile;
+    for (const auto& [key, value] : root.items()) {
+      std::string path = Child("", key);
+      if (key == "name") {
+        if (auto name = ExpectString(path, value, "\"my-profile\"")) {
+          if (IsProfileName(*name)) {
+            profile.name = *name;
+          } else {
+            ValueError(path, Quoted(*name) + " is not a valid profile name",
+                       "use lowercase letters, digits and '-', starting with a letter or digit");
+          }
+        }
+      } else if (key == "description") {
+        if (auto description = ExpectString(path, value, "\"what this profile is for\"")) {
+          if (description->find_first_not_of(" \t\n\r") == std::string::npos) {
+            ValueError(path, "empty description", "say in a sentence what the profile is for");
+          } else {
+            profile.description = *description;
+          }
+        }
+      } else if (key == "extends") {
+        CheckExtends(path, value);
+      } else if (key == "filesystem") {
+        CheckFilesystem(path, value);
+      } else if (key == "network") {
+        CheckNetwork(path, value);
+      } else if (key == "syscalls") {
+        CheckSyscalls(path, value);
+      } else if (key == "limits") {
+        CheckLimits(path, value);
+      } else if (key == "env") {
+        CheckEnv(path, value);
+      } else {
+        ReportUnknownKey(path, key, kKnown, kNotSupported);
+      }
+    }
+    if (!root.contains("name")) {
+      ValueErrorAtRoot("/name", "missing required key \"name\"", "add \"name\": \"my-profile\"");
+    }
+    if (!root.contains("description")) {
+      ValueErrorAtRoot("/description", "missing required key \"description\"",
+                       "add \"description\": \"what this profile is for\"");
+    }
+  }
+
+  void ValueErrorAtRoot(const std::string& path, std::string message, std::string hint) {
+    AddError(path, ValuePosition(""), std::move(message), std::move(hint));
+  }
+
+  void CheckExtends(const std::string& path, const Json& value) {
+    auto add = [&](const std::string& entry_path, const std::string& name) {
+      if (!IsProfileName(name)) {
+        ValueError(entry_path, Quoted(name) + " is not a profile name",
+                   "extends takes profile names such as \"base\", not paths");
+        return;
+      }
+      AppendUnique(result_.profile.extends, name);
+      result_.extends.push_back(ExtendsEntry{name, entry_path});
+    };
+    if (value.is_string()) {
+      add(path, value.get<std::string>());
+      return;
+    }
+    if (!value.is_array()) {
+      ValueError(path, "expected a string or an array of strings, got " + TypeName(value),
+                 "write \"extends\": [\"base\"]");
+      return;
+    }
+    ForEachString(path, value, "\"base\"", add);
+  }
+
+  void CheckPathList(const std::string& path, const Json& value, std::vector<PathEntry>& into) {
+    ForEachString(path, value, "\"{workspace}/build\"",
+                  [&](const std::string& element_path, const std::string& text) {
+                    if (auto problem = CheckPath(text)) {
+                      ValueError(element_path, problem->message, problem->hint);
+                      return;
+                    }
+                    AppendUniquePaths(into, {PathEntry{text, Where(element_path)}});
+                  });
+  }
+
+  void CheckFilesystem(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"read",    "write", "exec", "hide",
+                                                    "protect", "tmp",   "home"};
+    FilesystemSpec& fs = result_.profile.filesystem;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "read") {
+        CheckPathList(member_path, member, fs.read);
+      } else if (key == "write") {
+        CheckPathList(member_path, member, fs.write);
+      } else if (key == "exec") {
+        CheckPathList(member_path, member, fs.exec);
+      } else if (key == "hide") {
+        CheckPathList(member_path, member, fs.hide);
+      } else if (key == "protect") {
+        CheckPathList(member_path, member, fs.protect);
+      } else if (key == "tmp") {
+        fs.tmp_size = CheckSize(member_path, member);
+      } else if (key == "home") {
+        if (auto mode = ExpectString(member_path, member, "\"empty\"")) {
+          if (*mode == "empty") {
+            fs.home = HomeMode::kEmpty;
+          } else if (*mode == "none") {
+            fs.home = HomeMode::kNone;
+          } else {
+            ValueError(member_path, "unknown home mode " + Quoted(*mode),
+                       "write \"empty\" (a private empty home) or \"none\"");
+          }
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckNetwork(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"mode"};
+    static const std::vector<std::string> kNotSupported = {"allow", "deny", "sockets"};
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key != "mode") {
+        ReportUnknownKey(member_path, key, kKnown, kNotSupported);
+        continue;
+      }
+      auto mode = ExpectString(member_path, member, "\"none\"");
+      if (!mode) continue;
+      if (*mode == "none") {
+        result_.profile.network.mode = NetworkMode::kNone;
+      } else if (*mode == "host") {
+        result_.profile.network.mode = NetworkMode::kHost;
+      } else if (*mode == "proxy") {
+        ValueError(member_path, "network mode proxy is not supported by this version",
+                   "write \"none\" or \"host\"");
+      } else {
+        ValueError(member_path, "unknown network mode " + Quoted(*mode),
+                   "write \"none\" or \"host\"");
+      }
+    }
+  }
+
+  void CheckSyscallList(const std::string& path, const Json& value,
+                        std::vector<std::string>& into) {
+    ForEachString(path, value, "\"ptrace\", \"@mount\"",
+                  [&](const std::string& element_path, const std::string& name) {
+                    if (name.starts_with('@')) {
+                      if (FindSyscallGroup(name) != nullptr) {
+                        AppendUnique(into, name);
+                        return;
+                      }
+                      std::vector<std::string> groups;
+                      for (const SyscallGroup& group : SyscallGroups()) {
+                        groups.emplace_back(group.name);
+                      }
+                      std::string hint = "see `tollgate explain` for the groups";
+                      if (auto nearest = NearestName(name, groups)) {
+                        hint = "did you mean " + Quoted(*nearest) + "?";
+                      }
+                      ValueError(element_path, "unknown syscall group " + Quoted(name), hint);
+                      return;
+                    }
+                    if (IsKnownSyscall(name)) {
+                      AppendUnique(into, name);
+                      return;
+                    }
+                    std::string hint = "write a Linux syscall name or a group such as \"@mount\"";
+                    if (auto nearest = NearestName(name, KnownSyscalls())) {
+                      hint = "did you mean " + Quoted(*nearest) + "?";
+                    }
+                    ValueError(element_path, "unknown syscall " + Quoted(name), hint);
+                  });
+  }
+
+  void CheckSyscalls(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"deny", "allow", "log", "errno"};
+    SyscallSpec& syscalls = result_.profile.syscalls;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "deny") {
+        CheckSyscallList(member_path, member, syscalls.deny);
+      } else if (key == "allow") {
+        CheckSyscallList(member_path, member, syscalls.allow);
+      } else if (key == "log") {
+        CheckSyscallList(member_path, member, syscalls.log);
+      } else if (key == "errno") {
+        syscalls.errno_value = CheckErrno(member_path, member);
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  std::optional<int> CheckErrno(const std::string& path, const Json& value) {
+    const std::string hint =
+        "write a name such as \"EPERM\", \"EACCES\" or \"ENOSYS\", or a number "
+        "from 1 to " +
+        std::to_string(kMaxErrno);
+    if (value.is_number_integer()) {
+      std::int64_t number = value.is_number_unsigned()
+                                ? static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                      value.get<std::uint64_t>(), kMaxErrno + 1))
+                                : value.get<std::int64_t>();
+      if (number < 1 || number > kMaxErrno) {
+        ValueError(path, "errno " + value.dump() + " is out of range", hint);
+        return std::nullopt;
+      }
+      return static_cast<int>(number);
+    }
+    if (!value.is_string()) {
+      ValueError(path, "expected an errno name or number, got " + TypeName(value), hint);
+      return std::nullopt;
+    }
+    std::string name = value.get<std::string>();
+    for (const ErrnoName& known : kErrnoNames) {
+      if (known.name == name) return known.value;
+    }
+    std::vector<std::string_view> names;
+    for (const ErrnoName& known : kErrnoNames) names.push_back(known.name);
+    std::string specific_hint = hint;
+    if (auto nearest = NearestName(name, names))
+      specific_hint = "did you mean " + Quoted(*nearest) + "?";
+    ValueError(path, "unknown errno " + Quoted(name), specific_hint);
+    return std::nullopt;
+  }
+
+  // Sizes and counts: all must be at least 1, since a zero limit makes the sandbox unusable.
+  std::optional<std::uint64_t> CheckSize(const std::string& path, const Json& value) {
+    const std::string hint =
+        "write bytes as a number, or a string such as \"512M\", \"1.5G\" (K, M, G, T are "
+        "binary multiples)";
+    std::optional<std::uint64_t> bytes;
+    if (value.is_number_unsigned()) {
+      bytes = value.get<std::uint64_t>();
+    } else if (value.is_number_integer()) {
+      ValueError(path, "negative size " + value.dump(), hint);
+      return std::nullopt;
+    } else if (value.is_string()) {
+      bytes = ParseSize(value.get<std::string>());
+      if (!bytes) {
+        ValueError(path, Quoted(value.get<std::string>()) + " is not a size", hint);
+        return std::nullopt;
+      }
+    } else {
+      ValueError(path,
+                 "expected a size, got " + TypeName(value) +
+                     (value.is_number_float() ? " with a fraction" : ""),
+                 hint);
+      return std::nullopt;
+    }
+    if (*bytes == 0) {
+      ValueError(path, "size must be greater than zero", hint);
+      return std::nullopt;
+    }
+    return bytes;
+  }
+
+  std::optional<std::uint64_t> CheckDuration(const std::string& path, const Json& value) {
+    const std::string hint =
+        "write seconds as a number, or a string such as \"90s\", \"30m\", \"1h30m\", \"1d\"";
+    std::optional<std::uint64_t> seconds;
+    if (value.is_number_unsigned()) {
+      seconds = value.get<std::uint64_t>();
+    } else if (value.is_string()) {
+      seconds = ParseDuration(value.get<std::string>());
+      if (!seconds) {
+        ValueError(path, Quoted(value.get<std::string>()) + " is not a duration", hint);
+        return std::nullopt;
+      }
+    } else if (value.is_number_integer()) {
+      ValueError(path, "negative duration " + value.dump(), hint);
+      return std::nullopt;
+    } else if (value.is_number_float()) {
+      ValueError(path, "expected whole seconds, got " + value.dump(), hint);
+      return std::nullopt;
+    } else {
+      ValueError(path, "expected a duration, got " + TypeName(value), hint);
+      return std::nullopt;
+    }
+    if (*seconds == 0) {
+      ValueError(path, "duration must be greater than zero", hint);
+      return std::nullopt;
+    }
+    return seconds;
+  }
+
+  std::optional<std::uint64_t> CheckCount(const std::string& path, const Json& value) {
+    const std::string hint = "write a whole number of at least 1, such as 1024";
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() >= 1) {
+      return value.get<std::uint64_t>();
+    }
+    if (value.is_number()) {
+      ValueError(path, value.dump() + " is not a count of at least 1", hint);
+    } else {
+      ValueError(path, "expected a number, got " + TypeName(value), hint);
+    }
+    return std::nullopt;
+  }
+
+  void CheckLimits(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"memory", "processes", "cpu",
+                                                    "wall",   "file_size", "open_files"};
+    LimitsSpec& limits = result_.profile.limits;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "memory") {
+        limits.memory = CheckSize(member_path, member);
+      } else if (key == "processes") {
+        limits.processes = CheckCount(member_path, member);
+      } else if (key == "cpu") {
+        limits.cpu_seconds = CheckDuration(member_path, member);
+      } else if (key == "wall") {
+        limits.wall_seconds = CheckDuration(member_path, member);
+      } else if (key == "file_size") {
+        limits.file_size = CheckSize(member_path, member);
+      } else if (key == "open_files") {
+        limits.open_files = CheckCount(member_path, member);
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckEnvPatterns(const std::string& path, const Json& value, std::vector<std::string>& into,
+                        std::string_view example) {
+    ForEachString(
+        path, value, example, [&](const std::string& element_path, const std::string& pattern) {
+          if (IsEnvPattern(pattern)) {
+            AppendUnique(into, pattern);
+            return;
+          }
+          ValueError(element_path, Quoted(pattern) + " is not a variable name or pattern",
+                     "use letters, digits, '_' and '*' wildcards, not starting with a digit");
+        });
+  }
+
+  void CheckEnv(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"keep", "set", "drop"};
+    EnvSpec& env = result_.profile.env;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "keep") {
+        CheckEnvPatterns(member_path, member, env.keep, "\"PATH\", \"LC_*\"");
+      } else if (key == "drop") {
+        CheckEnvPatterns(member_path, member, env.drop, "\"*TOKEN*\"");
+      } else if (key == "set") {
+        if (!ExpectObject(member_path, member)) continue;
+        for (const auto& [name, setting] : member.items()) {
+          std::string setting_path = Child(member_path, name);
+          if (!IsEnvName(name)) {
+            KeyError(setting_path, Quoted(name) + " is not a valid variable name",
+                     "use letters, digits and '_', not starting with a digit");
+            continue;
+          }
+          auto text = ExpectString(setting_path, setting, "\"1\"");
+          if (!text) continue;
+          if (auto problem = CheckPlaceholderTokens(*text, 0, /*allow_known=*/true)) {
+            ValueError(setting_path, problem->message, problem->hint);
+            continue;
+          }
+          env.set[name] = *text;
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  const Document& doc_;
+  ParsedDocument result_;
+};
+
+// Parses text into a Document, or reports the syntax error with its position.
+std::optional<Document> ParseDocument(const std::string& file, const std::string& text,
+                                      std::vector<ProfileError>& errors) {
+  Document document{file, text, Json(), JsonLocations()};
+  try {
+    document.json = Json::parse(text);
+  } catch (const Json::parse_error& error) {
+    // error.byte is the 1-based index of the last character read, i.e. the offending one.
+    std::size_t offset = error.byte > 0 ? error.byte - 1 : 0;
+    TextPosition position = PositionOfOffset(text, offset);
+    std::string message = error.what();
+    // Drop nlohmann's own "[json.exception...] parse error at line 1, column 2: " prefix: its
+    // column counts differently and the position is ours.
+    if (std::size_t detail = message.find("syntax error"); detail != std::string::npos) {
+      message = message.substr(detail);
+    }
+    errors.push_back(ProfileError{file, "", position.line, position.column,
+                                  "invalid JSON: " + message,
+                                  "fix the JSON syntax; comments and trailing commas are not "
+                                  "allowed"});
+    return std::nullopt;
+  }
+  document.locations = JsonLocations::Scan(text);
+  return document;
+}
+
+// One Load: follows extends, detects cycles, and caches each file so a parent shared by two
+// branches is read, checked and reported once.
+class ExtendsResolver {
+ public:
+  ExtendsResolver(std::vector<std::string> dirs, const FileReader& read, const FileExists& exists)
+      : dirs_(std::move(dirs)), read_(read), exists_(exists) {}
+
+  std::optional<Profile> LoadFile(const std::string& file, const std::string& text,
+                                  const std::string& display_name) {
+    std::string key = FileKey(file);
+    if (auto cached = cache_.find(key); cached != cache_.end()) return cached->second;
+
+    chain_.push_back(Link{key, display_name});
+    std::optional<Profile> profile = LoadUncached(file, text);
+    chain_.pop_back();
+    cache_[key] = profile;
+    return profile;
+  }
+
+  std::vector<ProfileError>& errors() { return errors_; }
+
+ private:
+  struct Link {
+    std::string file_key;
+    std::string name;
+  };
+
+  std::optional<Profile> LoadUncached(const std::string& file, const std::string& text) {
+    std::optional<Document> document = ParseDocument(file, text, errors_);
+    if (!document) return std::nullopt;
+    ParsedDocument parsed = DocumentChecker(*document).Check();
+    std::size_t own_errors = parsed.errors.size();
+    // This file's errors first, in file order; then each parent's, as they are loaded.
+    std::size_t insert_at = errors_.size();
+    errors_.insert(errors_.end(), parsed.errors.begin(), parsed.errors.end());
+
+    std::vector<ProfileError> extends_errors;
+    Profile merged;
+    bool parents_ok = true;
+    for (const ExtendsEntry& entry : parsed.extends) {
+      std::optional<Profile> parent = LoadParent(*document, entry, extends_errors);
+      if (parent) {
+        MergeInto(merged, *parent);
+      } else {
+        parents_ok = false;
+      }
+    }
+    // Errors at extends entries belong with this file's errors, in position order.
+    if (!extends_errors.empty()) {
+      auto own_end = errors_.begin() + static_cast<std::ptrdiff_t>(insert_at + own_errors);
+      errors_.insert(own_end, extends_errors.begin(), extends_errors.end());
+      std::stable_sort(errors_.begin() + static_cast<std::ptrdiff_t>(insert_at),
+                       errors_.begin() + static_cast<std::ptrdiff_t>(insert_at + own_errors +
+                                                                     extends_errors.size()),
+                       [](const ProfileError& a, const ProfileError& b) {
+                         return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                       });
+    }
+    if (own_errors > 0 || !parents_ok) return std::nullopt;
+
+    MergeInto(merged, parsed.profile);
+    merged.name = parsed.profile.name;
+    merged.description = parsed.profile.description;
+    merged.extends = parsed.profile.extends;
+    merged.source_file = file;
+    return merged;
+  }
+
+  std::optional<Profile> LoadParent(const Document& child, const ExtendsEntry& entry,
+                                    std::vector<ProfileError>& errors) {
+    auto location = child.locations.Find(entry.json_path);
+    TextPosition position = location ? location->value : TextPosition{};
+    auto error = [&](std::string message, std::string hint) {
+      errors.push_back(ProfileError{child.file, entry.json_path, position.line, position.column,
+                                    std::move(message), std::move(hint)});
+    };
+
+    std::optional<std::string> parent_file;
+    for (const std::string& dir : dirs_) {
+      std::string candidate = JoinPath(dir, entry.name + ".json");
+      if (exists_(candidate)) {
+        parent_file = candidate;
+        break;
+      }
+    }
+    if (!parent_file) {
+      error("no profile named " + Quoted(entry.name),
+            dirs_.empty() ? "no profile directories are configured"
+                          : "looked for " + entry.name + ".json in: " + Join(dirs_, ", "));
+      return std::nullopt;
+    }
+
+    std::string key = FileKey(*parent_file);
+    auto in_chain = std::find_if(chain_.begin(), chain_.end(),
+                                 [&](const Link& link) { return link.file_key == key; });
+    if (in_chain != chain_.end()) {
+      std::vector<std::string> names;
+      for (auto link = in_chain; link != chain_.end(); ++link) names.push_back(link->name);
+      names.push_back(entry.name);
+      error("extends cycle: " + Join(names, " -> "),
+            "a profile cannot extend itself, directly or through its parents");
+      return std::nullopt;
+    }
+
+    std::optional<std::string> text = read_(*parent_file);
+    if (!text) {
+      error("cannot read " + *parent_file, "check that the file is readable");
+      return std::nullopt;
+    }
+    return LoadFile(*parent_file, *text, entry.name);
+  }
+
+  std::vector<std::string> dirs_;
+  const FileReader& read_;
+  const FileExists& exists_;
+  std::vector<Link> chain_;
+  std::map<std::string, std::optional<Profile>> cache_;
+  std::vector<ProfileError> errors_;
+};
+
+std::string StemOf(const std::string& file) {
+  std::string base = file.substr(file.rfind('/') + 1);
+  if (base.ends_with(".json")) base.resize(base.size() - 5);
+  return base;
+}
+
+}  // namespace
+
+std::string ProfileError::ToString() const {
+  std::string text;
+  if (!file.empty()) {
+    text += file;
+    if (line > 0) text += ":" + std::to_string(line) + ":" + std::to_string(column);
+    text += ": ";
+  }
+  if (!json_path.empty()) text += json_path + ": ";
+  text += message;
+  if (!hint.empty()) text += " (" + hint + ")";
+  return text;
+}
+
+ProfileLoader::ProfileLoader(std::vector<std::string> search_dirs, FileReader read,
+                             FileExists exists)
+    : search_dirs_(std::move(search_dirs)), read_(std::move(read)), exists_(std::move(exists)) {}
+
+std::optional<std::string> ProfileLoader::Resolve(const std::string& name_or_path) const {
+  if (IsPathLike(name_or_path)) return name_or_path;
+  for (const std::string& dir : search_dirs_) {
+    std::string candidate = JoinPath(dir, name_or_path + ".json");
+    if (exists_(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
+LoadResult ProfileLoader::Load(const std::string& name_or_path) const {
+  std::optional<std::string> file = Resolve(name_or_path);
+  if (!file) {
+    LoadResult result;
+    result.errors.push_back(ProfileError{
+        "", "", 0, 0, "no profile named " + Quoted(name_or_path),
+        search_dirs_.empty() ? "give a path to a .json file"
+                             : "looked for " + name_or_path + ".json in: " +
+                                   Join(search_dirs_, ", ") + "; or give a path to a .json file"});
+    return result;
+  }
+  std::optional<std::string> text = read_(*file);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back(ProfileError{*file, "", 0, 0, "cannot read the profile file",
+                                         "check that it exists and is readable"});
+    return result;
+  }
+  // A profile given by path finds its parents next to it first, so a directory of profiles can
+  // be tried out before it is installed.
+  if (IsPathLike(name_or_path)) return LoadText(*file, *text);
+
+  LoadResult result;
+  ExtendsResolver resolver(search_dirs_, read_, exists_);
+  result.profile = resolver.LoadFile(*file, *text, StemOf(*file));
+  result.errors = std::move(resolver.errors());
+  if (!result.errors.empty()) result.profile.reset();
+  return result;
+}
+
+LoadResult ProfileLoader::LoadText(const std::string& file, const std::string& text) const {
+  std::vector<std::string> dirs;
+  if (file.find('/') != std::string::npos) dirs.push_back(DirectoryOf(file));
+  for (const std::string& dir : search_dirs_) {
+    if (dirs.empty() || FileKey(dir) != FileKey(dirs.front())) dirs.push_back(dir);
+  }
+  LoadResult result;
+  ExtendsResolver resolver(std::move(dirs), read_, exists_);
+  result.profile = resolver.LoadFile(file, text, StemOf(file));
+  result.errors = std::move(resolver.errors());
+  if (!result.errors.empty()) result.profile.reset();
+  return result;
+}
+
+// --- sizes and durations ---
+
+std::optional<std::uint64_t> ParseSize(const std::string& text) {
+  std::size_t i = 0;
+  auto is_digit = [&](std::size_t at) {
+    return at < text.size() && text[at] >= '0' && text[at] <= '9';
+  };
+  if (!is_digit(0)) return std::nullopt;
+  std::uint64_t whole = 0;
+  for (; is_digit(i); ++i) {
+    if (__builtin_mul_overflow(whole, 10u, &whole) ||
+        __builtin_add_overflow(whole, static_cast<std::uint64_t>(text[i] - '0'), &whole)) {
+      return std::nullopt;
+    }
+  }
+  // The fraction is kept as digits over a power of ten so "1.5G" is exact, not a double.
+  std::uint64_t fraction = 0;
+  std::uint64_t fraction_scale = 1;
+  bool has_fraction = false;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!is_digit(i)) return std::nullopt;
+    has_fraction = true;
+    for (; is_digit(i); ++i) {
+      if (fraction_scale >= 1'000'000'000'000'000'000ull) return std::nullopt;  // 18 digits
+      fraction = fraction * 10 + static_cast<std::uint64_t>(text[i] - '0');
+      fraction_scale *= 10;
+    }
+  }
+
+  std::string_view unit = std::string_view(text).substr(i);
+  unsigned shift = 0;
+  if (!unit.empty() && unit != "B") {
+    switch (unit[0]) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        break;
+      case 'T':
+      case 't':
+        shift = 40;
+        break;
+      default:
+        return std::nullopt;
+    }
+    std::string_view suffix = unit.substr(1);
+    if (!suffix.empty() && suffix != "i" && suffix != "iB" && suffix != "B") return std::nullopt;
+  }
+  if (has_fraction && shift == 0) return std::nullopt;  // no such thing as half a byte
+
+  std::uint64_t multiplier = std::uint64_t{1} << shift;
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(whole, multiplier, &bytes)) return std::nullopt;
+  unsigned __int128 fraction_bytes =
+      static_cast<unsigned __int128>(fraction) * multiplier / fraction_scale;
+  if (__builtin_add_overflow(bytes, static_cast<std::uint64_t>(fraction_bytes), &bytes)) {
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+std::optional<std::uint64_t> ParseDuration(const std::string& text) {
+  struct Unit {
+    char letter;
+    std::uint64_t seconds;
+  };
+  // Largest first: a duration lists each unit at most once, in this order ("1h30m", not "30m1h").
+  static constexpr Unit kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+  if (text.empty()) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    std::uint64_t seconds = 0;
+    for (char c : text) {
+      if (__builtin_mul_overflow(seconds, 10u, &seconds) ||
+          __builtin_add_overflow(seconds, static_cast<std::uint64_t>(c - '0'), &seconds)) {
+        return std::nullopt;
+      }
+    }
+    return seconds;
+  }
+
+  std::uint64_t total = 0;
+  std::size_t next_unit = 0;  // index into kUnits of the smallest unit still allowed
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    std::uint64_t amount = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (__builtin_mul_overflow(amount, 10u, &amount) ||
+          __builtin_add_overflow(amount, static_cast<std::uint64_t>(text[i] - '0'), &amount)) {
+        return std::nullopt;
+      }
+    }
+    if (i >= text.size()) return std::nullopt;  // "1h30": a number without its unit
+    char letter = text[i++];
+    std::size_t unit = next_unit;
+    while (unit < std::size(kUnits) && kUnits[unit].letter != letter) ++unit;
+    if (unit == std::size(kUnits)) return std::nullopt;  // unknown, repeated or out of order
+    std::uint64_t seconds = 0;
+    if (__builtin_mul_overflow(amount, kUnits[unit].seconds, &seconds) ||
+        __builtin_add_overflow(total, seconds, &total)) {
+      return std::nullopt;
+    }
+    next_unit = unit + 1;
+  }
+  return total;
+}
+
+}  // namespace tollgate::policy
