@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmarks of docs/BENCHMARKS.md, each measured against a baseline in the same run:
+#   1. launch: tollgate (test-runner, seccomp + Landlock on) vs bwrap with an equivalent view vs bare
+#   2. launch cost vs workspace size: 300,000 files vs an empty workspace
+#   3. supervisor peak RSS during a run
+#   4. a real build (tollgate's own, from clean) inside the sandbox vs bare   (BENCH_BUILD=1)
+# Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tollgate=$root/$build/bin/tollgate
+out=$root/bench/results
+mkdir -p "$out"
+command -v hyperfine >/dev/null || { echo "hyperfine missing: run scripts/install-deps.sh" >&2; exit 1; }
+
+scratch=${BENCH_SCRATCH:-/tmp/tollgate-bench}
+empty=$scratch/empty big=$scratch/big
+mkdir -p "$empty"
+if [ ! -f "$big/.complete" ]; then
+  echo "creating a workspace of 300,000 files in $big (once)…"
+  rm -rf "$big" && mkdir -p "$big"
+  python3 - "$big" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in range(300):
+    path = os.path.join(root, f"dir{d:03}")
+    os.mkdir(path)
+    for f in range(1000):
+        with open(os.path.join(path, f"file{f:04}.txt"), "w") as fh:
+            fh.write("x")
+PY
+  touch "$big/.complete"
+fi
+if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$empty"; fi
+
+bwrap_view=(--unshare-all --die-with-parent --ro-bind /usr /usr --ro-bind /etc /etc
+  --symlink usr/bin /bin --symlink usr/sbin /sbin --symlink usr/lib /lib --symlink usr/lib64 /lib64
+  --proc /proc --dev /dev --tmpfs /tmp --ro-bind "$empty" "$empty" --chdir "$empty")
+
+echo "== 1. launch of /bin/true"
+hyperfine -N --warmup 20 --runs 200 --export-json "$out/launch.json" --export-markdown "$out/launch.md" \
+  -n bare "/bin/true" \
+  -n bwrap "bwrap ${bwrap_view[*]} /bin/true" \
+  -n tollgate "$tollgate run --profile test-runner --workspace $empty -- /bin/true"
+
+echo "== 2. launch in a workspace of 300,000 files vs an empty one"
+hyperfine -N --warmup 20 --runs 200 --export-json "$out/workspace-size.json" \
+  --export-markdown "$out/workspace-size.md" \
+  -n empty "$tollgate run --profile test-runner --workspace $empty -- /bin/true" \
+  -n 300k-files "$tollgate run --profile test-runner --workspace $big -- /bin/true"
+
+echo "== 3. supervisor peak RSS during a run"
+"$tollgate" run --profile test-runner --workspace "$empty" -- /bin/sleep 1 &
+pid=$!
+sleep 0.5
+grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tee "$out/rss.txt"
+wait "$pid"
+
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+launch = {r["command"]: r for r in json.load(open(f"{out}/launch.json"))["results"]}
+size = {r["command"]: r for r in json.load(open(f"{out}/workspace-size.json"))["results"]}
+t, b = launch["tollgate"]["median"], launch["bwrap"]["median"]
+print(f"launch median: tollgate {t*1e3:.2f} ms, bwrap {b*1e3:.2f} ms, bare {launch['bare']['median']*1e3:.2f} ms"
+      f" -> tollgate/bwrap = {t/b:.2f} (target <= 0.80)")
+e, g = size["empty"]["median"], size["300k-files"]["median"]
+print(f"workspace size: empty {e*1e3:.2f} ms, 300k files {g*1e3:.2f} ms -> ratio {g/e:.3f} (target <= 1.05)")
+PY
+
+if [ "${BENCH_BUILD:-0}" = 1 ]; then
+  echo "== 4. tollgate's own build from clean, sandboxed vs bare"
+  src=$scratch/src
+  rm -rf "$src" && git -C "$root" worktree list >/dev/null && cp -r "$root" "$src" && rm -rf "$src"/build*
+  if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$src"; fi
+  bare_cmd="rm -rf $src/b && cmake -S $src -B $src/b -DTOLLGATE_BUILD_TESTS=OFF -DTOLLGATE_BUILD_BENCH=OFF >/dev/null && cmake --build $src/b -j$(nproc) >/dev/null"
+  hyperfine --runs 2 --export-json "$out/build.json" --export-markdown "$out/build.md" \
+    -n bare "bash -c '$bare_cmd'" \
+    -n tollgate "$tollgate run --profile workspace-write --workspace $src -- bash -c '$bare_cmd'"
+fi
