@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -573,8 +574,10 @@ class DocumentChecker {
   void CheckExtends(const std::string& path, const Json& value) {
     auto add = [&](const std::string& entry_path, const std::string& name) {
       if (!IsProfileName(name)) {
-        ValueError(entry_path, Quoted(name) + " is not a profile name",
-                   "extends takes profile names such as \"base\", not paths");
+        ValueError(
+            entry_path, Quoted(name) + " is not a profile name",
+            "extends takes profile names such as \"base\" (lowercase letters, digits and '-'), "
+            "not paths");
         return;
       }
       AppendUnique(result_.profile.extends, name);
@@ -678,7 +681,7 @@ class DocumentChecker {
                       for (const SyscallGroup& group : SyscallGroups()) {
                         groups.emplace_back(group.name);
                       }
-                      std::string hint = "see `tollgate explain` for the groups";
+                      std::string hint = "known groups: " + Join(groups, ", ");
                       if (auto nearest = NearestName(name, groups)) {
                         hint = "did you mean " + Quoted(*nearest) + "?";
                       }
@@ -924,6 +927,27 @@ std::optional<Document> ParseDocument(const std::string& file, const std::string
   return document;
 }
 
+// One profile file's own settings, before its parents are laid under it.
+struct Layer {
+  std::string file_key;
+  std::shared_ptr<const Profile> own;
+};
+
+// The layers of a profile, parents first: each parent's layers in the order the parents are
+// listed, then the profile itself. A file reached twice (two parents that both extend "base")
+// is applied once, where it first appears, so a shared grandparent cannot undo what the first
+// parent changed.
+using Layers = std::vector<Layer>;
+
+void AppendLayers(Layers& into, const Layers& from) {
+  for (const Layer& layer : from) {
+    bool present = std::any_of(into.begin(), into.end(), [&](const Layer& existing) {
+      return existing.file_key == layer.file_key;
+    });
+    if (!present) into.push_back(layer);
+  }
+}
+
 // One Load: follows extends, detects cycles, and caches each file so a parent shared by two
 // branches is read, checked and reported once.
 class ExtendsResolver {
@@ -931,16 +955,19 @@ class ExtendsResolver {
   ExtendsResolver(std::vector<std::string> dirs, const FileReader& read, const FileExists& exists)
       : dirs_(std::move(dirs)), read_(read), exists_(exists) {}
 
-  std::optional<Profile> LoadFile(const std::string& file, const std::string& text,
-                                  const std::string& display_name) {
-    std::string key = FileKey(file);
-    if (auto cached = cache_.find(key); cached != cache_.end()) return cached->second;
-
-    chain_.push_back(Link{key, display_name});
-    std::optional<Profile> profile = LoadUncached(file, text);
-    chain_.pop_back();
-    cache_[key] = profile;
-    return profile;
+  // The merged profile of `file`, or nullopt when it or a parent has errors (see errors()).
+  std::optional<Profile> LoadProfile(const std::string& file, const std::string& text,
+                                     const std::string& display_name) {
+    std::optional<Layers> layers = LoadLayers(file, text, display_name);
+    if (!layers || !errors_.empty()) return std::nullopt;
+    Profile merged;
+    for (const Layer& layer : *layers) MergeInto(merged, *layer.own);
+    const Profile& own = *layers->back().own;
+    merged.name = own.name;
+    merged.description = own.description;
+    merged.extends = own.extends;
+    merged.source_file = file;
+    return merged;
   }
 
   std::vector<ProfileError>& errors() { return errors_; }
@@ -951,49 +978,58 @@ class ExtendsResolver {
     std::string name;
   };
 
-  std::optional<Profile> LoadUncached(const std::string& file, const std::string& text) {
+  std::optional<Layers> LoadLayers(const std::string& file, const std::string& text,
+                                   const std::string& display_name) {
+    std::string key = FileKey(file);
+    if (auto cached = cache_.find(key); cached != cache_.end()) return cached->second;
+
+    chain_.push_back(Link{key, display_name});
+    std::optional<Layers> layers = LoadUncached(key, file, text);
+    chain_.pop_back();
+    cache_[key] = layers;
+    return layers;
+  }
+
+  std::optional<Layers> LoadUncached(const std::string& key, const std::string& file,
+                                     const std::string& text) {
     std::optional<Document> document = ParseDocument(file, text, errors_);
     if (!document) return std::nullopt;
     ParsedDocument parsed = DocumentChecker(*document).Check();
-    std::size_t own_errors = parsed.errors.size();
-    // This file's errors first, in file order; then each parent's, as they are loaded.
-    std::size_t insert_at = errors_.size();
+    // This file's errors first, in file order; then each parent's, as the parents are loaded.
+    std::size_t own_start = errors_.size();
     errors_.insert(errors_.end(), parsed.errors.begin(), parsed.errors.end());
+    std::size_t own_count = parsed.errors.size();
 
     std::vector<ProfileError> extends_errors;
-    Profile merged;
+    Layers layers;
     bool parents_ok = true;
     for (const ExtendsEntry& entry : parsed.extends) {
-      std::optional<Profile> parent = LoadParent(*document, entry, extends_errors);
+      std::optional<Layers> parent = LoadParent(*document, entry, extends_errors);
       if (parent) {
-        MergeInto(merged, *parent);
+        AppendLayers(layers, *parent);
       } else {
         parents_ok = false;
       }
     }
-    // Errors at extends entries belong with this file's errors, in position order.
+    // Errors at extends entries are this file's errors: merge them in by position.
     if (!extends_errors.empty()) {
-      auto own_end = errors_.begin() + static_cast<std::ptrdiff_t>(insert_at + own_errors);
-      errors_.insert(own_end, extends_errors.begin(), extends_errors.end());
-      std::stable_sort(errors_.begin() + static_cast<std::ptrdiff_t>(insert_at),
-                       errors_.begin() + static_cast<std::ptrdiff_t>(insert_at + own_errors +
-                                                                     extends_errors.size()),
+      auto own_begin = errors_.begin() + static_cast<std::ptrdiff_t>(own_start);
+      errors_.insert(own_begin + static_cast<std::ptrdiff_t>(own_count), extends_errors.begin(),
+                     extends_errors.end());
+      own_begin = errors_.begin() + static_cast<std::ptrdiff_t>(own_start);
+      std::stable_sort(own_begin,
+                       own_begin + static_cast<std::ptrdiff_t>(own_count + extends_errors.size()),
                        [](const ProfileError& a, const ProfileError& b) {
                          return std::pair(a.line, a.column) < std::pair(b.line, b.column);
                        });
     }
-    if (own_errors > 0 || !parents_ok) return std::nullopt;
-
-    MergeInto(merged, parsed.profile);
-    merged.name = parsed.profile.name;
-    merged.description = parsed.profile.description;
-    merged.extends = parsed.profile.extends;
-    merged.source_file = file;
-    return merged;
+    if (own_count > 0 || !parents_ok) return std::nullopt;
+    AppendLayers(layers, {Layer{key, std::make_shared<const Profile>(std::move(parsed.profile))}});
+    return layers;
   }
 
-  std::optional<Profile> LoadParent(const Document& child, const ExtendsEntry& entry,
-                                    std::vector<ProfileError>& errors) {
+  std::optional<Layers> LoadParent(const Document& child, const ExtendsEntry& entry,
+                                   std::vector<ProfileError>& errors) {
     auto location = child.locations.Find(entry.json_path);
     TextPosition position = location ? location->value : TextPosition{};
     auto error = [&](std::string message, std::string hint) {
@@ -1033,14 +1069,14 @@ class ExtendsResolver {
       error("cannot read " + *parent_file, "check that the file is readable");
       return std::nullopt;
     }
-    return LoadFile(*parent_file, *text, entry.name);
+    return LoadLayers(*parent_file, *text, entry.name);
   }
 
   std::vector<std::string> dirs_;
   const FileReader& read_;
   const FileExists& exists_;
   std::vector<Link> chain_;
-  std::map<std::string, std::optional<Profile>> cache_;
+  std::map<std::string, std::optional<Layers>> cache_;
   std::vector<ProfileError> errors_;
 };
 
@@ -1102,7 +1138,7 @@ LoadResult ProfileLoader::Load(const std::string& name_or_path) const {
 
   LoadResult result;
   ExtendsResolver resolver(search_dirs_, read_, exists_);
-  result.profile = resolver.LoadFile(*file, *text, StemOf(*file));
+  result.profile = resolver.LoadProfile(*file, *text, StemOf(*file));
   result.errors = std::move(resolver.errors());
   if (!result.errors.empty()) result.profile.reset();
   return result;
@@ -1116,7 +1152,7 @@ LoadResult ProfileLoader::LoadText(const std::string& file, const std::string& t
   }
   LoadResult result;
   ExtendsResolver resolver(std::move(dirs), read_, exists_);
-  result.profile = resolver.LoadFile(file, text, StemOf(file));
+  result.profile = resolver.LoadProfile(file, text, StemOf(file));
   result.errors = std::move(resolver.errors());
   if (!result.errors.empty()) result.profile.reset();
   return result;
