@@ -139,7 +139,8 @@ std::string FormatBytes(std::uint64_t bytes) {
 std::string FormatSeconds(std::uint64_t seconds) {
   if (seconds == 0) return "0s";
   std::string out;
-  const std::pair<std::uint64_t, const char*> parts[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  const std::pair<std::uint64_t, const char*> parts[] = {
+      {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
   for (const auto& [size, suffix] : parts) {
     if (seconds >= size) {
       out += std::to_string(seconds / size) + suffix;

@@ -19,8 +19,8 @@ constexpr std::uint64_t kDevSize = 64 * 1024;
 
 // Host variables that never enter a sandbox unless a profile names them exactly in env.keep
 // or sets them: they carry credentials or reach host services.
-const std::vector<std::string> kDefaultEnvDrops = {"*TOKEN*", "*SECRET*", "*KEY*", "*PASSWORD*",
-                                                   "*CREDENTIAL*", "SSH_AUTH_SOCK"};
+const std::vector<std::string> kDefaultEnvDrops = {"*TOKEN*",    "*SECRET*",     "*KEY*",
+                                                   "*PASSWORD*", "*CREDENTIAL*", "SSH_AUTH_SOCK"};
 
 int Depth(const std::string& path) {
   if (path == "/") return 0;
@@ -44,7 +44,8 @@ std::string Describe(const SourceRef& where, const std::string& field) {
 bool GlobMatch(const std::string& pattern, const std::string& text) {
   size_t p = 0, t = 0, star = std::string::npos, mark = 0;
   auto eq = [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+    return std::toupper(static_cast<unsigned char>(a)) ==
+           std::toupper(static_cast<unsigned char>(b));
   };
   while (t < text.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
@@ -81,7 +82,8 @@ class Compiler {
     plan.profile_name = profile_.name;
     plan.cwd = context_.workspace;
     if (context_.workspace.empty() || context_.workspace[0] != '/') {
-      errors_.push_back("the workspace must be an absolute path, got \"" + context_.workspace + "\"");
+      errors_.push_back("the workspace must be an absolute path, got \"" + context_.workspace +
+                        "\"");
     }
     plan.mounts = CompileMounts();
     plan.seccomp = CompileSeccompPlan(profile_.syscalls);
@@ -112,13 +114,20 @@ class Compiler {
     const std::uint64_t tmp_size = fs.tmp_size.value_or(kDefaultTmpSize);
 
     // The private tmp and home are tmpfs; binds below them are laid on top.
-    view.push_back({MountOp{.kind = MountOpKind::kTmpfs, .target = context_.tmp, .writable = true,
-                            .size = tmp_size, .mode = 01777, .why = "filesystem.tmp: private /tmp"},
+    view.push_back({MountOp{.kind = MountOpKind::kTmpfs,
+                            .target = context_.tmp,
+                            .writable = true,
+                            .size = tmp_size,
+                            .mode = 01777,
+                            .why = "filesystem.tmp: private /tmp"},
                     0});
     if (fs.home.value_or(HomeMode::kEmpty) == HomeMode::kEmpty && !context_.home.empty() &&
         context_.home != "/") {
-      view.push_back({MountOp{.kind = MountOpKind::kTmpfs, .target = context_.home,
-                              .writable = true, .size = tmp_size, .mode = 0700,
+      view.push_back({MountOp{.kind = MountOpKind::kTmpfs,
+                              .target = context_.home,
+                              .writable = true,
+                              .size = tmp_size,
+                              .mode = 0700,
                               .why = "filesystem.home: private, empty home"},
                       0});
     }
@@ -131,8 +140,11 @@ class Compiler {
       auto [it, inserted] = binds.try_emplace(target);
       MountOp& op = it->second;
       if (inserted) {
-        op = MountOp{.kind = MountOpKind::kBind, .source = target, .target = target,
-                     .optional = true, .why = Describe(entry.where, field)};
+        op = MountOp{.kind = MountOpKind::kBind,
+                     .source = target,
+                     .target = target,
+                     .optional = true,
+                     .why = Describe(entry.where, field)};
       }
       if (writable && !op.writable) {
         op.writable = true;
@@ -176,20 +188,35 @@ class Compiler {
     auto add = [&](MountOp op, int priority = 1) { view.push_back({std::move(op), priority}); };
     add({.kind = MountOpKind::kProc, .target = "/proc", .why = "a procfs of the sandbox's own"}, 0);
     for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}) {
-      add({.kind = MountOpKind::kReadOnly, .target = path, .optional = true,
+      add({.kind = MountOpKind::kReadOnly,
+           .target = path,
+           .optional = true,
            .why = "kernel tunables stay read-only"});
     }
-    add({.kind = MountOpKind::kTmpfs, .target = "/dev", .writable = true, .size = kDevSize,
-         .mode = 0755, .why = "a minimal /dev"},
+    add({.kind = MountOpKind::kTmpfs,
+         .target = "/dev",
+         .writable = true,
+         .size = kDevSize,
+         .mode = 0755,
+         .why = "a minimal /dev"},
         0);
     for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
       std::string path = std::string("/dev/") + node;
-      add({.kind = MountOpKind::kBind, .source = path, .target = path, .writable = true,
-           .device = true, .optional = std::string(node) == "tty", .why = "a minimal /dev"});
+      add({.kind = MountOpKind::kBind,
+           .source = path,
+           .target = path,
+           .writable = true,
+           .device = true,
+           .optional = std::string(node) == "tty",
+           .why = "a minimal /dev"});
     }
     add({.kind = MountOpKind::kDevpts, .target = "/dev/pts", .why = "private pseudo-terminals"});
-    add({.kind = MountOpKind::kTmpfs, .target = "/dev/shm", .writable = true, .size = tmp_size,
-         .mode = 01777, .why = "private shared memory"},
+    add({.kind = MountOpKind::kTmpfs,
+         .target = "/dev/shm",
+         .writable = true,
+         .size = tmp_size,
+         .mode = 01777,
+         .why = "private shared memory"},
         0);
     const std::pair<const char*, const char*> links[] = {{"/dev/ptmx", "pts/ptmx"},
                                                          {"/dev/fd", "/proc/self/fd"},
@@ -197,11 +224,16 @@ class Compiler {
                                                          {"/dev/stdout", "/proc/self/fd/1"},
                                                          {"/dev/stderr", "/proc/self/fd/2"}};
     for (const auto& [link, content] : links) {
-      add({.kind = MountOpKind::kSymlink, .source = content, .target = link, .why = "a minimal /dev"});
+      add({.kind = MountOpKind::kSymlink,
+           .source = content,
+           .target = link,
+           .why = "a minimal /dev"});
     }
     if (!context_.workspace_alias.empty() && context_.workspace_alias != context_.workspace) {
-      add({.kind = MountOpKind::kSymlink, .source = context_.workspace,
-           .target = context_.workspace_alias, .why = "the workspace as it was named (a symlink)"});
+      add({.kind = MountOpKind::kSymlink,
+           .source = context_.workspace,
+           .target = context_.workspace_alias,
+           .why = "the workspace as it was named (a symlink)"});
     }
 
     // Parents before children; at one target, a tmpfs before what is laid on it.
@@ -233,21 +265,28 @@ class Compiler {
         }
         for (auto it = between.rbegin(); it != between.rend(); ++it) {
           if (!pinned.insert(*it).second) continue;
-          plan.ops.push_back({.kind = MountOpKind::kPin, .source = *it, .target = *it,
-                              .writable = true, .exec = cover->exec,
+          plan.ops.push_back({.kind = MountOpKind::kPin,
+                              .source = *it,
+                              .target = *it,
+                              .writable = true,
+                              .exec = cover->exec,
                               .why = "keeps " + target + " where it is"});
         }
       }
-      plan.ops.push_back({.kind = MountOpKind::kProtect, .source = target, .target = target,
+      plan.ops.push_back({.kind = MountOpKind::kProtect,
+                          .source = target,
+                          .target = target,
                           .why = Describe(entry.where, "filesystem.protect")});
     }
     for (const PathEntry& entry : fs.hide) {
       std::string target = Expand(entry, "filesystem.hide");
       if (target.empty() || Covering(layout, target) == nullptr) continue;
-      plan.ops.push_back({.kind = MountOpKind::kHide, .target = target,
+      plan.ops.push_back({.kind = MountOpKind::kHide,
+                          .target = target,
                           .why = Describe(entry.where, "filesystem.hide")});
     }
-    plan.ops.push_back({.kind = MountOpKind::kRootReadOnly, .target = "/",
+    plan.ops.push_back({.kind = MountOpKind::kRootReadOnly,
+                        .target = "/",
                         .why = "nothing but the listed paths is writable"});
     return plan;
   }
@@ -327,9 +366,8 @@ class Compiler {
         plan.dropped.emplace_back(name, "matches the drop pattern " + *drop);
         continue;
       }
-      bool kept = named_exactly || std::any_of(spec.keep.begin(), spec.keep.end(), [&](auto& p) {
-                    return GlobMatch(p, name);
-                  });
+      bool kept = named_exactly || std::any_of(spec.keep.begin(), spec.keep.end(),
+                                               [&](auto& p) { return GlobMatch(p, name); });
       if (!kept) {
         plan.dropped.emplace_back(name, "not kept by the profile");
         continue;

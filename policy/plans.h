@@ -31,15 +31,15 @@ struct PlanContext {
 // ---------------------------------------------------------------- mount plan
 
 enum class MountOpKind {
-  kTmpfs,       // a fresh tmpfs at target (size, mode); writable unless read_only
-  kBind,        // bind host `source` at `target`; a source that is a symlink is mirrored as one
-  kProc,        // a new procfs at target
-  kDevpts,      // a new devpts instance at target (ptmxmode 0666)
-  kSymlink,     // create symlink `target` -> `source`
-  kReadOnly,    // re-bind `target` (already in the new root) read-only onto itself
-  kPin,         // bind a directory of a writable tree onto itself so it cannot be renamed away
-  kProtect,     // make `target` read-only; if absent, create a placeholder and mount it read-only
-  kHide,        // cover `target` with an empty, unreadable, read-only file or directory
+  kTmpfs,         // a fresh tmpfs at target (size, mode); writable unless read_only
+  kBind,          // bind host `source` at `target`; a source that is a symlink is mirrored as one
+  kProc,          // a new procfs at target
+  kDevpts,        // a new devpts instance at target (ptmxmode 0666)
+  kSymlink,       // create symlink `target` -> `source`
+  kReadOnly,      // re-bind `target` (already in the new root) read-only onto itself
+  kPin,           // bind a directory of a writable tree onto itself so it cannot be renamed away
+  kProtect,       // make `target` read-only; if absent, create a placeholder and mount it read-only
+  kHide,          // cover `target` with an empty, unreadable, read-only file or directory
   kRootReadOnly,  // finally make the new root's own tmpfs read-only
 };
 
@@ -124,7 +124,15 @@ struct LandlockPlan {
 
 // ---------------------------------------------------------------- limits plan
 
-enum class LimitKind { kMemory, kProcesses, kCpuSeconds, kWallSeconds, kFileSize, kOpenFiles, kTmpfs };
+enum class LimitKind {
+  kMemory,
+  kProcesses,
+  kCpuSeconds,
+  kWallSeconds,
+  kFileSize,
+  kOpenFiles,
+  kTmpfs
+};
 
 const char* LimitName(LimitKind kind);  // "memory", "processes", …
 
@@ -135,7 +143,7 @@ struct Limit {
 };
 
 struct LimitsPlan {
-  std::vector<Limit> limits;  // in LimitKind order, each kind at most once
+  std::vector<Limit> limits;      // in LimitKind order, each kind at most once
   bool require_enforced = false;  // --require-limits: refuse to run if one cannot be enforced
   std::optional<std::uint64_t> Get(LimitKind kind) const;
 };

@@ -33,11 +33,11 @@ enum class HomeMode {
 };
 
 struct FilesystemSpec {
-  std::vector<PathEntry> read;     // visible, read-only
-  std::vector<PathEntry> write;    // visible, writable
-  std::vector<PathEntry> exec;     // execution allowed (everything else is mounted noexec)
-  std::vector<PathEntry> hide;     // never visible, even under a readable tree
-  std::vector<PathEntry> protect;  // read-only even under a writable tree, even when absent
+  std::vector<PathEntry> read;            // visible, read-only
+  std::vector<PathEntry> write;           // visible, writable
+  std::vector<PathEntry> exec;            // execution allowed (everything else is mounted noexec)
+  std::vector<PathEntry> hide;            // never visible, even under a readable tree
+  std::vector<PathEntry> protect;         // read-only even under a writable tree, even when absent
   std::optional<std::uint64_t> tmp_size;  // bytes; the sandbox's /tmp tmpfs
   std::optional<HomeMode> home;
 };

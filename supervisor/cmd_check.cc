@@ -18,7 +18,8 @@ int CheckCommand(const std::vector<std::string>& profiles) {
     status = kExitInvalid;
     std::cerr << name << ": " << result.errors.size()
               << (result.errors.size() == 1 ? " error\n" : " errors\n");
-    for (const policy::ProfileError& error : result.errors) std::cerr << "  " << error.ToString() << "\n";
+    for (const policy::ProfileError& error : result.errors)
+      std::cerr << "  " << error.ToString() << "\n";
   }
   return status;
 }

@@ -37,7 +37,8 @@ int RunCommand(const RunArgs& args) {
   policy::LoadResult loaded = MakeProfileLoader().Load(args.profile);
   if (!loaded.ok()) {
     std::cerr << "tollgate: profile " << args.profile << " is invalid:\n";
-    for (const policy::ProfileError& error : loaded.errors) std::cerr << "  " << error.ToString() << "\n";
+    for (const policy::ProfileError& error : loaded.errors)
+      std::cerr << "  " << error.ToString() << "\n";
     return kExitSetupFailed;
   }
   PlanContextResult context = GatherPlanContext(args.workspace, getuid());

@@ -14,12 +14,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string log_level = "warn";
   bool verbose = false;
-  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
+  app.add_option("--log-level", log_level,
+                 "Diagnostics on stderr: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("-v,--verbose", verbose, "Same as --log-level=info");
 
   RunArgs run;
-  CLI::App* run_cmd = app.add_subcommand("run", "Run a command inside a sandbox built from a profile");
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "Run a command inside a sandbox built from a profile");
   run_cmd->add_option("--profile,-p", run.profile, "Profile name or file")->capture_default_str();
   run_cmd->add_option("--workspace,-w", run.workspace, "The project directory (default: current)");
   run_cmd->add_option("--landlock", run.landlock, "best-effort, require or off")

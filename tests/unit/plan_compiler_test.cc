@@ -16,7 +16,9 @@ using ::testing::ElementsAre;
 using ::testing::Not;
 using ::testing::Pair;
 
-PathEntry P(const std::string& path) { return PathEntry{path, {}}; }
+PathEntry P(const std::string& path) {
+  return PathEntry{path, {}};
+}
 
 PlanContext Context() {
   PlanContext context;
@@ -69,9 +71,12 @@ TEST(PlanCompiler, ParentsAreMountedBeforeChildren) {
   ASSERT_TRUE(result.ok());
   const MountPlan& mounts = result.plan.mounts;
   // The workspace lives under /tmp, so the private /tmp tmpfs must come first or it would hide it.
-  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/tmp"), IndexOf(mounts, MountOpKind::kBind, "/tmp/ws"));
-  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/dev"), IndexOf(mounts, MountOpKind::kBind, "/dev/null"));
-  EXPECT_LT(IndexOf(mounts, MountOpKind::kProc, "/proc"), IndexOf(mounts, MountOpKind::kReadOnly, "/proc/sys"));
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/tmp"),
+            IndexOf(mounts, MountOpKind::kBind, "/tmp/ws"));
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kTmpfs, "/dev"),
+            IndexOf(mounts, MountOpKind::kBind, "/dev/null"));
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kProc, "/proc"),
+            IndexOf(mounts, MountOpKind::kReadOnly, "/proc/sys"));
   EXPECT_EQ(mounts.ops.back().kind, MountOpKind::kRootReadOnly);
 }
 
@@ -133,8 +138,8 @@ TEST(PlanCompiler, EnvironmentKeepsOnlyWhatTheProfileSaysAndDropsSecrets) {
   CompileResult result = CompilePlan(WorkspaceWrite(), Context());
   EXPECT_THAT(result.plan.env.vars,
               ElementsAre(Pair("CACHE", "/home/ann/.cache/x"), Pair("HOME", "/home/ann"),
-                          Pair("LANG", "C.UTF-8"), Pair("LC_ALL", "C"), Pair("PATH", "/usr/bin:/bin"),
-                          Pair("TMPDIR", "/tmp")));
+                          Pair("LANG", "C.UTF-8"), Pair("LC_ALL", "C"),
+                          Pair("PATH", "/usr/bin:/bin"), Pair("TMPDIR", "/tmp")));
   EXPECT_THAT(result.plan.env.dropped,
               Contains(Pair("GITHUB_TOKEN", "matches the drop pattern *TOKEN*")));
   // Drop patterns ignore case.

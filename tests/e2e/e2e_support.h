@@ -1,0 +1,47 @@
+// Helpers for the end-to-end tests: a scratch directory the sandbox can use, and running the real
+// tollgate binary (next to the test binary) with a controlled environment.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tests/escapes/probe_runner.h"
+
+namespace tollgate::e2e {
+
+// A temporary directory removed at destruction. As root it is handed to an unprivileged owner
+// (nobody) by Handover(), so the sandbox — which never runs as host root — can write it.
+class Scratch {
+ public:
+  Scratch();
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  // As root: chown -R the scratch directory to nobody. A no-op for an ordinary user.
+  void Handover() const;
+
+ private:
+  std::string path_;
+};
+
+struct Run {
+  int exit_code = -1;
+  int signal = 0;
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+// Runs bin/tollgate with `args`. The environment is PATH, LANG, HOME=`home` (default: the real
+// one) plus `extra_env`.
+Run Tollgate(const std::vector<std::string>& args, const std::string& home = "",
+             const std::vector<std::string>& extra_env = {}, const std::string& cwd = "",
+             int timeout_seconds = 120);
+
+// Runs a shell command on the host (outside any sandbox); returns its exit status.
+int Host(const std::string& command);
+
+}  // namespace tollgate::e2e
