@@ -38,6 +38,9 @@ constexpr std::uint64_t kLargestHarmlessPersonality = 0x0020008;
 // AF_INET6: every family above it is refused.
 constexpr std::uint64_t kAfInet6 = 10;
 
+// CLONE_NEWTIME shares its bit with CSIGNAL (the exit-signal byte) in clone(); the kernel takes a
+// time namespace only from unshare and clone3, both denied. Checking the bit anyway costs nothing:
+// an exit signal of 128 or more is invalid and the kernel refuses it too.
 struct CloneNamespaceFlag {
   std::uint64_t bit;
   std::string_view name;
