@@ -10,6 +10,8 @@ namespace {
 // Deeper documents are not profiles; stopping keeps the recursion bounded.
 constexpr int kMaxDepth = 256;
 
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 bool IsUtf8Continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
@@ -65,6 +67,10 @@ class LineIndex {
     auto next_line = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
     std::size_t line_index = static_cast<std::size_t>(next_line - line_starts_.begin()) - 1;
     std::size_t line_start = line_starts_[line_index];
+    // A byte order mark is invisible in editors, so it takes no column.
+    if (line_start == 0 && text_.starts_with(kByteOrderMark)) {
+      line_start = std::min(offset, kByteOrderMark.size());
+    }
     int column = 1;
     for (std::size_t i = line_start; i < offset; ++i) {
       if (!IsUtf8Continuation(text_[i])) ++column;
@@ -85,7 +91,10 @@ class JsonScanner {
  public:
   JsonScanner(std::string_view text, JsonLocations& out) : text_(text), lines_(text), out_(out) {}
 
-  void ScanDocument() { ScanValue("", std::nullopt, 0); }
+  void ScanDocument() {
+    if (text_.starts_with(kByteOrderMark)) pos_ = kByteOrderMark.size();  // as the parser does
+    ScanValue("", std::nullopt, 0);
+  }
 
  private:
   void SkipWhitespace() {

@@ -773,6 +773,12 @@ TEST(LoaderJsonLocationsTest, StopsSafelyOnMalformedText) {
   EXPECT_EQ(partial.Find("/b/0")->value, (TextPosition{1, 16}));
 }
 
+TEST(LoaderJsonLocationsTest, ByteOrderMarkIsSkippedAndTakesNoColumn) {
+  JsonLocations locations = JsonLocations::Scan("\xEF\xBB\xBF{\"a\": 1}");
+  EXPECT_EQ(locations.Find("")->value, (TextPosition{1, 1}));
+  EXPECT_EQ(locations.Find("/a")->value, (TextPosition{1, 7}));
+}
+
 TEST(LoaderJsonLocationsTest, PositionOfOffsetAndPointerEscaping) {
   EXPECT_EQ(PositionOfOffset("ab\ncd", 0), (TextPosition{1, 1}));
   EXPECT_EQ(PositionOfOffset("ab\ncd", 2), (TextPosition{1, 3}));
