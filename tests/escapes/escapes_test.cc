@@ -421,10 +421,15 @@ TEST_P(EscapeTest, BlockedInsideOnly) {
 
 // ------------------------------------------------------------------------------ the cases
 
-// Inside: no file under the workspace (or the folder outside it) holds the payload.
+// Inside: no file under the workspace (or the folder outside it) holds the payload, except the
+// probe's own staging file (*.tollgate-tmp) in the writable part of the workspace.
 void NoPayloadInside(const World& w, bool inside) {
-  std::vector<std::string> hits = w.FilesWithMarker(w.ws);
-  for (const std::string& hit : w.FilesWithMarker(w.outside)) hits.push_back(hit);
+  std::vector<std::string> hits;
+  for (const std::string& dir : {w.ws, w.outside}) {
+    for (const std::string& hit : w.FilesWithMarker(dir)) {
+      if (!hit.ends_with(".tollgate-tmp")) hits.push_back(hit);
+    }
+  }
   if (inside) {
     for (const std::string& hit : hits) ADD_FAILURE() << "ESCAPE: the sandbox wrote " << hit;
   } else {
@@ -526,7 +531,7 @@ std::vector<Case> FilesystemCases() {
     c.blocked = std::move(blocked);
     cases.push_back(c);
   };
-  for (const char* profile : {"base", "workspace-write"}) {
+  for (const char* profile : {"read-only", "workspace-write"}) {
     secret("ssh_key", profile, {"read", "{home}/.ssh/id_ed25519", "TOLLGATE-SECRET-SSH"},
            unreadable);
   }
@@ -573,7 +578,8 @@ std::vector<Case> FilesystemCases() {
   // The paths exist at launch.
   protect("git_hook_new_file", {"write", "{ws}/.git/hooks/pre-commit"});
   protect("git_config", {"write", "{ws}/.git/config"});
-  protect("git_config_renamed_over", {"rename-over", "{ws}/.git/config", "{ws}/config.tmp"});
+  protect("git_config_renamed_over",
+          {"rename-over", "{ws}/.git/config", "{ws}/config.tollgate-tmp"});
   protect("git_hooks_renamed_away", {"rename-recreate", "{ws}/.git/hooks", "pre-commit"});
   protect("git_dir_renamed_away", {"rename-recreate", "{ws}/.git", "hooks/pre-commit"});
   protect("claude_settings", {"write", "{ws}/.claude/settings.json"}, PlantAgentSettings);
@@ -692,7 +698,10 @@ std::vector<Case> FilesystemCases() {
   noexec("exec_from_dev_shm", {"exec", "{shm}"}, {"EACCES", "EPERM", "EROFS", "ENOENT"});
   noexec("ldso_from_tmp", {"ldso", "{tmp}"}, {"NONE", "EACCES", "EPERM"});
   noexec("mmap_exec_from_tmp", {"mmap", "{tmp}"}, {"EPERM", "EACCES"});
-  noexec("memfd_exec", {"memfd"}, {"EPERM", "EACCES", "NONE"});
+  for (const char* profile : {"workspace-write", "read-only"}) {
+    noexec(std::string("memfd_exec_") + profile, {"memfd"}, {"EPERM", "EACCES", "NONE"});
+    cases.back().profile = profile;
+  }
   return cases;
 }
 
