@@ -39,9 +39,9 @@ struct LimitEnforcement {
 
 struct RunResult {
   RunStatus status = RunStatus::kInternalError;
-  std::string reason;       // one line a person can act on
-  int exit_code = -1;       // kExited
-  int signal = 0;           // kSignaled
+  std::string reason;                         // one line a person can act on
+  int exit_code = -1;                         // kExited
+  int signal = 0;                             // kSignaled
   std::vector<policy::LimitKind> limits_hit;  // limits the run reached, in LimitKind order
   std::vector<LimitEnforcement> enforcement;  // how each planned limit was enforced
   ResourceUsage usage;
@@ -50,6 +50,9 @@ struct RunResult {
   std::string failed_path;
   int failed_errno = 0;
   int landlock_abi = 0;  // the Landlock ABI applied, 0 when none
+  // Mount ops that were skipped because their source or target was absent (optional binds,
+  // pins and hides of paths that do not exist): "target (from source)".
+  std::vector<std::string> skipped_mounts;
 
   // The exit status tollgate itself exits with (DESIGN.md): the command's status, 124 on the
   // wall-clock limit, 128+N when a signal ended it, 125 when it never ran.

@@ -1,0 +1,504 @@
+#include "supervisor/kernel/mountns.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace tollgate::kernel {
+
+namespace {
+
+using policy::MountOp;
+using policy::MountOpKind;
+
+// Where the base tmpfs goes before the first pivot_root; any directory of the host will do, it
+// is only covered inside our private mount namespace.
+constexpr const char* kBaseMountpoint = "/tmp";
+constexpr const char* kHiddenFile = "/hidden-file";  // in the base tmpfs, for kHide of files
+
+constexpr std::uint64_t kResolveInRoot =
+    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+
+int OpenAt2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t resolve) {
+  struct open_how how {};
+  how.flags = flags;
+  how.resolve = resolve;
+  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+// A fd that closes itself.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
+  }
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string Dirname(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+unsigned BindAttributes(const MountOp& op) {
+  unsigned attrs = MOUNT_ATTR_NOSUID;
+  if (!op.writable) attrs |= MOUNT_ATTR_RDONLY;
+  if (!op.device) attrs |= MOUNT_ATTR_NODEV;
+  if (!op.exec) attrs |= MOUNT_ATTR_NOEXEC;
+  return attrs;
+}
+
+class MountBuilder {
+ public:
+  MountBuilder(const policy::MountPlan& plan, MountOutcome* outcome)
+      : plan_(plan), outcome_(outcome) {}
+
+  Status Build() {
+    TOLLGATE_RETURN_IF_ERROR(EnterBase());
+    for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
+      bool skipped = false;
+      TOLLGATE_RETURN_IF_ERROR(Apply(plan_.ops[i], &skipped));
+      if (skipped) outcome_->skipped_ops.push_back(i);
+    }
+    return PivotIntoNewRoot();
+  }
+
+ private:
+  // ------------------------------------------------------------------ base and pivots
+
+  Status EnterBase() {
+    // Nothing we mount may propagate back to the host; host unmounts still reach us (slave),
+    // so the sandbox does not keep removable media busy.
+    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      return Status::Fail("make / a slave mount", "/", errno);
+    }
+    if (::mount("tmpfs", kBaseMountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+      return Status::Fail("mount base tmpfs", kBaseMountpoint, errno);
+    }
+    if (::chdir(kBaseMountpoint) != 0) return Status::Fail("chdir", kBaseMountpoint, errno);
+    if (::mkdir("newroot", 0755) != 0) return Status::Fail("mkdir", "newroot", errno);
+    if (::mkdir("oldroot", 0755) != 0) return Status::Fail("mkdir", "oldroot", errno);
+    if (::syscall(SYS_pivot_root, ".", "oldroot") != 0)
+      return Status::Fail("pivot_root", "oldroot", errno);
+    if (::chdir("/") != 0) return Status::Fail("chdir", "/", errno);
+    if (::mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+      return Status::Fail("mount new root tmpfs", "/newroot", errno);
+    }
+    newroot_ = Fd(::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!newroot_.valid()) return Status::Fail("open", "/newroot", errno);
+    oldroot_ = Fd(::open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!oldroot_.valid()) return Status::Fail("open", "/oldroot", errno);
+    return Status::Ok();
+  }
+
+  Status PivotIntoNewRoot() {
+    if (::umount2("/oldroot", MNT_DETACH) != 0)
+      return Status::Fail("detach old root", "/oldroot", errno);
+    if (::chdir("/newroot") != 0) return Status::Fail("chdir", "/newroot", errno);
+    // pivot_root(".", ".") stacks the base under the new root; detaching "." drops the base.
+    if (::syscall(SYS_pivot_root, ".", ".") != 0)
+      return Status::Fail("pivot_root", "/newroot", errno);
+    if (::umount2(".", MNT_DETACH) != 0) return Status::Fail("detach base tmpfs", "/", errno);
+    if (::chdir("/") != 0) return Status::Fail("chdir", "/", errno);
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ path helpers
+
+  // The O_PATH fd of `path` inside the new root, refusing symlinks anywhere on the way.
+  int OpenInNewRoot(const std::string& path, std::uint64_t extra_flags = 0) {
+    return OpenAt2(newroot_.get(), path.c_str(), O_PATH | O_CLOEXEC | extra_flags, kResolveInRoot);
+  }
+
+  Status SymlinkRefused(const std::string& path) {
+    return Status::Fail("resolve mount destination", path, ELOOP,
+                        "a symlink at or above a mount destination is refused, not followed");
+  }
+
+  // An O_PATH fd of directory `path` in the new root, creating missing components (0755).
+  Status EnsureDirectory(const std::string& path, Fd* out) {
+    int fd = OpenInNewRoot(path, O_DIRECTORY);
+    if (fd >= 0) {
+      *out = Fd(fd);
+      return Status::Ok();
+    }
+    if (errno == ELOOP) return SymlinkRefused(path);
+    if (errno != ENOENT) return Status::Fail("open mountpoint parent", path, errno);
+    Fd parent;
+    TOLLGATE_RETURN_IF_ERROR(EnsureDirectory(Dirname(path), &parent));
+    std::string name = Basename(path);
+    if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::Fail("create mountpoint directory", path, errno);
+    }
+    fd = OpenAt2(parent.get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0) return errno == ELOOP ? SymlinkRefused(path) : Status::Fail("open", path, errno);
+    *out = Fd(fd);
+    return Status::Ok();
+  }
+
+  // An O_PATH fd of the mount destination, creating it (a directory, or an empty file) and its
+  // parents when missing.
+  Status EnsureMountpoint(const std::string& path, bool directory, Fd* out) {
+    int fd = OpenInNewRoot(path);
+    if (fd >= 0) {
+      *out = Fd(fd);
+      return Status::Ok();
+    }
+    if (errno == ELOOP) return SymlinkRefused(path);
+    if (errno != ENOENT) return Status::Fail("open mount destination", path, errno);
+    if (directory) return EnsureDirectory(path, out);
+    Fd parent;
+    TOLLGATE_RETURN_IF_ERROR(EnsureDirectory(Dirname(path), &parent));
+    std::string name = Basename(path);
+    int created = ::openat(parent.get(), name.c_str(),
+                           O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (created < 0 && errno != EEXIST) return Status::Fail("create mountpoint file", path, errno);
+    if (created >= 0) ::close(created);
+    fd = OpenAt2(parent.get(), name.c_str(), O_PATH | O_CLOEXEC,
+                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0) return errno == ELOOP ? SymlinkRefused(path) : Status::Fail("open", path, errno);
+    *out = Fd(fd);
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ mount primitives
+
+  // Clone the tree at `source_fd` (recursively), set `attrs` on all of it, and put it on `dest`.
+  Status CloneOnto(int source_fd, unsigned attrs, int dest_fd, const char* step,
+                   const std::string& path) {
+    Fd tree(static_cast<int>(::open_tree(
+        source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)));
+    if (!tree.valid()) return Status::Fail(std::string(step) + ": open_tree", path, errno);
+    struct mount_attr attr {};
+    attr.attr_set = attrs;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+      return Status::Fail(std::string(step) + ": mount_setattr", path, errno);
+    }
+    if (::move_mount(tree.get(), "", dest_fd, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      return Status::Fail(std::string(step) + ": move_mount", path, errno);
+    }
+    return Status::Ok();
+  }
+
+  // A new file system instance of `type` configured by `options` (name, value; value null for a
+  // flag), attached at `dest_fd`.
+  Status MountNew(const char* type,
+                  std::initializer_list<std::pair<const char*, const char*>> options,
+                  unsigned attrs, int dest_fd, const std::string& path) {
+    Fd fs(::fsopen(type, FSOPEN_CLOEXEC));
+    if (!fs.valid()) return Status::Fail(std::string("fsopen ") + type, path, errno);
+    for (const auto& [key, value] : options) {
+      int rc = value ? ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0)
+                     : ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key, nullptr, 0);
+      if (rc != 0) return Status::Fail(std::string("fsconfig ") + type + " " + key, path, errno);
+    }
+    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+      return Status::Fail(std::string("create ") + type, path, errno);
+    }
+    Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs));
+    if (!mnt.valid()) return Status::Fail(std::string("fsmount ") + type, path, errno);
+    if (::move_mount(mnt.get(), "", dest_fd, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      return Status::Fail(std::string("attach ") + type, path, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status CreateSymlink(const std::string& content, const std::string& path) {
+    Fd parent;
+    TOLLGATE_RETURN_IF_ERROR(EnsureDirectory(Dirname(path), &parent));
+    std::string name = Basename(path);
+    if (::symlinkat(content.c_str(), parent.get(), name.c_str()) == 0) return Status::Ok();
+    int err = errno;
+    if (err == EEXIST) {  // the same link twice is fine (a plan may mirror a host link)
+      char existing[4096];
+      ssize_t n = ::readlinkat(parent.get(), name.c_str(), existing, sizeof existing - 1);
+      if (n >= 0 && content == std::string(existing, static_cast<std::size_t>(n)))
+        return Status::Ok();
+    }
+    return Status::Fail("create symlink", path, err);
+  }
+
+  // ------------------------------------------------------------------ ops
+
+  Status Apply(const MountOp& op, bool* skipped) {
+    switch (op.kind) {
+      case MountOpKind::kTmpfs:
+        return ApplyTmpfs(op);
+      case MountOpKind::kBind:
+        return ApplyBind(op, skipped);
+      case MountOpKind::kProc: {
+        Fd dest;
+        TOLLGATE_RETURN_IF_ERROR(EnsureMountpoint(op.target, true, &dest));
+        return MountNew("proc", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                        dest.get(), op.target);
+      }
+      case MountOpKind::kDevpts: {
+        Fd dest;
+        TOLLGATE_RETURN_IF_ERROR(EnsureMountpoint(op.target, true, &dest));
+        return MountNew("devpts",
+                        {{"newinstance", nullptr}, {"ptmxmode", "0666"}, {"mode", "0620"}},
+                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, dest.get(), op.target);
+      }
+      case MountOpKind::kSymlink:
+        return CreateSymlink(op.source, op.target);
+      case MountOpKind::kReadOnly:
+        return ApplyReadOnly(op, skipped);
+      case MountOpKind::kPin:
+        return ApplyPin(op, skipped);
+      case MountOpKind::kProtect:
+        return ApplyProtect(op);
+      case MountOpKind::kHide:
+        return ApplyHide(op, skipped);
+      case MountOpKind::kRootReadOnly: {
+        struct mount_attr attr {};
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        if (::mount_setattr(newroot_.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+          return Status::Fail("make the new root read-only", "/", errno);
+        }
+        return Status::Ok();
+      }
+    }
+    return Status::Fail("unknown mount op", op.target, EINVAL);
+  }
+
+  // Tmpfs is always writable (plans.h: "writable unless read_only", and MountOp has no
+  // read_only); a read-only tmpfs is expressed as a later kReadOnly op.
+  Status ApplyTmpfs(const MountOp& op) {
+    Fd dest;
+    TOLLGATE_RETURN_IF_ERROR(EnsureMountpoint(op.target, true, &dest));
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%o", op.mode & 07777);
+    char size[32];
+    if (op.size)
+      std::snprintf(size, sizeof size, "%llu", static_cast<unsigned long long>(*op.size));
+    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op.exec ? 0 : MOUNT_ATTR_NOEXEC);
+    if (op.size)
+      return MountNew("tmpfs", {{"mode", mode}, {"size", size}}, attrs, dest.get(), op.target);
+    return MountNew("tmpfs", {{"mode", mode}}, attrs, dest.get(), op.target);
+  }
+
+  Status ApplyBind(const MountOp& op, bool* skipped) {
+    // Resolve the host source inside /oldroot, so absolute symlinks on the host resolve
+    // against the host root, and see the last component itself (O_NOFOLLOW).
+    Fd source(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!source.valid()) {
+      if ((errno == ENOENT || errno == ENOTDIR) && op.optional) {
+        *skipped = true;
+        return Status::Ok();
+      }
+      return Status::Fail("open bind source", op.source, errno);
+    }
+    struct stat st {};
+    if (::fstat(source.get(), &st) != 0) return Status::Fail("stat bind source", op.source, errno);
+    if (S_ISLNK(st.st_mode)) {  // e.g. /bin -> usr/bin: mirror the link, do not bind its target
+      char content[4096];
+      ssize_t n = ::readlinkat(source.get(), "", content, sizeof content - 1);
+      if (n < 0) return Status::Fail("read bind source link", op.source, errno);
+      return CreateSymlink(std::string(content, static_cast<std::size_t>(n)), op.target);
+    }
+    Fd dest;
+    TOLLGATE_RETURN_IF_ERROR(EnsureMountpoint(op.target, S_ISDIR(st.st_mode), &dest));
+    return CloneOnto(source.get(), BindAttributes(op), dest.get(), "bind", op.target);
+  }
+
+  Status ApplyReadOnly(const MountOp& op, bool* skipped) {
+    Fd target(OpenInNewRoot(op.target));
+    if (!target.valid()) {
+      if (errno == ELOOP) return SymlinkRefused(op.target);
+      if (errno == ENOENT) {
+        *skipped = true;
+        return Status::Ok();
+      }
+      return Status::Fail("open read-only target", op.target, errno);
+    }
+    return CloneOnto(target.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                     target.get(), "read-only rebind", op.target);
+  }
+
+  Status ApplyPin(const MountOp& op, bool* skipped) {
+    Fd target(OpenInNewRoot(op.target, O_DIRECTORY));
+    if (!target.valid()) {
+      // Absent, a symlink, or not a directory: nothing to pin.
+      *skipped = true;
+      return Status::Ok();
+    }
+    return CloneOnto(target.get(), BindAttributes(op), target.get(), "pin", op.target);
+  }
+
+  Status ApplyProtect(const MountOp& op) {
+    const unsigned attrs =
+        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    Fd target(OpenInNewRoot(op.target));
+    if (target.valid()) return CloneOnto(target.get(), attrs, target.get(), "protect", op.target);
+    if (errno == ELOOP) {
+      return Status::Fail("protect", op.target, ELOOP,
+                          "the protected path is (or passes through) a symlink");
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return Status::Fail("protect: open", op.target, errno);
+
+    // Find the first component that is missing. A component that exists but is not a
+    // directory stops the path from being created too, as long as it cannot be replaced:
+    // protect that file instead.
+    std::string prefix;
+    Fd parent(OpenInNewRoot("/", O_DIRECTORY));
+    std::size_t pos = 1;
+    while (pos <= op.target.size()) {
+      std::size_t next = op.target.find('/', pos);
+      if (next == std::string::npos) next = op.target.size();
+      std::string name = op.target.substr(pos, next - pos);
+      pos = next + 1;
+      if (name.empty()) continue;
+      prefix += "/" + name;
+      Fd component(OpenInNewRoot(prefix));
+      if (component.valid()) {
+        struct stat st {};
+        if (::fstat(component.get(), &st) != 0) return Status::Fail("protect: stat", prefix, errno);
+        if (!S_ISDIR(st.st_mode))
+          return CloneOnto(component.get(), attrs, component.get(), "protect", prefix);
+        parent = std::move(component);
+        continue;
+      }
+      if (errno == ELOOP) {
+        return Status::Fail("protect", prefix, ELOOP,
+                            "the protected path passes through a symlink");
+      }
+      if (errno != ENOENT) return Status::Fail("protect: open", prefix, errno);
+      return CreatePlaceholder(parent.get(), name, prefix, attrs);
+    }
+    return Status::Fail("protect: no missing component", op.target, ENOENT);
+  }
+
+  Status CreatePlaceholder(int parent_fd, const std::string& name, const std::string& path,
+                           unsigned attrs) {
+    Fd file(::openat(parent_fd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                     0444));
+    if (!file.valid()) {
+      // A read-only parent already keeps the path from being created.
+      if (errno == EROFS) return Status::Ok();
+      return Status::Fail("protect: create placeholder", path, errno);
+    }
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0)
+      return Status::Fail("protect: stat placeholder", path, errno);
+    outcome_->placeholders.push_back({path, st.st_dev, st.st_ino});
+    return CloneOnto(file.get(), attrs, file.get(), "protect placeholder", path);
+  }
+
+  Status ApplyHide(const MountOp& op, bool* skipped) {
+    Fd target(OpenInNewRoot(op.target));
+    if (!target.valid()) {
+      if (errno == ELOOP)
+        return Status::Fail("hide", op.target, ELOOP, "the hidden path is a symlink");
+      if (errno == ENOENT || errno == ENOTDIR) {
+        *skipped = true;
+        return Status::Ok();
+      }
+      return Status::Fail("hide: open", op.target, errno);
+    }
+    struct stat st {};
+    if (::fstat(target.get(), &st) != 0) return Status::Fail("hide: stat", op.target, errno);
+    const unsigned attrs =
+        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    if (S_ISDIR(st.st_mode)) {
+      return MountNew("tmpfs", {{"mode", "0"}, {"size", "4096"}, {"nr_inodes", "1"}}, attrs,
+                      target.get(), op.target);
+    }
+    if (!hidden_file_.valid()) {
+      hidden_file_ = Fd(::open(kHiddenFile, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0));
+      if (!hidden_file_.valid()) return Status::Fail("hide: create empty file", kHiddenFile, errno);
+    }
+    return CloneOnto(hidden_file_.get(), attrs, target.get(), "hide", op.target);
+  }
+
+  const policy::MountPlan& plan_;
+  MountOutcome* outcome_;
+  Fd newroot_;
+  Fd oldroot_;
+  Fd hidden_file_;
+};
+
+}  // namespace
+
+Status BuildMountNamespace(const policy::MountPlan& plan, MountOutcome* outcome) {
+  return MountBuilder(plan, outcome).Build();
+}
+
+std::string HostPathForSandboxPath(const policy::MountPlan& plan, const std::string& sandbox_path) {
+  const MountOp* best = nullptr;
+  for (const auto& op : plan.ops) {
+    if (op.kind != MountOpKind::kBind) continue;
+    const std::string& t = op.target;
+    bool under = sandbox_path == t ||
+                 (sandbox_path.rfind(t, 0) == 0 && (t == "/" || sandbox_path[t.size()] == '/'));
+    // Later binds cover earlier ones at the same target, so >= keeps the last one.
+    if (under && (!best || t.size() >= best->target.size())) best = &op;
+  }
+  if (!best) return {};
+  // Something mounted after the bind at a deeper target (a tmpfs, say) hides the host path.
+  for (const auto& op : plan.ops) {
+    if (&op == best || op.kind == MountOpKind::kSymlink || op.kind == MountOpKind::kReadOnly ||
+        op.kind == MountOpKind::kPin || op.kind == MountOpKind::kProtect ||
+        op.kind == MountOpKind::kRootReadOnly) {
+      continue;
+    }
+    if (op.target.size() > best->target.size() && sandbox_path.rfind(op.target, 0) == 0 &&
+        (sandbox_path.size() == op.target.size() || sandbox_path[op.target.size()] == '/') &&
+        &op > best) {
+      return {};
+    }
+  }
+  std::string rest = sandbox_path.substr(best->target == "/" ? 0 : best->target.size());
+  return best->source + rest;
+}
+
+bool RemoveProtectPlaceholder(const std::string& host_path, dev_t device, ino_t inode) {
+  if (host_path.empty() || host_path[0] != '/') return false;
+  std::string dir = Dirname(host_path);
+  std::string name = Basename(host_path);
+  // The directory chain may have been changed by the sandbox: never follow a symlink in it.
+  Fd parent(OpenAt2(AT_FDCWD, dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+  if (!parent.valid()) return false;
+  struct stat st {};
+  if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  if (!S_ISREG(st.st_mode) || st.st_size != 0 || st.st_dev != device || st.st_ino != inode)
+    return false;
+  return ::unlinkat(parent.get(), name.c_str(), 0) == 0;
+}
+
+}  // namespace tollgate::kernel

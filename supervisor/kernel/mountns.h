@@ -1,0 +1,52 @@
+// The sandbox's mount view, built from a MountPlan the bubblewrap way: a tmpfs base, pivot_root
+// into it with the host root kept at /oldroot, build /newroot op by op (every host source read
+// through /oldroot), detach /oldroot, pivot into /newroot.
+//
+// Destinations are resolved inside the new root with openat2(RESOLVE_IN_ROOT |
+// RESOLVE_NO_SYMLINKS): a symlink at or above a mount destination is refused, never followed
+// (CVE-2021-30465). Binds use the new mount API (open_tree clone, mount_setattr AT_RECURSIVE,
+// move_mount onto the destination fd), so there is no mountinfo parsing and no tree walk.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/plans.h"
+#include "supervisor/kernel/status.h"
+
+namespace tollgate::kernel {
+
+// An empty, read-only placeholder file created for a kProtect target that did not exist. It
+// lives in whatever tree the path falls in: when that is a host bind, the supervisor removes it
+// after the run if it is still an empty regular file with this device and inode.
+struct ProtectPlaceholder {
+  std::string sandbox_path;
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+
+// What applying the plan left out, for the launcher to report.
+struct MountOutcome {
+  std::vector<std::size_t> skipped_ops;  // indices of ops skipped (optional source missing, …)
+  std::vector<ProtectPlaceholder> placeholders;
+};
+
+// Runs in the sandbox init, inside fresh user and mount namespaces, with CAP_SYS_ADMIN there.
+// On return (ok) the process's root and cwd are the new root. On failure the namespace is left
+// half-built; the caller exits.
+Status BuildMountNamespace(const policy::MountPlan& plan, MountOutcome* outcome);
+
+// Supervisor side: the host path a sandbox path lives at, through the plan's kBind ops (the
+// bind with the longest target prefix); empty when the path is not under a host bind.
+std::string HostPathForSandboxPath(const policy::MountPlan& plan, const std::string& sandbox_path);
+
+// Supervisor side, after the run: removes a placeholder if it is still an empty regular file
+// with the recorded device and inode, resolving without following symlinks. Returns true when
+// removed.
+bool RemoveProtectPlaceholder(const std::string& host_path, dev_t device, ino_t inode);
+
+}  // namespace tollgate::kernel

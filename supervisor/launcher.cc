@@ -1,0 +1,581 @@
+// Launch: the supervisor half (prepare, clone3, id maps, event loop, result) and the sandbox
+// half (ChildMain: become pid 1 of the sandbox; CommandMain: the command process), as a readable
+// list of steps. Each step lives in supervisor/kernel/, one file per concern.
+//
+// Everything the sandbox side needs is computed here before clone3 (seccomp BPF, exec paths,
+// envp, rlimits, Landlock ABI), so the child only applies prepared data. The supervisor is
+// single-threaded while it clones: the child is a fork-like copy and may allocate.
+#include "supervisor/launcher.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "supervisor/kernel/caps.h"
+#include "supervisor/kernel/env.h"
+#include "supervisor/kernel/fds.h"
+#include "supervisor/kernel/kernel_features.h"
+#include "supervisor/kernel/landlock.h"
+#include "supervisor/kernel/limits.h"
+#include "supervisor/kernel/mountns.h"
+#include "supervisor/kernel/netns.h"
+#include "supervisor/kernel/pidns_init.h"
+#include "supervisor/kernel/seccomp.h"
+#include "supervisor/kernel/userns.h"
+
+namespace tollgate {
+
+namespace {
+
+using kernel::Status;
+using kernel::StatusMessage;
+using kernel::StatusMessageType;
+using policy::LimitKind;
+
+constexpr int kForwardedSignals[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
+                                     SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+constexpr char kReleaseByte = 'g';
+
+// Everything prepared before clone3, shared (as a copy) with the child.
+struct Prepared {
+  const LaunchOptions* options = nullptr;
+  std::vector<sock_filter> seccomp_filter;
+  int landlock_abi = 0;
+  kernel::ExecSpec exec;
+  kernel::LimitSetup limits;
+  kernel::InitConfig init;
+  bool drop_supplementary_groups = false;
+  int status_write = -1;
+  int sync_read = -1;
+  int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
+};
+
+[[noreturn]] void ReportAndExit(int status_fd, const Status& status) {
+  kernel::SendStatusMessage(status_fd, kernel::SetupErrorMessage(status));
+  ::_exit(125);
+}
+
+// ---------------------------------------------------------------- the command process
+
+[[noreturn]] void CommandMain(void* arg) {
+  const Prepared& p = *static_cast<const Prepared*>(arg);
+  // The init blocks signals for its signalfd and may have inherited ignored ones from the
+  // supervisor's caller: the command starts from defaults.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve.
+  Status status = kernel::CloseFdsExcept({p.status_write});
+  if (status.ok) status = kernel::ApplyRlimits(p.limits.rlimits);
+  // no_new_privs and the empty capability sets are inherited from the init (set before fork).
+  int applied_abi = 0;
+  if (status.ok)
+    status = kernel::ApplyLandlock(p.options->plan.landlock, p.landlock_abi, &applied_abi);
+  // Seccomp last: the filter need not allow anything the steps above do.
+  if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter);
+  if (!status.ok) ReportAndExit(p.status_write, status);
+  int err = kernel::ExecFirstCandidate(p.exec);
+  ReportAndExit(p.status_write,
+                Status::Fail("execve", p.options->argv.empty() ? "" : p.options->argv[0], err,
+                             err == ENOENT ? "not found in the sandbox's PATH" : ""));
+}
+
+// ---------------------------------------------------------------- the sandbox init (pid 1)
+
+[[noreturn]] void ChildMain(Prepared* p) {
+  const policy::SandboxPlan& plan = p->options->plan;
+  const int report = p->status_write;
+  auto check = [report](const Status& status) {
+    if (!status.ok) ReportAndExit(report, status);
+  };
+  // Nothing the supervisor holds stays open in the sandbox, leaked or not.
+  check(kernel::CloseFdsExcept({p->status_write, p->sync_read, p->supervisor_pidfd}));
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
+
+  // Wait until the supervisor has written our id maps. EOF: it failed or died.
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(p->sync_read, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1 || byte != kReleaseByte) ::_exit(125);
+  ::close(p->sync_read);
+
+  check(kernel::BecomeMappedIds(p->options->host_uid, p->options->host_gid,
+                                p->drop_supplementary_groups));
+  // A change of effective uid clears the parent-death signal: set it again, then make sure the
+  // supervisor did not die before that (getppid() is 0 across a pid namespace, so ask its pidfd).
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
+  struct pollfd parent {
+    p->supervisor_pidfd, POLLIN, 0
+  };
+  if (::poll(&parent, 1, 0) != 0) ::_exit(125);
+  ::close(p->supervisor_pidfd);
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    check(Status::Fail("prctl(PR_SET_DUMPABLE)", {}, errno));
+
+  kernel::MountOutcome outcome;
+  Status mounts = kernel::BuildMountNamespace(plan.mounts, &outcome);
+  // Placeholders first, even on failure: the supervisor must be able to remove them.
+  for (const auto& placeholder : outcome.placeholders) {
+    StatusMessage message;
+    message.type = StatusMessageType::kPlaceholder;
+    message.device = placeholder.device;
+    message.inode = placeholder.inode;
+    kernel::CopyTruncated(message.path, sizeof message.path, placeholder.sandbox_path);
+    kernel::SendStatusMessage(report, message);
+  }
+  for (std::size_t index : outcome.skipped_ops) {
+    StatusMessage message;
+    message.type = StatusMessageType::kSkippedOp;
+    message.index = index;
+    kernel::SendStatusMessage(report, message);
+  }
+  check(mounts);
+  if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0)
+    check(Status::Fail("chdir", plan.cwd, errno));
+  if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
+    check(Status::Fail("sethostname", plan.hostname, errno));
+  }
+  if (plan.network.new_namespace) check(kernel::BringUpLoopback());
+
+  // From here on neither the init nor the command holds any capability.
+  check(kernel::DropAllCapabilities());
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    check(Status::Fail("prctl(PR_SET_NO_NEW_PRIVS)", {}, errno));
+
+  p->init.status_fd = report;
+  p->init.command_main = CommandMain;
+  p->init.command_arg = p;
+  kernel::RunSandboxInit(p->init);
+}
+
+// ---------------------------------------------------------------- supervisor helpers
+
+RunResult SetupError(const Status& status, std::string reason = {}) {
+  RunResult result;
+  result.status = RunStatus::kSetupError;
+  result.failed_step = status.step;
+  result.failed_path = status.path;
+  result.failed_errno = status.error;
+  result.reason = reason.empty() ? "sandbox setup failed: " + status.ToString() : std::move(reason);
+  return result;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double Seconds(const struct timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+}
+
+kernel::InitSampling SamplingFor(const policy::SandboxPlan& plan) {
+  kernel::InitSampling sampling;
+  const policy::LimitsPlan& limits = plan.limits;
+  sampling.processes = limits.Get(LimitKind::kProcesses).value_or(0);
+  sampling.memory_bytes = limits.Get(LimitKind::kMemory).value_or(0);
+  sampling.cpu_seconds = limits.Get(LimitKind::kCpuSeconds).value_or(0);
+  sampling.file_size = limits.Get(LimitKind::kFileSize).has_value();
+  for (const auto& op : plan.mounts.ops) {
+    if (op.kind == policy::MountOpKind::kTmpfs && op.size)
+      sampling.tmpfs_paths.push_back(op.target);
+  }
+  return sampling;
+}
+
+// Restores what Launch changed in the supervisor's signal state, whatever path it returns by.
+class SignalState {
+ public:
+  explicit SignalState(bool forward) {
+    sigemptyset(&forwarded_);
+    if (forward) {
+      for (int sig : kForwardedSignals) sigaddset(&forwarded_, sig);
+    }
+    ::sigprocmask(SIG_BLOCK, &forwarded_, &saved_mask_);
+    // With SIGCHLD ignored the kernel would reap the init for us and take its status away.
+    struct sigaction current {};
+    ::sigaction(SIGCHLD, nullptr, &current);
+    if (current.sa_handler == SIG_IGN) {
+      restore_sigchld_ = true;
+      saved_sigchld_ = current;
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(SIGCHLD, &dfl, nullptr);
+    }
+  }
+  ~SignalState() {
+    // Signals that arrived for forwarding were consumed by the signalfd; drain the rest so
+    // unblocking does not deliver them to the supervisor.
+    struct timespec zero {};
+    while (!sigisemptyset(&forwarded_) && ::sigtimedwait(&forwarded_, nullptr, &zero) > 0) {
+    }
+    ::sigprocmask(SIG_SETMASK, &saved_mask_, nullptr);
+    if (restore_sigchld_) ::sigaction(SIGCHLD, &saved_sigchld_, nullptr);
+  }
+  const sigset_t& forwarded() const { return forwarded_; }
+
+ private:
+  sigset_t forwarded_;
+  sigset_t saved_mask_;
+  bool restore_sigchld_ = false;
+  struct sigaction saved_sigchld_ {};
+};
+
+struct Messages {
+  bool setup_failed = false;
+  StatusMessage setup_error;
+  bool final_received = false;
+  StatusMessage final_report;
+  std::vector<std::size_t> skipped_ops;
+  std::vector<kernel::ProtectPlaceholder> placeholders;
+  std::string pending;  // bytes of a message not read completely yet
+
+  void Read(int fd) {
+    char buffer[sizeof(StatusMessage) * 4];
+    for (;;) {
+      ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      pending.append(buffer, static_cast<std::size_t>(n));
+      while (pending.size() >= sizeof(StatusMessage)) {
+        StatusMessage message;
+        std::memcpy(&message, pending.data(), sizeof message);
+        pending.erase(0, sizeof message);
+        message.step[sizeof message.step - 1] = '\0';
+        message.path[sizeof message.path - 1] = '\0';
+        Take(message);
+      }
+    }
+  }
+
+  void Take(const StatusMessage& message) {
+    switch (message.type) {
+      case StatusMessageType::kSetupError:
+        if (!setup_failed) {
+          setup_failed = true;
+          setup_error = message;
+        }
+        break;
+      case StatusMessageType::kSkippedOp:
+        skipped_ops.push_back(message.index);
+        break;
+      case StatusMessageType::kPlaceholder:
+        placeholders.push_back(
+            {message.path, static_cast<dev_t>(message.device), static_cast<ino_t>(message.inode)});
+        break;
+      case StatusMessageType::kFinal:
+        final_received = true;
+        final_report = message;
+        break;
+    }
+  }
+};
+
+int StartWallTimer(std::uint64_t seconds) {
+  int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (fd < 0) return -1;
+  struct itimerspec spec {};
+  spec.it_value.tv_sec = static_cast<time_t>(seconds);
+  ::timerfd_settime(fd, 0, &spec, nullptr);
+  return fd;
+}
+
+void AddToEpoll(int epoll_fd, int fd) {
+  if (fd < 0) return;
+  struct epoll_event event {};
+  event.events = EPOLLIN;
+  event.data.fd = fd;
+  ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- ids
+
+SandboxIds ChooseSandboxIds(const std::string& workspace, long requested_uid) {
+  if (::geteuid() != 0) return {::getuid(), ::getgid(), "the invoking user"};
+  auto primary_gid = [](uid_t uid) -> gid_t {
+    struct passwd* pw = ::getpwuid(uid);
+    return pw ? pw->pw_gid : static_cast<gid_t>(uid);
+  };
+  if (requested_uid > 0) {
+    uid_t uid = static_cast<uid_t>(requested_uid);
+    return {uid, primary_gid(uid), "requested with --uid"};
+  }
+  struct stat st {};
+  if (!workspace.empty() && ::stat(workspace.c_str(), &st) == 0 && st.st_uid != 0) {
+    return {st.st_uid, st.st_gid, "the owner of the workspace " + workspace};
+  }
+  const char* sudo_uid = std::getenv("SUDO_UID");
+  const char* sudo_gid = std::getenv("SUDO_GID");
+  if (sudo_uid && std::atol(sudo_uid) > 0) {
+    uid_t uid = static_cast<uid_t>(std::atol(sudo_uid));
+    gid_t gid = sudo_gid && std::atol(sudo_gid) > 0 ? static_cast<gid_t>(std::atol(sudo_gid))
+                                                    : primary_gid(uid);
+    return {uid, gid, "SUDO_UID of the user who ran sudo"};
+  }
+  return {65534, 65534,
+          requested_uid == 0 ? "nobody (uid 0 was requested; the sandbox never runs as host root)"
+                             : "nobody (root supervisor, root-owned workspace, no SUDO_UID)"};
+}
+
+// ---------------------------------------------------------------- Launch
+
+RunResult Launch(const LaunchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const policy::SandboxPlan& plan = options.plan;
+
+  // ---- prepare everything the sandbox side needs
+  if (options.argv.empty())
+    return SetupError(Status::Fail("prepare", {}, EINVAL), "no command to run");
+  if (options.host_uid == 0 || options.host_gid == 0) {
+    return SetupError(Status::Fail("choose sandbox ids", {}, EPERM),
+                      "refusing to run the sandbox as host uid/gid 0; choose an unprivileged id");
+  }
+  auto prepared = std::make_unique<Prepared>();
+  Prepared& p = *prepared;
+  p.options = &options;
+  kernel::CgroupV2Probe cgroup_probe;
+  bool wants_cgroup = plan.limits.Get(LimitKind::kMemory) || plan.limits.Get(LimitKind::kProcesses);
+  if (wants_cgroup) cgroup_probe = kernel::ProbeCgroupV2();
+  p.limits = kernel::PlanLimits(plan.limits, plan.mounts, cgroup_probe);
+  std::vector<LimitEnforcement> enforcement;
+  for (const auto& m : p.limits.mechanisms)
+    enforcement.push_back({m.kind, m.value, m.mechanism, m.enforced});
+  auto with_enforcement = [&enforcement](RunResult result) {
+    result.enforcement = enforcement;
+    return result;
+  };
+  if (plan.limits.require_enforced) {
+    for (const auto& m : p.limits.mechanisms) {
+      if (!m.enforced) {
+        return with_enforcement(SetupError(Status::Fail("enforce limits", {}, ENOTSUP),
+                                           std::string("the ") + policy::LimitName(m.kind) +
+                                               " limit cannot be enforced here (" + m.mechanism +
+                                               ") and --require-limits was given"));
+      }
+    }
+  }
+  p.landlock_abi =
+      plan.landlock.mode == policy::LandlockMode::kOff ? 0 : kernel::LandlockAbiVersion();
+  if (plan.landlock.mode == policy::LandlockMode::kRequire && p.landlock_abi == 0) {
+    return with_enforcement(
+        SetupError(Status::Fail("landlock", {}, EOPNOTSUPP),
+                   "the profile requires Landlock, and this kernel does not offer it "
+                   "(CONFIG_SECURITY_LANDLOCK and lsm=landlock are needed)"));
+  }
+  if (Status s = kernel::CompileSeccompFilter(plan.seccomp, &p.seccomp_filter); !s.ok) {
+    return with_enforcement(SetupError(s));
+  }
+  p.exec = kernel::BuildExecSpec(options.argv, plan.env);
+  p.drop_supplementary_groups = ::geteuid() == 0;
+  p.init.sampling = SamplingFor(plan);
+  if (options.forward_signals)
+    p.init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
+
+  kernel::SandboxCgroup cgroup;
+  if (p.limits.use_cgroup) {
+    if (Status s = kernel::CreateSandboxCgroup(cgroup_probe, plan.limits, &cgroup); !s.ok) {
+      kernel::RemoveSandboxCgroup(&cgroup);
+      return with_enforcement(SetupError(s));
+    }
+  }
+
+  int status_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0)
+    return with_enforcement(SetupError(Status::Fail("pipe2", {}, errno)));
+  int sync[2];  // a socket, not a pipe: a send to a dead child fails with EPIPE, no SIGPIPE
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) {
+    ::close(status_pipe[0]);
+    ::close(status_pipe[1]);
+    return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
+  }
+  p.status_write = status_pipe[1];
+  p.sync_read = sync[1];
+  p.supervisor_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+
+  SignalState signals(options.forward_signals);
+
+  // ---- clone3: the child becomes pid 1 of the new namespaces
+  int pidfd = -1;
+  struct clone_args args {};
+  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+               CLONE_NEWCGROUP | CLONE_PIDFD | (plan.network.new_namespace ? CLONE_NEWNET : 0);
+  if (cgroup.dir_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup.dir_fd);
+  }
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long child = ::syscall(SYS_clone3, &args, sizeof args);
+  if (child == 0) ChildMain(&p);  // never returns
+  int clone_errno = errno;
+  ::close(status_pipe[1]);
+  ::close(sync[1]);
+  if (p.supervisor_pidfd >= 0) ::close(p.supervisor_pidfd);
+
+  RunResult result;
+  result.enforcement = enforcement;
+  if (child < 0) {
+    ::close(status_pipe[0]);
+    ::close(sync[0]);
+    kernel::RemoveSandboxCgroup(&cgroup);
+    result =
+        SetupError(Status::Fail("clone3", {}, clone_errno),
+                   kernel::ExplainNamespaceFailure(clone_errno, kernel::ProbeKernelFeatures()));
+    result.enforcement = enforcement;
+    return result;
+  }
+  const pid_t init_pid = static_cast<pid_t>(child);
+
+  // ---- id maps, then release the child
+  Status maps = kernel::WriteIdMaps(init_pid, options.host_uid, options.host_gid, ::geteuid() == 0);
+  if (maps.ok) {
+    if (::send(sync[0], &kReleaseByte, 1, MSG_NOSIGNAL) != 1) {
+      // The child is already gone; the event loop below collects whatever it reported.
+    }
+  } else {
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  }
+  ::close(sync[0]);
+
+  // ---- event loop: init exit (pidfd), status pipe, signals to forward, wall clock
+  ::fcntl(status_pipe[0], F_SETFL, O_NONBLOCK);
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  int signal_fd = options.forward_signals
+                      ? ::signalfd(-1, &signals.forwarded(), SFD_CLOEXEC | SFD_NONBLOCK)
+                      : -1;
+  auto wall = plan.limits.Get(LimitKind::kWallSeconds);
+  int timer_fd = wall ? StartWallTimer(*wall) : -1;
+  AddToEpoll(epoll_fd, pidfd);
+  AddToEpoll(epoll_fd, status_pipe[0]);
+  AddToEpoll(epoll_fd, signal_fd);
+  AddToEpoll(epoll_fd, timer_fd);
+
+  Messages messages;
+  bool init_exited = false;
+  bool timed_out = false;
+  while (!init_exited) {
+    struct epoll_event events[4];
+    int n = ::epoll_wait(epoll_fd, events, 4, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == pidfd) {
+        init_exited = true;
+      } else if (fd == status_pipe[0]) {
+        messages.Read(fd);
+      } else if (fd == signal_fd) {
+        struct signalfd_siginfo info;
+        while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+          ::syscall(SYS_pidfd_send_signal, pidfd, static_cast<int>(info.ssi_signo), nullptr, 0);
+        }
+      } else if (fd == timer_fd) {
+        timed_out = true;
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      }
+    }
+  }
+  int wait_status = 0;
+  struct rusage usage {};
+  while (::wait4(init_pid, &wait_status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  messages.Read(status_pipe[0]);  // the final report was written before the init exited
+  for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
+    if (fd >= 0) ::close(fd);
+  }
+
+  // ---- after the run: nothing of the sandbox is alive any more
+  for (const auto& placeholder : messages.placeholders) {
+    std::string host = kernel::HostPathForSandboxPath(plan.mounts, placeholder.sandbox_path);
+    if (!host.empty())
+      kernel::RemoveProtectPlaceholder(host, placeholder.device, placeholder.inode);
+  }
+  bool cgroup_memory_hit = false;
+  bool cgroup_processes_hit = false;
+  if (cgroup.dir_fd >= 0)
+    kernel::ReadCgroupLimitEvents(cgroup, &cgroup_memory_hit, &cgroup_processes_hit);
+  kernel::RemoveSandboxCgroup(&cgroup);
+
+  // ---- the result
+  if (!maps.ok) {
+    result = SetupError(maps);
+  } else if (messages.setup_failed) {
+    const StatusMessage& e = messages.setup_error;
+    result = SetupError(Status::Fail(e.step, e.path, e.error));
+  } else if (timed_out) {
+    result.status = RunStatus::kTimeout;
+    result.reason = "the wall-clock limit of " + std::to_string(*wall) + " s ended the run";
+  } else if (messages.final_received) {
+    int st = messages.final_report.wait_status;
+    if (WIFSIGNALED(st)) {
+      result.status = RunStatus::kSignaled;
+      result.signal = WTERMSIG(st);
+      result.reason =
+          std::string("the command was ended by signal ") + ::sigabbrev_np(result.signal);
+    } else {
+      result.status = RunStatus::kExited;
+      result.exit_code = WEXITSTATUS(st);
+      result.reason = "the command exited with status " + std::to_string(result.exit_code);
+    }
+  } else {
+    result.status = RunStatus::kInternalError;
+    result.reason = WIFSIGNALED(wait_status)
+                        ? std::string("the sandbox init was killed by signal ") +
+                              ::sigabbrev_np(WTERMSIG(wait_status))
+                        : "the sandbox init ended without a report (status " +
+                              std::to_string(WEXITSTATUS(wait_status)) + ")";
+  }
+  result.enforcement = enforcement;
+  result.landlock_abi = result.status == RunStatus::kSetupError ? 0 : p.landlock_abi;
+  if (plan.landlock.mode == policy::LandlockMode::kOff) result.landlock_abi = 0;
+  std::uint32_t hits = messages.final_received ? messages.final_report.limits_hit : 0;
+  if (timed_out) hits |= 1u << static_cast<unsigned>(LimitKind::kWallSeconds);
+  if (cgroup_memory_hit) hits |= 1u << static_cast<unsigned>(LimitKind::kMemory);
+  if (cgroup_processes_hit) hits |= 1u << static_cast<unsigned>(LimitKind::kProcesses);
+  for (unsigned kind = 0; kind <= static_cast<unsigned>(LimitKind::kTmpfs); ++kind) {
+    if (hits & (1u << kind)) result.limits_hit.push_back(static_cast<LimitKind>(kind));
+  }
+  for (std::size_t index : messages.skipped_ops) {
+    if (index < plan.mounts.ops.size()) {
+      const policy::MountOp& op = plan.mounts.ops[index];
+      result.skipped_mounts.push_back(op.target +
+                                      (op.source.empty() ? "" : " (from " + op.source + ")"));
+    }
+  }
+  result.usage.user_seconds = Seconds(usage.ru_utime);
+  result.usage.system_seconds = Seconds(usage.ru_stime);
+  result.usage.max_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);
+  result.usage.wall_seconds = SecondsSince(start);
+  return result;
+}
+
+}  // namespace tollgate
