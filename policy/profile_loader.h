@@ -11,12 +11,12 @@
 namespace tollgate::policy {
 
 struct ProfileError {
-  std::string file;       // the profile file the error is in
-  std::string json_path;  // "/filesystem/write/2", or "" for the whole document
-  int line = 0;           // 1-based; 0 when not known
-  int column = 0;         // 1-based; 0 when not known
-  std::string message;    // what is wrong
-  std::string hint;       // how to fix it; may be empty
+  std::string file;              // the profile file the error is in
+  std::string json_path;         // "/filesystem/write/2", or "" for the whole document
+  int line = 0;                  // 1-based; 0 when not known
+  int column = 0;                // 1-based; 0 when not known
+  std::string message;           // what is wrong
+  std::string hint;              // how to fix it; may be empty
   std::string ToString() const;  // "file:line:col: /json/path: message (hint)"
 };
 

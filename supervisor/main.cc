@@ -1,5 +1,5 @@
 // tollgate: launches AI coding agents (or any command) inside a sandbox built from a profile.
-#include <spdlog/sinks/stderr_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>

@@ -95,7 +95,8 @@ PlanContextResult GatherPlanContext(const std::string& workspace, uid_t home_uid
   for (char** env = environ; env && *env; ++env) {
     const char* eq = std::strchr(*env, '=');
     if (eq == nullptr) continue;
-    context.host_env.emplace(std::string(*env, eq), std::string(eq + 1));
+    context.host_env.emplace(std::string(*env, static_cast<size_t>(eq - *env)),
+                             std::string(eq + 1));
   }
   return result;
 }

@@ -40,7 +40,9 @@ std::vector<std::string> ProfileSearchDirs() {
   candidates.push_back(TOLLGATE_SOURCE_PROFILES);
   std::vector<std::string> dirs;
   for (const std::string& dir : candidates) {
-    if (IsDirectory(dir)) dirs.push_back(dir);
+    char resolved[PATH_MAX];
+    // Absolute, so that messages and explain name the file wherever they are read.
+    if (IsDirectory(dir) && realpath(dir.c_str(), resolved)) dirs.push_back(resolved);
   }
   return dirs;
 }

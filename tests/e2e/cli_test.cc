@@ -13,18 +13,18 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(Cli, VersionAndHelp) {
-  Run version = Tollgate({"--version"});
+  RunOutput version = Tollgate({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, HasSubstr("tollgate 0."));
   for (const char* sub : {"run", "check", "explain"}) {
-    Run help = Tollgate({sub, "--help"});
+    RunOutput help = Tollgate({sub, "--help"});
     EXPECT_EQ(help.exit_code, 0) << sub;
     EXPECT_THAT(help.out, HasSubstr("Usage")) << sub;
   }
 }
 
 TEST(Cli, CheckAcceptsTheShippedProfiles) {
-  Run run = Tollgate({"check", "base", "read-only", "workspace-write", "test-runner"});
+  RunOutput run = Tollgate({"check", "base", "read-only", "workspace-write", "test-runner"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   for (const char* name : {"ok: base", "ok: read-only", "ok: workspace-write", "ok: test-runner"}) {
     EXPECT_THAT(run.out, HasSubstr(name));
@@ -41,7 +41,7 @@ TEST(Cli, CheckReportsEveryErrorWithItsPlace) {
                      "  \"syscalls\": { \"deny\": [\"ptrce\"] },\n"
                      "  \"limits\": { \"memroy\": \"1G\" }\n"
                      "}\n");
-  Run run = Tollgate({"check", scratch / "bad.json"});
+  RunOutput run = Tollgate({"check", scratch / "bad.json"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("3 errors"));
   EXPECT_THAT(run.err, HasSubstr("bad.json:4:"));
@@ -56,47 +56,50 @@ TEST(Cli, RunRefusesAnInvalidOrMissingProfileBeforeRunningAnything) {
   Scratch scratch;
   escapes::WriteFile(scratch / "bad.json",
                      "{\"name\": \"bad\", \"description\": \"x\", \"oops\": 1}");
-  Run bad = Tollgate({"run", "--profile", scratch / "bad.json", "--workspace", scratch.path(), "--",
-                      "/bin/sh", "-c", "touch " + scratch / "ran"});
+  RunOutput bad = Tollgate({"run", "--profile", scratch / "bad.json", "--workspace", scratch.path(),
+                            "--", "/bin/sh", "-c", "touch " + scratch / "ran"});
   EXPECT_EQ(bad.exit_code, 125);
   EXPECT_THAT(bad.err, HasSubstr("oops"));
   EXPECT_NE(escapes::ReadFile(scratch / "bad.json"), "");
   EXPECT_EQ(access((scratch / "ran").c_str(), F_OK), -1);
 
-  Run missing = Tollgate({"run", "--profile", "no-such-profile", "--", "/bin/true"});
+  RunOutput missing = Tollgate({"run", "--profile", "no-such-profile", "--", "/bin/true"});
   EXPECT_EQ(missing.exit_code, 125);
   EXPECT_THAT(missing.err, HasSubstr("no-such-profile"));
 
-  Run no_workspace = Tollgate({"run", "--workspace", scratch / "absent", "--", "/bin/true"});
+  RunOutput no_workspace = Tollgate({"run", "--workspace", scratch / "absent", "--", "/bin/true"});
   EXPECT_EQ(no_workspace.exit_code, 125);
   EXPECT_THAT(no_workspace.err, HasSubstr("absent"));
 
-  Run no_command = Tollgate({"run", "--workspace", scratch.path()});
+  RunOutput no_command = Tollgate({"run", "--workspace", scratch.path()});
   EXPECT_EQ(no_command.exit_code, 125);
 }
 
 TEST(Cli, RunPassesTheCommandsStatusThrough) {
   Scratch scratch;
   scratch.Handover();
-  Run exited = Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/sh", "-c", "exit 7"});
+  RunOutput exited =
+      Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(exited.exit_code, 7) << exited.err;
-  Run signaled =
+  RunOutput signaled =
       Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/sh", "-c", "kill -USR1 $$"});
   EXPECT_EQ(signaled.exit_code, 128 + 10);
-  Run not_found = Tollgate({"run", "--workspace", scratch.path(), "--", "no-such-command-xyz"});
+  RunOutput not_found =
+      Tollgate({"run", "--workspace", scratch.path(), "--", "no-such-command-xyz"});
   EXPECT_EQ(not_found.exit_code, 127);
 }
 
 TEST(Cli, ExplainShowsWhatIsWritableProtectedAndHidden) {
   Scratch scratch;
-  Run text = Tollgate({"explain", "workspace-write", "--workspace", scratch.path()});
+  RunOutput text = Tollgate({"explain", "workspace-write", "--workspace", scratch.path()});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr(scratch.path() + "/.git/hooks"));
   EXPECT_THAT(text.out, HasSubstr("read-only, even if it does not exist yet"));
   EXPECT_THAT(text.out, HasSubstr("ptrace"));
   EXPECT_THAT(text.out, HasSubstr("Network — none"));
 
-  Run json = Tollgate({"explain", "workspace-write", "--workspace", scratch.path(), "--json"});
+  RunOutput json =
+      Tollgate({"explain", "workspace-write", "--workspace", scratch.path(), "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   nlohmann::json plan = nlohmann::json::parse(json.out);
   bool workspace_writable = false;
@@ -111,8 +114,8 @@ TEST(Cli, ASymlinkedWorkspaceWorksUnderBothNames) {
   Scratch scratch;
   Host("mkdir -p " + scratch / "real" + " && ln -s real " + scratch / "link");
   scratch.Handover();
-  Run run = Tollgate({"run", "--workspace", scratch / "link", "--", "/bin/sh", "-c",
-                      "pwd && echo hi > via-link && cat " + scratch / "link/via-link"});
+  RunOutput run = Tollgate({"run", "--workspace", scratch / "link", "--", "/bin/sh", "-c",
+                            "pwd && echo hi > via-link && cat " + scratch / "link/via-link"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr(scratch / "real"));
   EXPECT_THAT(run.out, HasSubstr("hi"));
@@ -128,7 +131,7 @@ TEST(Cli, AGitWorktreeWorkspaceCanRunGit) {
                  tree + " 2>/dev/null"),
             0);
   scratch.Handover();
-  Run run =
+  RunOutput run =
       Tollgate({"run", "--workspace", tree, "--", "/bin/sh", "-c",
                 "git log --oneline && echo two >> f && git diff --stat && git status --short"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

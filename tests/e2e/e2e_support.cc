@@ -22,9 +22,9 @@ void Scratch::Handover() const {
   if (geteuid() == 0) Host("chown -R 65534:65534 '" + path_ + "'");
 }
 
-Run Tollgate(const std::vector<std::string>& args, const std::string& home,
-             const std::vector<std::string>& extra_env, const std::string& cwd,
-             int timeout_seconds) {
+RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home,
+                   const std::vector<std::string>& extra_env, const std::string& cwd,
+                   int timeout_seconds) {
   std::string real_home;
   if (const char* h = getenv("HOME")) real_home = h;
   if (real_home.empty()) {
@@ -48,7 +48,7 @@ Run Tollgate(const std::vector<std::string>& args, const std::string& home,
   escapes::ProcessResult result = escapes::RunProcess(spec);
   unlink(out);
   unlink(err);
-  return Run{result.exit_code, result.signal, result.timed_out, result.out, result.err};
+  return RunOutput{result.exit_code, result.signal, result.timed_out, result.out, result.err};
 }
 
 int Host(const std::string& command) {

@@ -27,7 +27,7 @@ class Scratch {
   std::string path_;
 };
 
-struct Run {
+struct RunOutput {
   int exit_code = -1;
   int signal = 0;
   bool timed_out = false;
@@ -37,9 +37,9 @@ struct Run {
 
 // Runs bin/tollgate with `args`. The environment is PATH, LANG, HOME=`home` (default: the real
 // one) plus `extra_env`.
-Run Tollgate(const std::vector<std::string>& args, const std::string& home = "",
-             const std::vector<std::string>& extra_env = {}, const std::string& cwd = "",
-             int timeout_seconds = 120);
+RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home = "",
+                   const std::vector<std::string>& extra_env = {}, const std::string& cwd = "",
+                   int timeout_seconds = 120);
 
 // Runs a shell command on the host (outside any sandbox); returns its exit status.
 int Host(const std::string& command);

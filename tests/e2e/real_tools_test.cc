@@ -30,10 +30,10 @@ TEST(RealTools, WorkspaceWriteBuildsWithCmakeAndMakeAndRunsTheResult) {
   Scratch scratch;
   WriteCProject(scratch);
   scratch.Handover();
-  Run run = Tollgate({"run", "--profile", "workspace-write", "--workspace", scratch.path(), "--",
-                      "/bin/sh", "-c",
-                      "cmake -S . -B build >/dev/null && cmake --build build >/dev/null && "
-                      "./build/hello && make -s hello2 && ./hello2"});
+  RunOutput run = Tollgate({"run", "--profile", "workspace-write", "--workspace", scratch.path(),
+                            "--", "/bin/sh", "-c",
+                            "cmake -S . -B build >/dev/null && cmake --build build >/dev/null && "
+                            "./build/hello && make -s hello2 && ./hello2"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("hello from the sandbox\nhello from the sandbox"));
   EXPECT_EQ(access((scratch / "build/hello").c_str(), X_OK), 0);
@@ -45,15 +45,15 @@ TEST(RealTools, TestRunnerBuildsAndTestsInBuildButCannotTouchTheSources) {
   WriteCProject(scratch);
   Host("mkdir " + scratch / "build");
   scratch.Handover();
-  Run run = Tollgate({"run", "--profile", "test-runner", "--workspace", scratch.path(), "--",
-                      "/bin/sh", "-c",
-                      "cmake -S . -B build >/dev/null && cmake --build build >/dev/null && "
-                      "ctest --test-dir build 2>&1 | tail -n 3"});
+  RunOutput run = Tollgate({"run", "--profile", "test-runner", "--workspace", scratch.path(), "--",
+                            "/bin/sh", "-c",
+                            "cmake -S . -B build >/dev/null && cmake --build build >/dev/null && "
+                            "ctest --test-dir build 2>&1 | tail -n 3"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("100% tests passed"));
 
-  Run write = Tollgate({"run", "--profile", "test-runner", "--workspace", scratch.path(), "--",
-                        "/bin/sh", "-c", "echo x >> hello.c"});
+  RunOutput write = Tollgate({"run", "--profile", "test-runner", "--workspace", scratch.path(),
+                              "--", "/bin/sh", "-c", "echo x >> hello.c"});
   EXPECT_NE(write.exit_code, 0);
   EXPECT_THAT(write.err, HasSubstr("Read-only file system"));
   EXPECT_EQ(escapes::ReadFile(scratch / "hello.c").find('x' + std::string("\n")),
@@ -67,13 +67,13 @@ TEST(RealTools, ReadOnlyCanInspectWithGitButNotChangeAnything) {
                  "git -c user.name=t -c user.email=t@t commit -qm inspected-commit && echo b >> a"),
             0);
   scratch.Handover();
-  Run run = Tollgate({"run", "--profile", "read-only", "--workspace", scratch.path(), "--",
-                      "/bin/sh", "-c", "git log --oneline && git diff --stat"});
+  RunOutput run = Tollgate({"run", "--profile", "read-only", "--workspace", scratch.path(), "--",
+                            "/bin/sh", "-c", "git log --oneline && git diff --stat"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("inspected-commit"));
   EXPECT_THAT(run.out, HasSubstr("1 file changed"));
-  Run change = Tollgate({"run", "--profile", "read-only", "--workspace", scratch.path(), "--",
-                         "/bin/sh", "-c", "echo c > new-file"});
+  RunOutput change = Tollgate({"run", "--profile", "read-only", "--workspace", scratch.path(), "--",
+                               "/bin/sh", "-c", "echo c > new-file"});
   EXPECT_NE(change.exit_code, 0);
   EXPECT_NE(access((scratch / "new-file").c_str(), F_OK), 0);
 }
@@ -82,9 +82,10 @@ TEST(RealTools, Python3Runs) {
   if (!Installed("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
   Scratch scratch;
   scratch.Handover();
-  Run run = Tollgate({"run", "--profile", "workspace-write", "--workspace", scratch.path(), "--",
-                      "/usr/bin/python3", "-c",
-                      "import json, sqlite3, ssl; print(json.dumps({'sum': sum(range(10))}))"});
+  RunOutput run =
+      Tollgate({"run", "--profile", "workspace-write", "--workspace", scratch.path(), "--",
+                "/usr/bin/python3", "-c",
+                "import json, sqlite3, ssl; print(json.dumps({'sum': sum(range(10))}))"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("{\"sum\": 45}"));
 }
@@ -99,7 +100,7 @@ TEST(RealTools, NodeAndNpmTestRun) {
                      "const assert = require('assert');\nassert.strictEqual(1 + 1, 2);\n"
                      "console.log('node test passed');\n");
   scratch.Handover();
-  Run run = Tollgate(
+  RunOutput run = Tollgate(
       {"run", "--profile", "workspace-write", "--workspace", scratch.path(), "--", "npm", "test"},
       "", {}, "", 180);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
