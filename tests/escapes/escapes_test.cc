@@ -205,7 +205,8 @@ struct Case {
   Outside outside = Outside::kAllowed;
   std::set<std::string> outside_errnos;  // kAllowedIfRoot: what an ordinary user gets
   std::set<std::string> absent_outside;  // outside errnos meaning "not on this host": skip
-  bool may_refuse_launch = false;        // tollgate exiting 125 (setup refused) also passes
+  bool may_refuse_launch = false;        // tollgate exiting 125 (setup refused) also passes,
+  std::string refusal_mentions;          // when its message names this
   std::string profile_filesystem;        // extra JSON members of the test profile's filesystem
   std::vector<std::string> env;          // extra environment for both runs
   bool leak_fd = false;                  // leak a directory fd of the fake HOME into both runs
@@ -394,6 +395,9 @@ TEST_P(EscapeTest, BlockedInsideOnly) {
   ProbeRun inside = RunInside(w, c);
   if (c.may_refuse_launch && inside.process.exit_code == 125) {
     std::cout << "[ inside  ] tollgate refused to launch (125): " << inside.process.err << "\n";
+    EXPECT_NE(inside.process.err.find(c.refusal_mentions), std::string::npos)
+        << "tollgate refused to launch, but not because of " << c.refusal_mentions << "\n"
+        << inside.Describe();
     if (c.verify) c.verify(w, true);
     return;
   }
@@ -417,6 +421,63 @@ TEST_P(EscapeTest, BlockedInsideOnly) {
   EXPECT_EQ(inside.result.value("status", ""), "exited") << inside.Describe();
   EXPECT_EQ(inside.result.value("exit_code", -1), probe_status) << inside.Describe();
   if (c.verify) c.verify(w, true);
+}
+
+// Class 20: kill the supervisor and expect the sandbox to live on; it must die with it. The
+// sandboxed shell appends to a heartbeat file in the workspace (for at most ~20 s, so a surviving
+// sandbox cannot outlive the test by long); after SIGKILL to tollgate the file must stop growing.
+TEST(EscapeSupervisorDeath, SandboxDiesWithTheSupervisor) {
+  ASSERT_EQ(access((BinDir() + "/tollgate").c_str(), X_OK), 0) << "no tollgate in " << BinDir();
+  World w;
+  w.HandToSandboxUser();
+  const std::string beat = w.ws + "/heartbeat";
+  Case c;
+  ProcessSpec spec;
+  spec.argv = {
+      BinDir() + "/tollgate",
+      "run",
+      "--profile",
+      "workspace-write",
+      "--workspace",
+      w.ws,
+      "--",
+      "/bin/sh",
+      "-c",
+      "i=0; while [ $i -lt 400 ]; do echo x >> " + beat + "; sleep 0.05; i=$((i+1)); done"};
+  spec.env = BaseEnv(w, c);
+  std::vector<char*> argv, envp;
+  for (std::string& arg : spec.argv) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  for (std::string& var : spec.env) envp.push_back(var.data());
+  envp.push_back(nullptr);
+  std::string log = w.root + "/supervisor.err";
+  int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(err, 2);
+    if (chdir(w.ws.c_str()) != 0) _exit(126);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(err);
+  ASSERT_GT(pid, 0);
+  auto size = [&beat] {
+    struct stat st;
+    return stat(beat.c_str(), &st) == 0 ? st.st_size : -1;
+  };
+  for (int i = 0; i < 200 && size() <= 0; ++i) usleep(50000);
+  if (size() <= 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    FAIL() << "the sandboxed heartbeat never started\n" << ReadFile(log);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  usleep(500000);
+  off_t after_kill = size();
+  usleep(1000000);
+  EXPECT_EQ(size(), after_kill)
+      << "ESCAPE: the sandbox kept running after its supervisor was killed";
 }
 
 // ------------------------------------------------------------------------------ the cases
@@ -609,6 +670,7 @@ std::vector<Case> FilesystemCases() {
     c.args = std::move(args);
     c.blocked = refused;
     c.may_refuse_launch = true;
+    c.refusal_mentions = link;
     c.setup = [link, target, target_is_dir](World& w) {
       RemoveTree(w.ws + "/" + link);
       if (target_is_dir) MakeDirs(w.outside + "/" + target);
@@ -634,6 +696,7 @@ std::vector<Case> FilesystemCases() {
     c.args = {"write", "{ws}/../outside/escape"};
     c.blocked = refused;
     c.may_refuse_launch = true;
+    c.refusal_mentions = "'..'";
     c.profile_filesystem = R"("write": ["{workspace}/../outside"])";
     c.verify = NoPayloadInside;
     cases.push_back(c);
