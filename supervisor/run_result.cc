@@ -1,5 +1,6 @@
 #include "supervisor/run_result.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace tollgate {
@@ -29,6 +30,9 @@ int RunResult::ProcessExitCode() const {
     case RunStatus::kTimeout:
       return 124;
     case RunStatus::kSetupError:
+      // The sandbox was built but the program could not be executed: the shell's convention
+      // (127 not found, 126 found but not executable), which scripts already test for.
+      if (failed_step.rfind("execve", 0) == 0) return failed_errno == ENOENT ? 127 : 126;
       return 125;
     case RunStatus::kInternalError:
       return 125;

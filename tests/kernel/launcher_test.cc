@@ -240,7 +240,11 @@ TEST_F(LauncherTest, MissingCommandIsASetupError) {
   ASSERT_EQ(r.status, RunStatus::kSetupError) << Describe(r);
   EXPECT_EQ(r.failed_step, "execve (not found in the sandbox's PATH)");
   EXPECT_EQ(r.failed_errno, ENOENT);
-  EXPECT_EQ(r.ProcessExitCode(), 125);
+  EXPECT_EQ(r.ProcessExitCode(), 127);  // the shell's "command not found"
+  r = Run({"/workspace"});              // a directory: found, not executable
+  ASSERT_EQ(r.status, RunStatus::kSetupError) << Describe(r);
+  EXPECT_EQ(r.failed_errno, EACCES);
+  EXPECT_EQ(r.ProcessExitCode(), 126);
 }
 
 // ---------------------------------------------------------------- identity and files
