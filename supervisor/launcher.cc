@@ -496,6 +496,9 @@ RunResult Launch(const LaunchOptions& options) {
       } else if (fd == signal_fd) {
         struct signalfd_siginfo info;
         while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+          // Terminal signals (SI_KERNEL: ^C, window resize) already reach the command through
+          // the foreground process group; forwarding them too would deliver them twice.
+          if (info.ssi_code == SI_KERNEL) continue;
           ::syscall(SYS_pidfd_send_signal, pidfd, static_cast<int>(info.ssi_signo), nullptr, 0);
         }
       } else if (fd == timer_fd) {
