@@ -3,7 +3,7 @@
 # what a prompt-injected one might try. Run it under tollgate (examples/demo.sh does).
 # Each step prints "allowed" or "denied" with what the system said.
 set -u
-port=${DEMO_PORT:-0}
+port=${1:-0}  # a port on the host's loopback with a listener (examples/demo.sh passes it)
 
 step() {  # step "what" command...
   local what=$1; shift

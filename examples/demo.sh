@@ -31,13 +31,13 @@ echo "  workspace $ws (a scratch copy of examples/demo-project)"
 echo "  decoys: $home/.ssh/id_ed25519 and GITHUB_TOKEN in the environment"
 echo
 set +e
-HOME=$home GITHUB_TOKEN=ghp_decoy DEMO_PORT=$port \
-  "$tollgate" run --profile workspace-write --workspace "$ws" -- bash -s < "$here/agent-session.sh"
+HOME=$home GITHUB_TOKEN=ghp_decoy \
+  "$tollgate" run --profile workspace-write --workspace "$ws" -- bash -s "$port" < "$here/agent-session.sh"
 status=$?
 set -e
 echo
 echo "On the host afterwards:"
-echo "  NOTES.md committed:      $(git -C "$ws" log --oneline -1 -- NOTES.md | cut -c1-40)"
+echo "  NOTES.md committed:      $(git -c safe.directory="*" -C "$ws" log --oneline -1 -- NOTES.md | cut -c1-40)"
 echo "  .git/hooks/pre-commit:   $(test -e "$ws/.git/hooks/pre-commit" && echo PRESENT || echo absent)"
 echo "  .claude/ in the project: $(test -e "$ws/.claude" && echo PRESENT || echo absent)"
 echo "tollgate exited with $status (the session's own status)"

@@ -3,7 +3,7 @@
 // Three layers, in this order:
 //   1. name-level denials from @default-deny, each tagged with the innermost group that lists it;
 //   2. argument-level rules for calls a sandbox needs but whose dangerous forms must not pass
-//      (ioctl, clone, clone3, socket, personality, seccomp);
+//      (ioctl, clone, clone3, socket, personality, seccomp, memfd_create);
 //   3. the profile: `deny` adds names, `allow` removes names, `log` marks names for the audit.
 // When `deny` and `allow` name the same syscall, the denial wins: a profile that extends another
 // cannot quietly undo a denial it inherited, and the strictest reading of a profile is the one
@@ -33,6 +33,7 @@ namespace {
 constexpr std::uint64_t kTiocsti = 0x5412;
 constexpr std::uint64_t kTioclinux = 0x541C;
 constexpr std::uint64_t kSeccompFilterFlagNewListener = 1u << 3;
+constexpr std::uint64_t kMfdNoexecSeal = 0x0008;
 // PER_LINUX32 (0x0008) | UNAME26 (0x0020000): the largest harmless personality value.
 constexpr std::uint64_t kLargestHarmlessPersonality = 0x0020008;
 // AF_INET6: every family above it is refused.
@@ -140,6 +141,17 @@ std::vector<SeccompRule> ArgumentRules(const SeccompAction& deny) {
                    group,
                    "SECCOMP_FILTER_FLAG_NEW_LISTENER would let the sandbox answer its own "
                    "children's syscalls with a listener the supervisor does not see"});
+
+  // memfd_create(name, flags): a memfd lives on the kernel's internal tmpfs, which no mount of
+  // the sandbox governs, so noexec cannot stop fexecve() of one and Landlock does not check it.
+  // Only sealed non-executable memfds are allowed; ENOSYS makes libraries fall back to a file in
+  // /tmp or /dev/shm, which are noexec.
+  rules.push_back({"memfd_create",
+                   Errno(ENOSYS),
+                   {Low32(1, ArgCompare::kMaskedEq, 0, kMfdNoexecSeal)},
+                   group,
+                   "an executable memfd would run code written at run time outside every noexec "
+                   "mount; only MFD_NOEXEC_SEAL memfds are allowed"});
   return rules;
 }
 

@@ -240,9 +240,11 @@ TEST_F(SeccompBpfTest, HighBitsOnGreaterThanRulesOnlyWidenTheDenial) {
 
 TEST_F(SeccompBpfTest, PersonalityFlagsThatWeakenMitigationsAreDenied) {
   EXPECT_EQ(Verdict(program(), "personality", {READ_IMPLIES_EXEC}), kEperm);
-  EXPECT_EQ(Verdict(program(), "personality", {std::uint64_t{PER_LINUX} | ADDR_NO_RANDOMIZE}), kEperm);
+  EXPECT_EQ(Verdict(program(), "personality", {std::uint64_t{PER_LINUX} | ADDR_NO_RANDOMIZE}),
+            kEperm);
   EXPECT_EQ(Verdict(program(), "personality", {MMAP_PAGE_ZERO}), kEperm);
-  EXPECT_EQ(Verdict(program(), "personality", {std::uint64_t{PER_LINUX32} | READ_IMPLIES_EXEC}), kEperm);
+  EXPECT_EQ(Verdict(program(), "personality", {std::uint64_t{PER_LINUX32} | READ_IMPLIES_EXEC}),
+            kEperm);
   EXPECT_EQ(Verdict(program(), "personality", {0xffffffffu}), kEperm);  // the query; see the why
 }
 
@@ -254,6 +256,15 @@ TEST_F(SeccompBpfTest, ASeccompListenerOfItsOwnIsDenied) {
                     {SECCOMP_SET_MODE_FILTER,
                      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, 0x1000}),
             kEperm);
+}
+
+TEST_F(SeccompBpfTest, OnlySealedNonExecutableMemfdsAreAllowed) {
+  constexpr std::uint64_t kMfdCloexec = 0x1, kMfdExec = 0x10, kMfdNoexecSeal = 0x8;
+  const std::uint32_t enosys = SECCOMP_RET_ERRNO | ENOSYS;
+  EXPECT_EQ(Verdict(program(), "memfd_create", {0x1000, kMfdCloexec}), enosys);
+  EXPECT_EQ(Verdict(program(), "memfd_create", {0x1000, kMfdExec | kMfdCloexec}), enosys);
+  EXPECT_EQ(Verdict(program(), "memfd_create", {0x1000, 0xffffffff00000001}), enosys);
+  EXPECT_EQ(Verdict(program(), "memfd_create", {0x1000, kMfdNoexecSeal | kMfdCloexec}), kAllow);
 }
 
 TEST_F(SeccompBpfTest, OtherArchitecturesGetEnosys) {

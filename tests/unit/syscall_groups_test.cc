@@ -172,8 +172,8 @@ TEST(SyscallGroupsTest, DefaultDenyCoversSecurityClassesOneToEleven) {
   for (const SeccompRule& rule : plan.rules) {
     if (rule.group == kDefaultDenyGroup) argument_rule_syscalls.insert(rule.syscall);
   }
-  EXPECT_THAT(argument_rule_syscalls,
-              ElementsAre("clone", "clone3", "ioctl", "personality", "seccomp", "socket"));
+  EXPECT_THAT(argument_rule_syscalls, ElementsAre("clone", "clone3", "ioctl", "memfd_create",
+                                                  "personality", "seccomp", "socket"));
   EXPECT_EQ(plan.foreign_abi_action, (SeccompAction{SeccompActionKind::kErrno, ENOSYS}));
 }
 
