@@ -398,25 +398,34 @@ class MountBuilder {
                             "the protected path passes through a symlink");
       }
       if (errno != ENOENT) return Status::Fail("protect: open", prefix, errno);
-      return CreatePlaceholder(parent.get(), name, prefix, attrs);
+      return CreatePlaceholder(parent.get(), name, prefix, prefix == op.target, attrs);
     }
     return Status::Fail("protect: no missing component", op.target, ENOENT);
   }
 
+  // The placeholder is an empty directory when it lies in a host tree (git and most tools ignore
+  // an empty directory, so it appears in no `git status` or `git add -A`) or stands for a missing
+  // parent directory; an empty file when it stands for the path itself on one of the sandbox's
+  // own tmpfs (an empty ~/.gitconfig or ~/.bashrc reads as empty, a directory would not).
   Status CreatePlaceholder(int parent_fd, const std::string& name, const std::string& path,
-                           unsigned attrs) {
-    Fd file(::openat(parent_fd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                     0444));
-    if (!file.valid()) {
+                           bool is_last_component, unsigned attrs) {
+    const bool as_file = is_last_component && HostPathForSandboxPath(plan_, path).empty();
+    int made = as_file ? ::openat(parent_fd, name.c_str(),
+                                  O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444)
+                       : ::mkdirat(parent_fd, name.c_str(), 0555);
+    if (made < 0) {
       // A read-only parent already keeps the path from being created.
       if (errno == EROFS) return Status::Ok();
       return Status::Fail("protect: create placeholder", path, errno);
     }
+    if (as_file) ::close(made);
+    Fd placeholder(::openat(parent_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!placeholder.valid()) return Status::Fail("protect: open placeholder", path, errno);
     struct stat st {};
-    if (::fstat(file.get(), &st) != 0)
+    if (::fstat(placeholder.get(), &st) != 0)
       return Status::Fail("protect: stat placeholder", path, errno);
     outcome_->placeholders.push_back({path, st.st_dev, st.st_ino});
-    return CloneOnto(file.get(), attrs, file.get(), "protect placeholder", path);
+    return CloneOnto(placeholder.get(), attrs, placeholder.get(), "protect placeholder", path);
   }
 
   Status ApplyHide(const MountOp& op, bool* skipped) {
@@ -496,8 +505,10 @@ bool RemoveProtectPlaceholder(const std::string& host_path, dev_t device, ino_t 
   if (!parent.valid()) return false;
   struct stat st {};
   if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (!S_ISREG(st.st_mode) || st.st_size != 0 || st.st_dev != device || st.st_ino != inode)
-    return false;
+  if (st.st_dev != device || st.st_ino != inode) return false;
+  // rmdir removes only an empty directory: anything put there stays.
+  if (S_ISDIR(st.st_mode)) return ::unlinkat(parent.get(), name.c_str(), AT_REMOVEDIR) == 0;
+  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
   return ::unlinkat(parent.get(), name.c_str(), 0) == 0;
 }
 

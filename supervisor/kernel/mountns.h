@@ -20,9 +20,11 @@
 
 namespace tollgate::kernel {
 
-// An empty, read-only placeholder file created for a kProtect target that did not exist. It
-// lives in whatever tree the path falls in: when that is a host bind, the supervisor removes it
-// after the run if it is still an empty regular file with this device and inode.
+// The mount point created for a kProtect target that did not exist, bound read-only onto
+// itself: an empty directory in a host tree (git and most tools ignore one, so it shows up in
+// no `git status` and no `git add -A`), an empty file on the sandbox's own tmpfs. When it lies
+// in a host bind, the supervisor removes it after the run if it is still empty and has this
+// device and inode.
 struct ProtectPlaceholder {
   std::string sandbox_path;
   dev_t device = 0;
@@ -44,8 +46,8 @@ Status BuildMountNamespace(const policy::MountPlan& plan, MountOutcome* outcome)
 // bind with the longest target prefix); empty when the path is not under a host bind.
 std::string HostPathForSandboxPath(const policy::MountPlan& plan, const std::string& sandbox_path);
 
-// Supervisor side, after the run: removes a placeholder if it is still an empty regular file
-// with the recorded device and inode, resolving without following symlinks. Returns true when
+// Supervisor side, after the run: removes a placeholder if it is still an empty directory or
+// file with the recorded device and inode, resolving without following symlinks. Returns true when
 // removed.
 bool RemoveProtectPlaceholder(const std::string& host_path, dev_t device, ino_t inode);
 

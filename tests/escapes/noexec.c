@@ -69,12 +69,15 @@ static const char* LoaderPath(void) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: %s exec DIR | ldso DIR | mmap DIR | memfd\n", argv[0]);
+    fprintf(stderr, "usage: %s exec DIR | ldso DIR | mmap DIR | memfd | memfd-exec-flag\n",
+            argv[0]);
     return 2;
   }
   const char* what = argv[1];
-  if (strcmp(what, "memfd") == 0) {
-    int fd = memfd_create("tollgate-probe", MFD_CLOEXEC);
+  if (strcmp(what, "memfd") == 0 || strcmp(what, "memfd-exec-flag") == 0) {
+    // Without flags (executable by default) or asking for MFD_EXEC (0x10) explicitly.
+    unsigned flags = MFD_CLOEXEC | (strcmp(what, "memfd-exec-flag") == 0 ? 0x10u : 0u);
+    int fd = memfd_create("tollgate-probe", flags);
     if (fd < 0) {
       printf("RESULT %s blocked errno=%s memfd_create\n", what, strerrorname_np(errno));
       return 1;

@@ -337,7 +337,7 @@ TEST_F(LauncherTest, ProtectedMissingPathCannotBeCreatedAndLeavesNoTrace) {
   RunResult r = Run({"perl", "-e",
                      "mkdir('/workspace/.git/hooks') and exit(100); exit(101) unless $!{EEXIST};"
                      "open(my $f, '>', '/workspace/.git/hooks/pre-commit') and exit(102);"
-                     "exit(103) unless $!{ENOTDIR};"
+                     "exit(103) unless $!{EROFS};"
                      "unlink('/workspace/.git/hooks') and exit(104);"
                      "rename('/workspace/.claude', '/workspace/x') and exit(105);"
                      "open($f, '>', '/workspace/.claude') and exit(106); exit 0"});
@@ -628,50 +628,6 @@ TEST_F(LauncherTest, LandlockDeniesTcpWhenAsked) {
            "bind($s, pack_sockaddr_in(8080, inet_aton('127.0.0.1'))) and exit(101); exit($!+0)"});
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
   EXPECT_EQ(r.exit_code, EACCES);
-}
-
-// ---------------------------------------------------------------- launch cost
-
-// Not a pass/fail benchmark unless asked: TOLLGATE_BENCH=1 compares the median launch of
-// /bin/true with bwrap's for an equivalent view and requires <= 0.8x.
-TEST_F(LauncherTest, LaunchIsFasterThanBubblewrap) {
-  SKIP_WITHOUT_NAMESPACES();
-  if (!std::getenv("TOLLGATE_BENCH"))
-    GTEST_SKIP() << "set TOLLGATE_BENCH=1 to compare launch time with bwrap";
-  if (::access("/usr/bin/bwrap", X_OK) != 0) GTEST_SKIP() << "bwrap is not installed";
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  std::vector<double> ours, theirs;
-  for (int i = 0; i < 60; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    RunResult r = Run({"/bin/true"});
-    auto t1 = std::chrono::steady_clock::now();
-    ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::geteuid() == 0) {
-        (void)!::setgid(ids_.gid);
-        (void)!::setuid(ids_.uid);
-      }
-      ::execl("/usr/bin/bwrap", "bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr",
-              "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink",
-              "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-              "/bin/true", nullptr);
-      _exit(127);
-    }
-    int status;
-    ::waitpid(pid, &status, 0);
-    auto t2 = std::chrono::steady_clock::now();
-    if (i < 5) continue;  // warm-up
-    ours.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    theirs.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-  }
-  double a = median(ours), b = median(theirs);
-  std::printf("launch /bin/true: tollgate median %.2f ms, bwrap median %.2f ms (ratio %.2f)\n", a,
-              b, a / b);
-  EXPECT_LE(a, 0.8 * b);
 }
 
 }  // namespace
