@@ -255,8 +255,10 @@ class Compiler {
       std::string target = Expand(entry, "filesystem.protect");
       if (target.empty()) continue;
       const MountOp* cover = Covering(layout, target);
-      if (cover == nullptr || !cover->writable) continue;  // invisible or already read-only
-      if (cover->kind == MountOpKind::kBind) {
+      // Invisible, already read-only, or on the sandbox's own tmpfs (the private home, /tmp),
+      // where nothing outlives the run.
+      if (cover == nullptr || !cover->writable || cover->kind == MountOpKind::kTmpfs) continue;
+      {
         std::string dir = target.substr(0, target.rfind('/'));
         std::vector<std::string> between;
         for (; dir.size() > cover->target.size() && IsWithin(dir, cover->target);
@@ -280,7 +282,10 @@ class Compiler {
     }
     for (const PathEntry& entry : fs.hide) {
       std::string target = Expand(entry, "filesystem.hide");
-      if (target.empty() || Covering(layout, target) == nullptr) continue;
+      const MountOp* cover = target.empty() ? nullptr : Covering(layout, target);
+      // Nothing to hide where nothing is shown: an absent tree, or a tmpfs of the sandbox's own,
+      // which starts empty.
+      if (cover == nullptr || cover->kind == MountOpKind::kTmpfs) continue;
       plan.ops.push_back({.kind = MountOpKind::kHide,
                           .target = target,
                           .why = Describe(entry.where, "filesystem.hide")});

@@ -149,10 +149,16 @@ struct Prepared {
     kernel::CopyTruncated(message.path, sizeof message.path, placeholder.sandbox_path);
     kernel::SendStatusMessage(report, message);
   }
-  for (std::size_t index : outcome.skipped_ops) {
+  // Skipped ops go in batches of indices: one message each would cost a pipe round trip per op.
+  constexpr std::size_t kIndicesPerMessage = sizeof(StatusMessage::path) / sizeof(std::uint32_t);
+  for (std::size_t first = 0; first < outcome.skipped_ops.size(); first += kIndicesPerMessage) {
     StatusMessage message;
-    message.type = StatusMessageType::kSkippedOp;
-    message.index = index;
+    message.type = StatusMessageType::kSkippedOps;
+    message.index = std::min(kIndicesPerMessage, outcome.skipped_ops.size() - first);
+    for (std::size_t i = 0; i < message.index; ++i) {
+      std::uint32_t index = static_cast<std::uint32_t>(outcome.skipped_ops[first + i]);
+      std::memcpy(message.path + i * sizeof index, &index, sizeof index);
+    }
     kernel::SendStatusMessage(report, message);
   }
   check(mounts);
@@ -281,8 +287,13 @@ struct Messages {
           setup_error = message;
         }
         break;
-      case StatusMessageType::kSkippedOp:
-        skipped_ops.push_back(message.index);
+      case StatusMessageType::kSkippedOps:
+        for (std::size_t i = 0;
+             i < message.index && (i + 1) * sizeof(std::uint32_t) <= sizeof message.path; ++i) {
+          std::uint32_t index;
+          std::memcpy(&index, message.path + i * sizeof index, sizeof index);
+          skipped_ops.push_back(index);
+        }
         break;
       case StatusMessageType::kPlaceholder:
         placeholders.push_back(

@@ -28,7 +28,7 @@ namespace tollgate::kernel {
 
 enum class StatusMessageType : std::uint32_t {
   kSetupError = 1,   // step, path, error: the sandbox could not be built; the command never ran
-  kSkippedOp = 2,    // index: a mount op that was skipped
+  kSkippedOps = 2,   // index: how many; path: that many uint32 indices of skipped mount ops
   kPlaceholder = 3,  // path, device, inode: a kProtect placeholder that was created
   kFinal = 4,        // wait_status, limits_hit: the command's end
 };

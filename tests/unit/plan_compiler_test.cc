@@ -44,7 +44,8 @@ Profile WorkspaceWrite() {
   profile.filesystem.write = {P("{workspace}")};
   profile.filesystem.protect = {P("{workspace}/.git/hooks"), P("{workspace}/.claude"),
                                 P("/usr/share")};
-  profile.filesystem.hide = {P("{workspace}/.env"), P("/srv/secret")};
+  profile.filesystem.hide = {P("{workspace}/.env"), P("/srv/secret"), P("{home}/.ssh")};
+  profile.filesystem.protect.push_back(P("{home}/.bashrc"));
   profile.env.keep = {"PATH", "HOME", "LANG", "LC_*"};
   profile.env.set = {{"TMPDIR", "{tmp}"}, {"CACHE", "{cache}/x"}};
   profile.limits.processes = 64;
@@ -126,6 +127,9 @@ TEST(PlanCompiler, HideOnlyWhatIsVisible) {
   CompileResult result = CompilePlan(WorkspaceWrite(), Context());
   EXPECT_NE(Find(result.plan.mounts, MountOpKind::kHide, "/tmp/ws/.env"), nullptr);
   EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kHide, "/srv/secret"), nullptr);
+  // The private home is an empty tmpfs: there is nothing to hide, nothing to protect.
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kHide, "/home/ann/.ssh"), nullptr);
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kProtect, "/home/ann/.bashrc"), nullptr);
   // Hides and protections come after every bind, so no later bind can uncover them.
   size_t last_bind = 0;
   for (size_t i = 0; i < result.plan.mounts.ops.size(); ++i) {
