@@ -54,6 +54,7 @@ std::string Access(std::uint32_t access) {
   add(kLandlockWrite, "write");
   add(kLandlockExecute, "execute");
   add(kLandlockDevice, "device-ioctl");
+  add(kLandlockListDirectories, "list-directories");
   return out;
 }
 

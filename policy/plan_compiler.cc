@@ -333,6 +333,12 @@ class Compiler {
       rule.access |= access;
       if (rule.why.empty()) rule.why = op.why;
     }
+    // Every directory of the view may be listed (`ls /` works): what is visible is already
+    // decided by the mounts; file contents stay governed by the rules above.
+    LandlockRule& root = rules["/"];
+    root.path = "/";
+    root.access |= kLandlockListDirectories;
+    if (root.why.empty()) root.why = "directories of the view can be listed";
     for (auto& [path, rule] : rules) plan.rules.push_back(std::move(rule));
     return plan;
   }

@@ -100,10 +100,11 @@ struct SeccompPlan {
 
 // Access rights in the words of the profile; the kernel layer maps them onto the ABI it finds.
 enum LandlockAccess : std::uint32_t {
-  kLandlockRead = 1u << 0,     // read files, list directories
-  kLandlockWrite = 1u << 1,    // create, remove, rename, write, truncate
-  kLandlockExecute = 1u << 2,  // execute files
-  kLandlockDevice = 1u << 3,   // ioctl on device files (ABI 5)
+  kLandlockRead = 1u << 0,             // read files, list directories
+  kLandlockWrite = 1u << 1,            // create, remove, rename, write, truncate
+  kLandlockExecute = 1u << 2,          // execute files
+  kLandlockDevice = 1u << 3,           // ioctl on device files (ABI 5)
+  kLandlockListDirectories = 1u << 4,  // list directories only (no file contents)
 };
 
 enum class LandlockMode { kBestEffort, kRequire, kOff };

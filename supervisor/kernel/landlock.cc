@@ -47,6 +47,7 @@ std::uint64_t LandlockFsRights(std::uint32_t access, int abi) {
   if (access & policy::kLandlockWrite) {
     rights |= kWriteRightsAbi1 | LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE;
   }
+  if (access & policy::kLandlockListDirectories) rights |= LANDLOCK_ACCESS_FS_READ_DIR;
   if (access & policy::kLandlockExecute) rights |= LANDLOCK_ACCESS_FS_EXECUTE;
   if (access & policy::kLandlockDevice) rights |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
   return rights & LandlockHandledFsRights(abi);

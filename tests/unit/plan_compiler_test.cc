@@ -194,6 +194,7 @@ TEST(PlanCompiler, LandlockRulesFollowTheMounts) {
   EXPECT_EQ(rule("/usr"), kLandlockRead | kLandlockExecute);
   EXPECT_EQ(rule("/tmp"), kLandlockRead | kLandlockWrite);
   EXPECT_EQ(rule("/srv/secret"), 0u);
+  EXPECT_EQ(rule("/"), kLandlockListDirectories);
   EXPECT_TRUE(std::is_sorted(result.plan.landlock.rules.begin(), result.plan.landlock.rules.end(),
                              [](auto& a, auto& b) { return a.path < b.path; }));
 }
