@@ -59,6 +59,8 @@ int RunCommand(const RunArgs& args) {
   SandboxIds ids = ChooseSandboxIds(context.context.workspace, args.sandbox_uid);
   launch.host_uid = ids.uid;
   launch.host_gid = ids.gid;
+  // tollgate exits right after the run: the kernel finishes tearing the sandbox down meanwhile.
+  launch.skip_teardown_wait = true;
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 

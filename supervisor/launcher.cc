@@ -491,7 +491,10 @@ RunResult Launch(const LaunchOptions& options) {
   Messages messages;
   bool init_exited = false;
   bool timed_out = false;
-  while (!init_exited) {
+  // With skip_teardown_wait, the init's final report ends the loop: it is written after every
+  // other process of the sandbox was killed and reaped.
+  const bool stop_at_report = options.skip_teardown_wait && cgroup.dir_fd < 0;
+  while (!init_exited && !(stop_at_report && messages.final_received)) {
     struct epoll_event events[4];
     int n = ::epoll_wait(epoll_fd, events, 4, -1);
     if (n < 0) {
@@ -520,9 +523,11 @@ RunResult Launch(const LaunchOptions& options) {
   }
   int wait_status = 0;
   struct rusage usage {};
-  while (::wait4(init_pid, &wait_status, 0, &usage) < 0 && errno == EINTR) {
+  if (!(stop_at_report && messages.final_received)) {
+    while (::wait4(init_pid, &wait_status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    messages.Read(status_pipe[0]);  // the final report was written before the init exited
   }
-  messages.Read(status_pipe[0]);  // the final report was written before the init exited
   for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
     if (fd >= 0) ::close(fd);
   }
@@ -585,9 +590,17 @@ RunResult Launch(const LaunchOptions& options) {
                                       (op.source.empty() ? "" : " (from " + op.source + ")"));
     }
   }
-  result.usage.user_seconds = Seconds(usage.ru_utime);
-  result.usage.system_seconds = Seconds(usage.ru_stime);
-  result.usage.max_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);
+  if (messages.final_received) {
+    // What the init reaped: the command and its descendants, without the init's own share.
+    const StatusMessage& report = messages.final_report;
+    result.usage.user_seconds = static_cast<double>(report.user_usec) / 1e6;
+    result.usage.system_seconds = static_cast<double>(report.system_usec) / 1e6;
+    result.usage.max_rss_kib = report.max_rss_kib;
+  } else {
+    result.usage.user_seconds = Seconds(usage.ru_utime);
+    result.usage.system_seconds = Seconds(usage.ru_stime);
+    result.usage.max_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);
+  }
   result.usage.wall_seconds = SecondsSince(start);
   return result;
 }

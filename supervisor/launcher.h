@@ -27,6 +27,11 @@ struct LaunchOptions {
   gid_t host_gid = 0;
   // Forward these signals received by the supervisor to the command.
   bool forward_signals = true;
+  // Return as soon as the sandbox's init has reported the command's end (everything in the
+  // sandbox is dead by then), leaving the kernel's teardown of the namespaces (unmounting the
+  // view, the network namespace) to finish after the caller has moved on. The init stays a child
+  // of this process until then: a program that lives on should reap it. Not with a cgroup.
+  bool skip_teardown_wait = false;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user

@@ -247,6 +247,14 @@ class SandboxInit {
     message.type = StatusMessageType::kFinal;
     message.wait_status = command_status_;
     message.limits_hit = hits_;
+    struct rusage children {};
+    if (::getrusage(RUSAGE_CHILDREN, &children) == 0) {
+      message.user_usec = static_cast<std::uint64_t>(children.ru_utime.tv_sec) * 1000000u +
+                          static_cast<std::uint64_t>(children.ru_utime.tv_usec);
+      message.system_usec = static_cast<std::uint64_t>(children.ru_stime.tv_sec) * 1000000u +
+                            static_cast<std::uint64_t>(children.ru_stime.tv_usec);
+      message.max_rss_kib = static_cast<std::uint64_t>(children.ru_maxrss);
+    }
     SendStatusMessage(config_.status_fd, message);
     ::_exit(0);
   }

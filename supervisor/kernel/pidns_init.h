@@ -42,6 +42,11 @@ struct StatusMessage {
   std::uint64_t inode = 0;
   std::int32_t wait_status = 0;
   std::uint32_t limits_hit = 0;  // bit (1u << LimitKind)
+  // kFinal: getrusage(RUSAGE_CHILDREN) of the init once everything was reaped: the command and
+  // all its descendants.
+  std::uint64_t user_usec = 0;
+  std::uint64_t system_usec = 0;
+  std::uint64_t max_rss_kib = 0;
   char step[96] = {};
   char path[3072] = {};
 };

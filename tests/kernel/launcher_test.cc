@@ -159,12 +159,13 @@ class LauncherTest : public ::testing::Test {
               [](const policy::Limit& a, const policy::Limit& b) { return a.kind < b.kind; });
   }
 
-  RunResult Run(std::vector<std::string> argv) {
+  RunResult Run(std::vector<std::string> argv, bool skip_teardown_wait = false) {
     LaunchOptions options;
     options.argv = std::move(argv);
     options.plan = plan_;
     options.host_uid = ids_.uid;
     options.host_gid = ids_.gid;
+    options.skip_teardown_wait = skip_teardown_wait;
     return Launch(options);
   }
 
@@ -628,6 +629,20 @@ TEST_F(LauncherTest, LandlockDeniesTcpWhenAsked) {
            "bind($s, pack_sockaddr_in(8080, inet_aton('127.0.0.1'))) and exit(101); exit($!+0)"});
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
   EXPECT_EQ(r.exit_code, EACCES);
+}
+
+TEST_F(LauncherTest, ReturningAtTheReportKeepsStatusAndResourceUsage) {
+  SKIP_WITHOUT_NAMESPACES();
+  // Burn some CPU in a grandchild: the usage must come from what the init reaped.
+  RunResult r = Run({"/bin/sh", "-c", "perl -e '$i++ while $i < 20000000'; exit 3"},
+                    /*skip_teardown_wait=*/true);
+  ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_GT(r.usage.user_seconds + r.usage.system_seconds, 0.05);
+  EXPECT_GT(r.usage.max_rss_kib, 0u);
+  // The init may still be tearing the namespaces down: reap it so the test leaves no zombie.
+  while (::waitpid(-1, nullptr, 0) > 0) {
+  }
 }
 
 }  // namespace
