@@ -92,7 +92,9 @@ class Compiler {
     plan.env = CompileEnv();
     plan.network.mode = profile_.network.mode.value_or(NetworkMode::kNone);
     plan.network.new_namespace = plan.network.mode == NetworkMode::kNone;
-    plan.landlock.deny_tcp = plan.network.mode == NetworkMode::kNone;
+    // Network none is a private namespace with only loopback: TCP there reaches nothing but the
+    // sandbox's own listeners, which test suites need (a local HTTP server, a database).
+    plan.landlock.deny_tcp = false;
     result.errors = std::move(errors_);
     return result;
   }

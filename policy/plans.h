@@ -118,7 +118,7 @@ struct LandlockRule {
 struct LandlockPlan {
   LandlockMode mode = LandlockMode::kBestEffort;
   std::vector<LandlockRule> rules;  // sorted by path
-  bool deny_tcp = false;            // ABI 4: no TCP bind or connect (network none)
+  bool deny_tcp = false;            // ABI 4: no TCP bind or connect at all
   bool scope_abstract_unix = true;  // ABI 6: no abstract unix sockets outside the sandbox
   bool scope_signals = true;        // ABI 6: no signals to processes outside the sandbox
 };

@@ -66,6 +66,7 @@ struct Prepared {
   int status_write = -1;
   int sync_read = -1;
   int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
+  int netns_read = -1;        // network none: where the network namespace arrives (netns.h)
 };
 
 [[noreturn]] void ReportAndExit(int status_fd, const Status& status) {
@@ -111,7 +112,8 @@ struct Prepared {
     if (!status.ok) ReportAndExit(report, status);
   };
   // Nothing the supervisor holds stays open in the sandbox, leaked or not.
-  check(kernel::CloseFdsExcept({p->status_write, p->sync_read, p->supervisor_pidfd}));
+  check(
+      kernel::CloseFdsExcept({p->status_write, p->sync_read, p->supervisor_pidfd, p->netns_read}));
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
 
@@ -167,7 +169,10 @@ struct Prepared {
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
     check(Status::Fail("sethostname", plan.hostname, errno));
   }
-  if (plan.network.new_namespace) check(kernel::BringUpLoopback());
+  if (plan.network.new_namespace) {
+    check(kernel::JoinNetworkNamespace(p->netns_read));
+    ::close(p->netns_read);
+  }
 
   // From here on neither the init nor the command holds any capability.
   check(kernel::DropAllCapabilities());
@@ -426,6 +431,14 @@ RunResult Launch(const LaunchOptions& options) {
     ::close(status_pipe[1]);
     return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
   }
+  // Network none: the namespace is made by a helper in parallel with the mount view (netns.h).
+  int netns_socket[2] = {-1, -1};
+  if (plan.network.new_namespace &&
+      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, netns_socket) != 0) {
+    for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1]}) ::close(fd);
+    return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
+  }
+  p.netns_read = netns_socket[1];
   p.status_write = status_pipe[1];
   p.sync_read = sync[1];
   p.supervisor_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
@@ -436,7 +449,7 @@ RunResult Launch(const LaunchOptions& options) {
   int pidfd = -1;
   struct clone_args args {};
   args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-               CLONE_NEWCGROUP | CLONE_PIDFD | (plan.network.new_namespace ? CLONE_NEWNET : 0);
+               CLONE_NEWCGROUP | CLONE_PIDFD;
   if (cgroup.dir_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<std::uint64_t>(cgroup.dir_fd);
@@ -448,6 +461,17 @@ RunResult Launch(const LaunchOptions& options) {
   int clone_errno = errno;
   ::close(status_pipe[1]);
   ::close(sync[1]);
+  pid_t netns_helper = -1;
+  if (netns_socket[0] >= 0) {
+    if (child > 0) {
+      netns_helper = ::fork();
+      if (netns_helper == 0)
+        kernel::CreateNetworkNamespaceFor(static_cast<pid_t>(child), netns_socket[0]);
+    }
+    // Without a helper the init reads EOF and fails closed.
+    ::close(netns_socket[0]);
+    ::close(netns_socket[1]);
+  }
   if (p.supervisor_pidfd >= 0) ::close(p.supervisor_pidfd);
 
   RunResult result;
@@ -530,6 +554,11 @@ RunResult Launch(const LaunchOptions& options) {
   }
   for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
     if (fd >= 0) ::close(fd);
+  }
+
+  if (netns_helper > 0) {
+    while (::waitpid(netns_helper, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
 
   // ---- after the run: nothing of the sandbox is alive any more

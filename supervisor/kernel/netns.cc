@@ -1,14 +1,53 @@
 #include "supervisor/kernel/netns.h"
 
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 
 namespace tollgate::kernel {
+namespace {
+
+// What the helper sends: errno 0 with the namespace's fd attached, or the failing step.
+struct NetnsReply {
+  int error = 0;
+  char step[64] = {};
+};
+
+[[noreturn]] void Reply(int socket, int error, const char* step, int fd) {
+  NetnsReply reply;
+  reply.error = error;
+  std::snprintf(reply.step, sizeof reply.step, "%s", step);
+  struct iovec iov {
+    &reply, sizeof reply
+  };
+  struct msghdr message {};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
+  }
+  ::sendmsg(socket, &message, MSG_NOSIGNAL);
+  ::_exit(error == 0 ? 0 : 1);
+}
+
+}  // namespace
 
 Status BringUpLoopback() {
   // An ioctl on any socket of the namespace is one round trip; netlink would be three.
@@ -26,6 +65,53 @@ Status BringUpLoopback() {
   }
   ::close(fd);
   return status;
+}
+
+void CreateNetworkNamespaceFor(pid_t init_pid, int socket) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/ns/user", static_cast<int>(init_pid));
+  int user_ns = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (user_ns < 0) Reply(socket, errno, "open the sandbox's user namespace", -1);
+  // The supervisor's user owns that namespace, so this helper holds every capability in it.
+  if (::setns(user_ns, CLONE_NEWUSER) != 0) Reply(socket, errno, "setns(user namespace)", -1);
+  if (::unshare(CLONE_NEWNET) != 0) Reply(socket, errno, "unshare(CLONE_NEWNET)", -1);
+  Status loopback = BringUpLoopback();
+  if (!loopback.ok) Reply(socket, loopback.error, "bring loopback up", -1);
+  int net_ns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (net_ns < 0) Reply(socket, errno, "open the new network namespace", -1);
+  Reply(socket, 0, "", net_ns);
+}
+
+Status JoinNetworkNamespace(int socket) {
+  NetnsReply reply;
+  struct iovec iov {
+    &reply, sizeof reply
+  };
+  struct msghdr message {};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof reply))
+    return Status::Fail("receive the network namespace", {}, n < 0 ? errno : EPIPE);
+  reply.step[sizeof reply.step - 1] = '\0';
+  if (reply.error != 0) return Status::Fail(reply.step, {}, reply.error);
+  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+  if (header == nullptr || header->cmsg_type != SCM_RIGHTS)
+    return Status::Fail("receive the network namespace", {}, EPROTO);
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  int rc = ::setns(fd, CLONE_NEWNET);
+  int error = errno;
+  ::close(fd);
+  if (rc != 0) return Status::Fail("setns(network namespace)", {}, error);
+  return Status::Ok();
 }
 
 }  // namespace tollgate::kernel

@@ -1,11 +1,28 @@
 // The sandbox's private network namespace (network "none"): only loopback, brought up so that
 // tools talking to 127.0.0.1 inside the sandbox keep working.
+//
+// Creating a network namespace is the most expensive step of a launch (the kernel registers the
+// loopback device and every per-namespace sysctl), so it is not done by clone3 on the critical
+// path: a helper process forked by the supervisor joins the sandbox's user namespace and creates
+// it there while the sandbox's init builds its mount view, then hands it over as an fd.
 #pragma once
+
+#include <sys/types.h>
 
 #include "supervisor/kernel/status.h"
 
 namespace tollgate::kernel {
 
 Status BringUpLoopback();
+
+// In the helper (a plain fork of the supervisor): joins the user namespace of `init_pid`,
+// creates a network namespace owned by it with loopback up, and sends it over `socket` with
+// SCM_RIGHTS — or, on failure, the failing step and errno. Never returns.
+[[noreturn]] void CreateNetworkNamespaceFor(pid_t init_pid, int socket);
+
+// In the sandbox init: receives what the helper sent on `socket` and joins the network
+// namespace. A helper that failed or died is an error: the sandbox never runs in the host's
+// network by accident.
+Status JoinNetworkNamespace(int socket);
 
 }  // namespace tollgate::kernel

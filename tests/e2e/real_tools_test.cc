@@ -107,5 +107,20 @@ TEST(RealTools, NodeAndNpmTestRun) {
   EXPECT_THAT(run.out, HasSubstr("node test passed"));
 }
 
+TEST(RealTools, ALocalServerWorksInsideANetworkNoneSandbox) {
+  if (!Installed("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  Scratch scratch;
+  scratch.Handover();
+  // Test suites start servers on loopback; the sandbox's own loopback must serve them.
+  RunOutput run = Tollgate({"run", "--profile", "workspace-write", "--workspace", scratch.path(),
+                            "--", "/usr/bin/python3", "-c",
+                            "import socket\n"
+                            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+                            "c = socket.create_connection(s.getsockname()); a, _ = s.accept()\n"
+                            "c.sendall(b'ping'); print('served', a.recv(4).decode())\n"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("served ping"));
+}
+
 }  // namespace
 }  // namespace tollgate::e2e

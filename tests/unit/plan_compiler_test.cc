@@ -172,7 +172,7 @@ TEST(PlanCompiler, LimitsAndNetwork) {
   EXPECT_TRUE(result.plan.limits.require_enforced);
   EXPECT_EQ(result.plan.network.mode, NetworkMode::kNone);
   EXPECT_TRUE(result.plan.network.new_namespace);
-  EXPECT_TRUE(result.plan.landlock.deny_tcp);
+  EXPECT_FALSE(result.plan.landlock.deny_tcp);  // the namespace isolates; local servers work
 
   Profile host = WorkspaceWrite();
   host.network.mode = NetworkMode::kHost;
