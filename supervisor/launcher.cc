@@ -103,6 +103,47 @@ struct Prepared {
                              err == ENOENT ? "not found in the sandbox's PATH" : ""));
 }
 
+// ---------------------------------------------------------------- the seccomp program
+
+// The program goes over the sync socket as a count and the instructions. Reading it fully is the
+// only way on: a supervisor that failed to compile it kills the child instead of sending.
+bool SendAll(int fd, const void* data, std::size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::send(fd, bytes, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool ReceiveAll(int fd, void* data, std::size_t size) {
+  char* bytes = static_cast<char*>(data);
+  while (size > 0) {
+    ssize_t n = ::read(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool SendSeccompProgram(int fd, const std::vector<sock_filter>& program) {
+  std::uint32_t count = static_cast<std::uint32_t>(program.size());
+  return SendAll(fd, &count, sizeof count) &&
+         SendAll(fd, program.data(), program.size() * sizeof(sock_filter));
+}
+
+bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
+  std::uint32_t count = 0;
+  if (!ReceiveAll(fd, &count, sizeof count) || count == 0 || count > BPF_MAXINSNS) return false;
+  program->resize(count);
+  return ReceiveAll(fd, program->data(), count * sizeof(sock_filter));
+}
+
 // ---------------------------------------------------------------- the sandbox init (pid 1)
 
 [[noreturn]] void ChildMain(Prepared* p) {
@@ -124,7 +165,6 @@ struct Prepared {
     n = ::read(p->sync_read, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1 || byte != kReleaseByte) ::_exit(125);
-  ::close(p->sync_read);
 
   check(kernel::BecomeMappedIds(p->options->host_uid, p->options->host_gid,
                                 p->drop_supplementary_groups));
@@ -173,6 +213,9 @@ struct Prepared {
     check(kernel::JoinNetworkNamespace(p->netns_read));
     ::close(p->netns_read);
   }
+  // The seccomp program, compiled by the supervisor while this process built the view.
+  if (!ReceiveSeccompProgram(p->sync_read, &p->seccomp_filter)) ::_exit(125);
+  ::close(p->sync_read);
 
   // From here on neither the init nor the command holds any capability.
   check(kernel::DropAllCapabilities());
@@ -405,9 +448,6 @@ RunResult Launch(const LaunchOptions& options) {
                    "the profile requires Landlock, and this kernel does not offer it "
                    "(CONFIG_SECURITY_LANDLOCK and lsm=landlock are needed)"));
   }
-  if (Status s = kernel::CompileSeccompFilter(plan.seccomp, &p.seccomp_filter); !s.ok) {
-    return with_enforcement(SetupError(s));
-  }
   p.exec = kernel::BuildExecSpec(options.argv, plan.env);
   p.drop_supplementary_groups = ::geteuid() == 0;
   p.init.sampling = SamplingFor(plan);
@@ -490,9 +530,17 @@ RunResult Launch(const LaunchOptions& options) {
 
   // ---- id maps, then release the child
   Status maps = kernel::WriteIdMaps(init_pid, options.host_uid, options.host_gid, ::geteuid() == 0);
+  // The seccomp filter is compiled while the child builds its view, then sent to it.
+  Status seccomp = Status::Ok();
   if (maps.ok) {
     if (::send(sync[0], &kReleaseByte, 1, MSG_NOSIGNAL) != 1) {
       // The child is already gone; the event loop below collects whatever it reported.
+    }
+    seccomp = kernel::CompileSeccompFilter(plan.seccomp, &p.seccomp_filter);
+    if (!seccomp.ok)
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    else if (!SendSeccompProgram(sync[0], p.seccomp_filter)) {
+      // The child is gone: the event loop collects whatever it reported.
     }
   } else {
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
@@ -576,6 +624,8 @@ RunResult Launch(const LaunchOptions& options) {
   // ---- the result
   if (!maps.ok) {
     result = SetupError(maps);
+  } else if (!seccomp.ok) {
+    result = SetupError(seccomp);
   } else if (messages.setup_failed) {
     const StatusMessage& e = messages.setup_error;
     result = SetupError(Status::Fail(e.step, e.path, e.error));
