@@ -194,7 +194,9 @@ class SandboxInit {
         const char* name = entry->d_name;
         if (name[0] < '1' || name[0] > '9') continue;
         ++count;
-        if (memory) SampleMemory(name);
+        // Not the init itself: its memory is not the command's (and in a sanitizer build it maps
+        // terabytes of shadow memory).
+        if (memory && std::strcmp(name, "1") != 0) SampleMemory(name);
       }
     }
     // The init itself is one of them and is not the command's.
@@ -220,6 +222,9 @@ class SandboxInit {
     std::uint64_t data =
         static_cast<std::uint64_t>(fields[5]) * static_cast<std::uint64_t>(page_size_);
     const std::uint64_t limit = config_.sampling.memory_bytes;
+    // RLIMIT_DATA keeps a process from mapping past the limit, so more than the limit was mapped
+    // before it applied (a process between fork and execve): not a hit.
+    if (data > limit) return;
     if (data >= limit / 100 * 95) hits_ |= Bit(LimitKind::kMemory);
     if (data >= limit / 10 * 9) near_limit_[static_cast<pid_t>(std::atol(pid_name))] = data;
   }
