@@ -504,9 +504,12 @@ RunResult Launch(const LaunchOptions& options) {
   pid_t netns_helper = -1;
   if (netns_socket[0] >= 0) {
     if (child > 0) {
+      // Opened now, while the child still waits for its maps and is still dumpable.
+      std::string path = "/proc/" + std::to_string(child) + "/ns/user";
+      int user_ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       netns_helper = ::fork();
-      if (netns_helper == 0)
-        kernel::CreateNetworkNamespaceFor(static_cast<pid_t>(child), netns_socket[0]);
+      if (netns_helper == 0) kernel::CreateNetworkNamespaceFor(user_ns, netns_socket[0]);
+      if (user_ns >= 0) ::close(user_ns);
     }
     // Without a helper the init reads EOF and fails closed.
     ::close(netns_socket[0]);

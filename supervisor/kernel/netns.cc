@@ -67,12 +67,9 @@ Status BringUpLoopback() {
   return status;
 }
 
-void CreateNetworkNamespaceFor(pid_t init_pid, int socket) {
+void CreateNetworkNamespaceFor(int user_ns, int socket) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/ns/user", static_cast<int>(init_pid));
-  int user_ns = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (user_ns < 0) Reply(socket, errno, "open the sandbox's user namespace", -1);
+  if (user_ns < 0) Reply(socket, EBADF, "open the sandbox's user namespace", -1);
   // The supervisor's user owns that namespace, so this helper holds every capability in it.
   if (::setns(user_ns, CLONE_NEWUSER) != 0) Reply(socket, errno, "setns(user namespace)", -1);
   if (::unshare(CLONE_NEWNET) != 0) Reply(socket, errno, "unshare(CLONE_NEWNET)", -1);

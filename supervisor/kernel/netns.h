@@ -15,10 +15,12 @@ namespace tollgate::kernel {
 
 Status BringUpLoopback();
 
-// In the helper (a plain fork of the supervisor): joins the user namespace of `init_pid`,
-// creates a network namespace owned by it with loopback up, and sends it over `socket` with
-// SCM_RIGHTS — or, on failure, the failing step and errno. Never returns.
-[[noreturn]] void CreateNetworkNamespaceFor(pid_t init_pid, int socket);
+// In the helper (a plain fork of the supervisor): joins the user namespace `user_ns` (an fd the
+// supervisor opened on /proc/<init>/ns/user while the init still waited for its id maps: once it
+// runs it is not dumpable, and an ordinary user may no longer open its namespaces), creates a
+// network namespace owned by it with loopback up, and sends it over `socket` with SCM_RIGHTS — or,
+// on failure, the failing step and errno. Never returns.
+[[noreturn]] void CreateNetworkNamespaceFor(int user_ns, int socket);
 
 // In the sandbox init: receives what the helper sent on `socket` and joins the network
 // namespace. A helper that failed or died is an error: the sandbox never runs in the host's
