@@ -253,6 +253,7 @@ class Compiler {
     // Protected paths under a writable tree: pin the directories between the tree and the path
     // so they cannot be renamed away, then make the path read-only (or a read-only placeholder).
     std::set<std::string> pinned;
+    std::set<std::string> protected_targets;
     for (const PathEntry& entry : fs.protect) {
       std::string target = Expand(entry, "filesystem.protect");
       if (target.empty()) continue;
@@ -277,6 +278,7 @@ class Compiler {
                               .why = "keeps " + target + " where it is"});
         }
       }
+      if (!protected_targets.insert(target).second) continue;  // listed twice
       plan.ops.push_back({.kind = MountOpKind::kProtect,
                           .source = target,
                           .target = target,

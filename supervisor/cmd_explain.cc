@@ -6,6 +6,7 @@
 #include "policy/explain.h"
 #include "policy/plan_compiler.h"
 #include "supervisor/commands.h"
+#include "supervisor/launcher.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
 
@@ -17,7 +18,9 @@ int ExplainCommand(const ExplainArgs& args) {
     for (const policy::ProfileError& error : loaded.errors) std::cerr << error.ToString() << "\n";
     return kExitInvalid;
   }
-  PlanContextResult context = GatherPlanContext(args.workspace, getuid());
+  // The same {home} as `tollgate run` would use: as root, the sandbox user's.
+  SandboxIds ids = ChooseSandboxIds(args.workspace.empty() ? "." : args.workspace, -1);
+  PlanContextResult context = GatherPlanContext(args.workspace, ids.uid);
   if (!context.error.empty()) {
     std::cerr << "tollgate: " << context.error << "\n";
     return kExitUsage;

@@ -41,7 +41,11 @@ int RunCommand(const RunArgs& args) {
       std::cerr << "  " << error.ToString() << "\n";
     return kExitSetupFailed;
   }
-  PlanContextResult context = GatherPlanContext(args.workspace, getuid());
+  // As root the sandbox runs as another user: {home} is that user's home, whose secrets the
+  // profile hides (a workspace may well lie inside it).
+  SandboxIds ids =
+      ChooseSandboxIds(args.workspace.empty() ? "." : args.workspace, args.sandbox_uid);
+  PlanContextResult context = GatherPlanContext(args.workspace, ids.uid);
   if (!context.error.empty()) return Fail(context.error);
 
   policy::CompileOptions options;
@@ -56,7 +60,6 @@ int RunCommand(const RunArgs& args) {
   LaunchOptions launch;
   launch.argv = args.command;
   launch.plan = std::move(compiled.plan);
-  SandboxIds ids = ChooseSandboxIds(context.context.workspace, args.sandbox_uid);
   launch.host_uid = ids.uid;
   launch.host_gid = ids.gid;
   // tollgate exits right after the run: the kernel finishes tearing the sandbox down meanwhile.

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "supervisor/kernel/caps.h"
 #include "supervisor/kernel/env.h"
@@ -40,6 +41,7 @@
 #include "supervisor/kernel/pidns_init.h"
 #include "supervisor/kernel/seccomp.h"
 #include "supervisor/kernel/userns.h"
+#include "supervisor/placeholder_ledger.h"
 
 namespace tollgate {
 
@@ -378,25 +380,24 @@ void AddToEpoll(int epoll_fd, int fd) {
 
 SandboxIds ChooseSandboxIds(const std::string& workspace, long requested_uid) {
   if (::geteuid() != 0) return {::getuid(), ::getgid(), "the invoking user"};
+  // The group is always the chosen user's primary group, never a file's group: a workspace in a
+  // privileged group (shadow, adm, a setgid parent's) must not hand that group to the sandbox.
   auto primary_gid = [](uid_t uid) -> gid_t {
     struct passwd* pw = ::getpwuid(uid);
-    return pw ? pw->pw_gid : static_cast<gid_t>(uid);
+    return pw && pw->pw_gid != 0 ? pw->pw_gid : static_cast<gid_t>(65534);
   };
   if (requested_uid > 0) {
     uid_t uid = static_cast<uid_t>(requested_uid);
-    return {uid, primary_gid(uid), "requested with --uid"};
+    return {uid, primary_gid(uid), "requested with --sandbox-uid"};
   }
   struct stat st {};
   if (!workspace.empty() && ::stat(workspace.c_str(), &st) == 0 && st.st_uid != 0) {
-    return {st.st_uid, st.st_gid, "the owner of the workspace " + workspace};
+    return {st.st_uid, primary_gid(st.st_uid), "the owner of the workspace " + workspace};
   }
   const char* sudo_uid = std::getenv("SUDO_UID");
-  const char* sudo_gid = std::getenv("SUDO_GID");
   if (sudo_uid && std::atol(sudo_uid) > 0) {
     uid_t uid = static_cast<uid_t>(std::atol(sudo_uid));
-    gid_t gid = sudo_gid && std::atol(sudo_gid) > 0 ? static_cast<gid_t>(std::atol(sudo_gid))
-                                                    : primary_gid(uid);
-    return {uid, gid, "SUDO_UID of the user who ran sudo"};
+    return {uid, primary_gid(uid), "SUDO_UID of the user who ran sudo"};
   }
   return {65534, 65534,
           requested_uid == 0 ? "nobody (uid 0 was requested; the sandbox never runs as host root)"
@@ -484,6 +485,14 @@ RunResult Launch(const LaunchOptions& options) {
   p.supervisor_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
 
   SignalState signals(options.forward_signals);
+
+  // Held for the whole run: concurrent runs on one workspace share protect placeholders.
+  std::optional<PlaceholderLedger> ledger;
+  if (std::any_of(plan.mounts.ops.begin(), plan.mounts.ops.end(), [](const policy::MountOp& op) {
+        return op.kind == policy::MountOpKind::kProtect;
+      })) {
+    ledger.emplace(kernel::HostPathForSandboxPath(plan.mounts, plan.cwd));
+  }
 
   // ---- clone3: the child becomes pid 1 of the new namespaces
   int pidfd = -1;
@@ -613,10 +622,13 @@ RunResult Launch(const LaunchOptions& options) {
   }
 
   // ---- after the run: nothing of the sandbox is alive any more
-  for (const auto& placeholder : messages.placeholders) {
-    std::string host = kernel::HostPathForSandboxPath(plan.mounts, placeholder.sandbox_path);
-    if (!host.empty())
-      kernel::RemoveProtectPlaceholder(host, placeholder.device, placeholder.inode);
+  if (ledger) {
+    std::vector<HostPlaceholder> made;
+    for (const auto& placeholder : messages.placeholders) {
+      std::string host = kernel::HostPathForSandboxPath(plan.mounts, placeholder.sandbox_path);
+      if (!host.empty()) made.push_back({host, placeholder.device, placeholder.inode});
+    }
+    ledger->Finish(made);
   }
   bool cgroup_memory_hit = false;
   bool cgroup_processes_hit = false;

@@ -137,7 +137,10 @@ LimitSetup PlanLimits(const policy::LimitsPlan& limits, const policy::MountPlan&
           m.mechanism = "cgroup memory.max";
           setup.use_cgroup = true;
         } else {
-          m.mechanism = "rlimit RLIMIT_DATA (per process)" + no_cgroup;
+          // Each process may use the limit, so N processes use N times it: a cap, not the
+          // sandbox's limit. --require-limits refuses it.
+          m.mechanism = "only per process: rlimit RLIMIT_DATA" + no_cgroup;
+          m.enforced = false;
           setup.rlimits.Add(RLIMIT_DATA, v, v);
         }
         break;

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/e2e/e2e_support.h"
 
@@ -138,6 +140,32 @@ TEST(Cli, AGitWorktreeWorkspaceCanRunGit) {
   EXPECT_THAT(run.out, HasSubstr("first-commit"));
   EXPECT_THAT(run.out, HasSubstr("1 file changed"));
   EXPECT_THAT(run.out, HasSubstr(" M f"));
+}
+
+}  // namespace
+}  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+TEST(Cli, AConcurrentRunKeepsItsProtectionWhenTheFirstRunEnds) {
+  Scratch scratch;
+  ASSERT_EQ(Host("git init -q " + scratch.path()), 0);
+  scratch.Handover();
+  // Run A creates the .claude placeholder and ends while run B, which started after A and found
+  // the placeholder in place, still runs. B must stay unable to create .claude/settings.json.
+  std::thread first([&] {
+    Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/sleep", "1"});
+  });
+  ::usleep(400 * 1000);
+  RunOutput second = Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/sh", "-c",
+                               "sleep 2; mkdir -p .claude && echo '{}' > .claude/settings.json "
+                               "&& echo WROTE"});
+  first.join();
+  EXPECT_THAT(second.out, ::testing::Not(HasSubstr("WROTE")));
+  EXPECT_NE(access((scratch / ".claude/settings.json").c_str(), F_OK), 0);
+  // Both runs are over: the last one out removed the placeholder.
+  EXPECT_NE(access((scratch / ".claude").c_str(), F_OK), 0);
 }
 
 }  // namespace

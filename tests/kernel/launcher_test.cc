@@ -581,6 +581,24 @@ TEST_F(LauncherTest, MemoryLimitIsReported) {
   EXPECT_EQ(r.limits_hit, std::vector<LimitKind>{LimitKind::kMemory}) << Describe(r);
 }
 
+TEST_F(LauncherTest, APerProcessMemoryCapDoesNotCountAsEnforced) {
+  SKIP_WITHOUT_NAMESPACES();
+  AddLimit(LimitKind::kMemory, 1ull << 30);
+  plan_.limits.require_enforced = true;
+  RunResult r = Sh("true");
+  if (r.status == RunStatus::kExited) {
+    // A delegated cgroup v2 enforces it for the whole sandbox.
+    for (const auto& e : r.enforcement) {
+      if (e.kind == LimitKind::kMemory) {
+        EXPECT_EQ(e.mechanism, "cgroup memory.max");
+      }
+    }
+    return;
+  }
+  ASSERT_EQ(r.status, RunStatus::kSetupError) << Describe(r);
+  EXPECT_NE(r.reason.find("memory"), std::string::npos) << r.reason;
+}
+
 TEST_F(LauncherTest, RequireEnforcedRefusesAnUnenforceableLimit) {
   SKIP_WITHOUT_NAMESPACES();
   plan_.mounts.ops.erase(
