@@ -558,6 +558,12 @@ RunResult Launch(const LaunchOptions& options) {
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
   }
   ::close(sync[0]);
+  // Reap the network helper as soon as it is done: as a zombie it would still count against the
+  // sandbox user's RLIMIT_NPROC (it joined the sandbox's user namespace).
+  if (netns_helper > 0) {
+    while (::waitpid(netns_helper, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
 
   // ---- event loop: init exit (pidfd), status pipe, signals to forward, wall clock
   ::fcntl(status_pipe[0], F_SETFL, O_NONBLOCK);
@@ -614,11 +620,6 @@ RunResult Launch(const LaunchOptions& options) {
   }
   for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
     if (fd >= 0) ::close(fd);
-  }
-
-  if (netns_helper > 0) {
-    while (::waitpid(netns_helper, nullptr, 0) < 0 && errno == EINTR) {
-    }
   }
 
   // ---- after the run: nothing of the sandbox is alive any more
