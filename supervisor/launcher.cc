@@ -69,6 +69,10 @@ struct Prepared {
   int sync_read = -1;
   int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
   int netns_read = -1;        // network none: where the network namespace arrives (netns.h)
+  // No terminal: the sandbox gets a process group of its own, so kill(0, …) inside cannot reach
+  // the supervisor's group (Landlock's signal scope does that too, from ABI 6 on). With a
+  // terminal it stays in the foreground group, where the terminal's job control needs it.
+  bool new_process_group = false;
 };
 
 [[noreturn]] void ReportAndExit(int status_fd, const Status& status) {
@@ -224,6 +228,7 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_NO_NEW_PRIVS)", {}, errno));
 
+  if (p->new_process_group && ::setpgid(0, 0) != 0) check(Status::Fail("setpgid", {}, errno));
   p->init.status_fd = report;
   p->init.command_main = CommandMain;
   p->init.command_arg = p;
@@ -451,6 +456,7 @@ RunResult Launch(const LaunchOptions& options) {
   }
   p.exec = kernel::BuildExecSpec(options.argv, plan.env);
   p.drop_supplementary_groups = ::geteuid() == 0;
+  p.new_process_group = !::isatty(STDIN_FILENO);
   p.init.sampling = SamplingFor(plan);
   if (options.forward_signals)
     p.init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));

@@ -170,3 +170,32 @@ TEST(Cli, AConcurrentRunKeepsItsProtectionWhenTheFirstRunEnds) {
 
 }  // namespace
 }  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+TEST(Cli, KillZeroInsideCannotReachTheSupervisorsProcessGroup) {
+  if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "no setpriv";
+  Scratch scratch;
+  scratch.Handover();
+  // A process of the sandbox's own uid in tollgate's process group, outside the sandbox; Landlock
+  // off stands for a kernel without its signal scope (ABI < 6).
+  std::string as_sandbox_user =
+      geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  std::string tollgate = escapes::BinDir() + "/tollgate";
+  std::string script =
+      as_sandbox_user + "sleep 30 & sp=$!; " + tollgate + " run --landlock off --workspace " +
+      scratch.path() +
+      " -- /bin/sh -c 'kill -TERM 0'; sleep 0.2; "
+      "if kill -0 $sp 2>/dev/null; then echo ALIVE; kill $sp; else echo KILLED; fi";
+  escapes::ProcessSpec spec;
+  spec.argv = {"/usr/bin/setsid", "/bin/sh", "-c", script};
+  spec.env = {"PATH=/usr/bin:/bin", "HOME=" + scratch.path()};
+  spec.stdout_path = scratch / "out";
+  spec.stderr_path = scratch / "err";
+  escapes::ProcessResult result = escapes::RunProcess(spec);
+  EXPECT_THAT(result.out, HasSubstr("ALIVE")) << result.err;
+}
+
+}  // namespace
+}  // namespace tollgate::e2e
