@@ -72,10 +72,11 @@ PY
 if [ "${BENCH_BUILD:-0}" = 1 ]; then
   echo "== 4. tollgate's own build from clean, sandboxed vs bare"
   src=$scratch/src
-  rm -rf "$src" && git -C "$root" worktree list >/dev/null && cp -r "$root" "$src" && rm -rf "$src"/build*
+  rm -rf "$src" && mkdir -p "$src" && git -C "$root" archive HEAD | tar -x -C "$src"
   if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$src"; fi
-  bare_cmd="rm -rf $src/b && cmake -S $src -B $src/b -DTOLLGATE_BUILD_TESTS=OFF -DTOLLGATE_BUILD_BENCH=OFF >/dev/null && cmake --build $src/b -j$(nproc) >/dev/null"
-  hyperfine --runs 2 --export-json "$out/build.json" --export-markdown "$out/build.md" \
-    -n bare "bash -c '$bare_cmd'" \
-    -n tollgate "$tollgate run --profile workspace-write --workspace $src -- bash -c '$bare_cmd'"
+  build_cmd="cmake -S $src -B $src/b -DTOLLGATE_BUILD_TESTS=OFF -DTOLLGATE_BUILD_BENCH=OFF >/dev/null && cmake --build $src/b -j$(nproc) >/dev/null"
+  hyperfine --runs 2 --prepare "rm -rf $src/b" --export-json "$out/build.json" \
+    --export-markdown "$out/build.md" \
+    -n bare "bash -c '$build_cmd'" \
+    -n tollgate "$tollgate run --profile workspace-write --workspace $src -- bash -c '$build_cmd'"
 fi
