@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 
@@ -76,6 +77,10 @@ int RunCommand(const RunArgs& args) {
   }
   if (result.status == RunStatus::kSetupError || result.status == RunStatus::kInternalError) {
     std::cerr << "tollgate: " << result.reason << "\n";
+    if (result.failed_errno == EACCES && geteuid() == 0) {
+      std::cerr << "tollgate: the sandbox runs as uid " << ids.uid << " (" << ids.why
+                << "); give that user access, or choose the uid with --sandbox-uid\n";
+    }
   } else if (result.status == RunStatus::kTimeout) {
     std::cerr << "tollgate: " << result.reason << "\n";
   }
