@@ -9,8 +9,8 @@
 namespace tollgate::policy {
 
 struct SyscallGroup {
-  std::string_view name;  // "@debug"
-  std::string_view help;  // one line, shown by `tollgate explain`
+  std::string_view name;                  // "@debug"
+  std::string_view help;                  // one line, shown by `tollgate explain`
   std::vector<std::string_view> members;  // syscall names and "@group" names
 };
 

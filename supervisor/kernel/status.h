@@ -22,10 +22,10 @@ struct Status {
 };
 
 // Returns early from the enclosing function when a step fails.
-#define TOLLGATE_RETURN_IF_ERROR(expr)          \
-  do {                                          \
+#define TOLLGATE_RETURN_IF_ERROR(expr)           \
+  do {                                           \
     ::tollgate::kernel::Status status_ = (expr); \
-    if (!status_.ok) return status_;            \
+    if (!status_.ok) return status_;             \
   } while (0)
 
 }  // namespace tollgate::kernel
