@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "supervisor/placeholder_ledger.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace tollgate::e2e {
@@ -195,6 +196,27 @@ TEST(Cli, KillZeroInsideCannotReachTheSupervisorsProcessGroup) {
   spec.stderr_path = scratch / "err";
   escapes::ProcessResult result = escapes::RunProcess(spec);
   EXPECT_THAT(result.out, HasSubstr("ALIVE")) << result.err;
+}
+
+}  // namespace
+}  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+// SECURITY.md class 19, for the state the supervisor keeps today (the placeholder ledger): it
+// exists on the host and is absent from the sandbox's view.
+TEST(Cli, TheSupervisorsStateIsOutsideTheView) {
+  Scratch scratch;
+  ASSERT_EQ(Host("git init -q " + scratch.path()), 0);
+  scratch.Handover();
+  RunOutput first = Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/true"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string state = PlaceholderLedger::StateDirectory() + "/workspaces";
+  ASSERT_EQ(access(state.c_str(), F_OK), 0) << state;
+  RunOutput inside = Tollgate({"run", "--workspace", scratch.path(), "--", "/bin/ls", "-a", state});
+  EXPECT_NE(inside.exit_code, 0);
+  EXPECT_THAT(inside.err, HasSubstr("No such file or directory"));
 }
 
 }  // namespace
