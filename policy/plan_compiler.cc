@@ -261,22 +261,21 @@ class Compiler {
       // Invisible, already read-only, or on the sandbox's own tmpfs (the private home, /tmp),
       // where nothing outlives the run.
       if (cover == nullptr || !cover->writable || cover->kind == MountOpKind::kTmpfs) continue;
-      {
-        std::string dir = target.substr(0, target.rfind('/'));
-        std::vector<std::string> between;
-        for (; dir.size() > cover->target.size() && IsWithin(dir, cover->target);
-             dir = dir.substr(0, dir.rfind('/'))) {
-          between.push_back(dir);
-        }
-        for (auto it = between.rbegin(); it != between.rend(); ++it) {
-          if (!pinned.insert(*it).second) continue;
-          plan.ops.push_back({.kind = MountOpKind::kPin,
-                              .source = *it,
-                              .target = *it,
-                              .writable = true,
-                              .exec = cover->exec,
-                              .why = "keeps " + target + " where it is"});
-        }
+      // Pin the directories between the writable tree and the path, outermost first.
+      std::string dir = target.substr(0, target.rfind('/'));
+      std::vector<std::string> between;
+      for (; dir.size() > cover->target.size() && IsWithin(dir, cover->target);
+           dir = dir.substr(0, dir.rfind('/'))) {
+        between.push_back(dir);
+      }
+      for (auto it = between.rbegin(); it != between.rend(); ++it) {
+        if (!pinned.insert(*it).second) continue;
+        plan.ops.push_back({.kind = MountOpKind::kPin,
+                            .source = *it,
+                            .target = *it,
+                            .writable = true,
+                            .exec = cover->exec,
+                            .why = "keeps " + target + " where it is"});
       }
       if (!protected_targets.insert(target).second) continue;  // listed twice
       plan.ops.push_back({.kind = MountOpKind::kProtect,

@@ -23,27 +23,39 @@ struct NetnsReply {
   char step[64] = {};
 };
 
-[[noreturn]] void Reply(int socket, int error, const char* step, int fd) {
+// The message both sides exchange: the reply, with room for one fd in SCM_RIGHTS.
+struct NetnsMessage {
   NetnsReply reply;
-  reply.error = error;
-  std::snprintf(reply.step, sizeof reply.step, "%s", step);
-  struct iovec iov {
-    &reply, sizeof reply
-  };
-  struct msghdr message {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
+  struct iovec iov {};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr header {};
+
+  NetnsMessage() {
+    iov = {&reply, sizeof reply};
+    header.msg_iov = &iov;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof control;
+  }
+  NetnsMessage(const NetnsMessage&) = delete;
+  NetnsMessage& operator=(const NetnsMessage&) = delete;
+};
+
+[[noreturn]] void Reply(int socket, int error, const char* step, int fd) {
+  NetnsMessage message;
+  message.reply.error = error;
+  std::snprintf(message.reply.step, sizeof message.reply.step, "%s", step);
   if (fd >= 0) {
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+    struct cmsghdr* header = CMSG_FIRSTHDR(&message.header);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
+  } else {
+    message.header.msg_control = nullptr;
+    message.header.msg_controllen = 0;
   }
-  ::sendmsg(socket, &message, MSG_NOSIGNAL);
+  ::sendmsg(socket, &message.header, MSG_NOSIGNAL);
   ::_exit(error == 0 ? 0 : 1);
 }
 
@@ -81,25 +93,17 @@ void CreateNetworkNamespaceFor(int user_ns, int socket) {
 }
 
 Status JoinNetworkNamespace(int socket) {
-  NetnsReply reply;
-  struct iovec iov {
-    &reply, sizeof reply
-  };
-  struct msghdr message {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  NetnsMessage message;
+  NetnsReply& reply = message.reply;
   ssize_t n;
   do {
-    n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n != static_cast<ssize_t>(sizeof reply))
     return Status::Fail("receive the network namespace", {}, n < 0 ? errno : EPIPE);
   reply.step[sizeof reply.step - 1] = '\0';
   if (reply.error != 0) return Status::Fail(reply.step, {}, reply.error);
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+  struct cmsghdr* header = CMSG_FIRSTHDR(&message.header);
   if (header == nullptr || header->cmsg_type != SCM_RIGHTS)
     return Status::Fail("receive the network namespace", {}, EPROTO);
   int fd;

@@ -143,12 +143,6 @@ TEST(Cli, AGitWorktreeWorkspaceCanRunGit) {
   EXPECT_THAT(run.out, HasSubstr(" M f"));
 }
 
-}  // namespace
-}  // namespace tollgate::e2e
-
-namespace tollgate::e2e {
-namespace {
-
 TEST(Cli, AConcurrentRunKeepsItsProtectionWhenTheFirstRunEnds) {
   Scratch scratch;
   ASSERT_EQ(Host("git init -q " + scratch.path()), 0);
@@ -168,12 +162,6 @@ TEST(Cli, AConcurrentRunKeepsItsProtectionWhenTheFirstRunEnds) {
   // Both runs are over: the last one out removed the placeholder.
   EXPECT_NE(access((scratch / ".claude").c_str(), F_OK), 0);
 }
-
-}  // namespace
-}  // namespace tollgate::e2e
-
-namespace tollgate::e2e {
-namespace {
 
 TEST(Cli, KillZeroInsideCannotReachTheSupervisorsProcessGroup) {
   if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "no setpriv";
@@ -197,12 +185,6 @@ TEST(Cli, KillZeroInsideCannotReachTheSupervisorsProcessGroup) {
   escapes::ProcessResult result = escapes::RunProcess(spec);
   EXPECT_THAT(result.out, HasSubstr("ALIVE")) << result.err;
 }
-
-}  // namespace
-}  // namespace tollgate::e2e
-
-namespace tollgate::e2e {
-namespace {
 
 // SECURITY.md class 19, for the state the supervisor keeps today (the placeholder ledger): it
 // exists on the host and is absent from the sandbox's view.
