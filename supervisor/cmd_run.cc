@@ -8,6 +8,7 @@
 
 #include "policy/plan_compiler.h"
 #include "supervisor/commands.h"
+#include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
@@ -36,6 +37,7 @@ int RunCommand(const RunArgs& args) {
     return Fail("--sandbox-uid 0: the sandbox never runs as host root; pick an unprivileged uid");
   }
   policy::LoadResult loaded = MakeProfileLoader().Load(args.profile);
+  kernel::LaunchTrace("loaded");
   if (!loaded.ok()) {
     std::cerr << "tollgate: profile " << args.profile << " is invalid:\n";
     for (const policy::ProfileError& error : loaded.errors)
@@ -53,6 +55,7 @@ int RunCommand(const RunArgs& args) {
   options.landlock = ParseLandlockMode(args.landlock);
   options.require_limits = args.require_limits;
   policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context, options);
+  kernel::LaunchTrace("compiled");
   if (!compiled.ok()) {
     for (const std::string& error : compiled.errors) std::cerr << "tollgate: " << error << "\n";
     return kExitSetupFailed;
@@ -69,6 +72,7 @@ int RunCommand(const RunArgs& args) {
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 
   RunResult result = Launch(launch);
+  kernel::LaunchTrace("launch returned");
   spdlog::info("{}", result.ToString());
   if (!args.result_json.empty()) {
     std::ofstream out(args.result_json);

@@ -35,6 +35,7 @@
 #include "supervisor/kernel/fds.h"
 #include "supervisor/kernel/kernel_features.h"
 #include "supervisor/kernel/landlock.h"
+#include "supervisor/kernel/launch_trace.h"
 #include "supervisor/kernel/limits.h"
 #include "supervisor/kernel/mountns.h"
 #include "supervisor/kernel/netns.h"
@@ -84,6 +85,7 @@ struct Prepared {
 
 [[noreturn]] void CommandMain(void* arg) {
   const Prepared& p = *static_cast<const Prepared*>(arg);
+  kernel::LaunchTrace("command start");
   // The init blocks signals for its signalfd and may have inherited ignored ones from the
   // supervisor's caller: the command starts from defaults.
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -103,6 +105,7 @@ struct Prepared {
   // Seccomp last: the filter need not allow anything the steps above do.
   if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter);
   if (!status.ok) ReportAndExit(p.status_write, status);
+  kernel::LaunchTrace("command exec");
   int err = kernel::ExecFirstCandidate(p.exec);
   ReportAndExit(p.status_write,
                 Status::Fail("execve", p.options->argv.empty() ? "" : p.options->argv[0], err,
@@ -155,6 +158,7 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
 [[noreturn]] void ChildMain(Prepared* p) {
   const policy::SandboxPlan& plan = p->options->plan;
   const int report = p->status_write;
+  kernel::LaunchTrace("init start");
   auto check = [report](const Status& status) {
     if (!status.ok) ReportAndExit(report, status);
   };
@@ -171,6 +175,7 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
     n = ::read(p->sync_read, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1 || byte != kReleaseByte) ::_exit(125);
+  kernel::LaunchTrace("init released");
 
   check(kernel::BecomeMappedIds(p->options->host_uid, p->options->host_gid,
                                 p->drop_supplementary_groups));
@@ -210,6 +215,7 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
     kernel::SendStatusMessage(report, message);
   }
   check(mounts);
+  kernel::LaunchTrace("init mounts done");
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0)
     check(Status::Fail("chdir", plan.cwd, errno));
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
@@ -219,9 +225,11 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
     check(kernel::JoinNetworkNamespace(p->netns_read));
     ::close(p->netns_read);
   }
+  kernel::LaunchTrace("init netns joined");
   // The seccomp program, compiled by the supervisor while this process built the view.
   if (!ReceiveSeccompProgram(p->sync_read, &p->seccomp_filter)) ::_exit(125);
   ::close(p->sync_read);
+  kernel::LaunchTrace("init seccomp received");
 
   // From here on neither the init nor the command holds any capability.
   check(kernel::DropAllCapabilities());
@@ -232,6 +240,7 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   p->init.status_fd = report;
   p->init.command_main = CommandMain;
   p->init.command_arg = p;
+  kernel::LaunchTrace("init run");
   kernel::RunSandboxInit(p->init);
 }
 
@@ -500,6 +509,7 @@ RunResult Launch(const LaunchOptions& options) {
     ledger.emplace(kernel::HostPathForSandboxPath(plan.mounts, plan.cwd));
   }
 
+  kernel::LaunchTrace("clone3");
   // ---- clone3: the child becomes pid 1 of the new namespaces
   int pidfd = -1;
   struct clone_args args {};
@@ -548,6 +558,7 @@ RunResult Launch(const LaunchOptions& options) {
 
   // ---- id maps, then release the child
   Status maps = kernel::WriteIdMaps(init_pid, options.host_uid, options.host_gid, ::geteuid() == 0);
+  kernel::LaunchTrace("maps written");
   // The seccomp filter is compiled while the child builds its view, then sent to it.
   Status seccomp = Status::Ok();
   if (maps.ok) {
@@ -564,6 +575,7 @@ RunResult Launch(const LaunchOptions& options) {
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
   }
   ::close(sync[0]);
+  kernel::LaunchTrace("seccomp sent");
   // Reap the network helper as soon as it is done: as a zombie it would still count against the
   // sandbox user's RLIMIT_NPROC (it joined the sandbox's user namespace).
   if (netns_helper > 0) {
@@ -617,6 +629,7 @@ RunResult Launch(const LaunchOptions& options) {
       }
     }
   }
+  kernel::LaunchTrace("loop done");
   int wait_status = 0;
   struct rusage usage {};
   if (!(stop_at_report && messages.final_received)) {

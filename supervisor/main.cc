@@ -6,9 +6,11 @@
 #include <iostream>
 
 #include "supervisor/commands.h"
+#include "supervisor/kernel/launch_trace.h"
 
 int main(int argc, char** argv) {
   using namespace tollgate;
+  kernel::LaunchTrace("main");
   CLI::App app{"tollgate — a sandboxing supervisor for AI coding agents"};
   app.set_version_flag("--version", std::string("tollgate ") + TOLLGATE_VERSION);
   app.require_subcommand(1);
@@ -62,7 +64,12 @@ int main(int argc, char** argv) {
   logger->set_level(spdlog::level::from_str(verbose && log_level == "warn" ? "info" : log_level));
   spdlog::set_default_logger(logger);
 
-  if (*run_cmd) return RunCommand(run);
+  kernel::LaunchTrace("parsed");
+  if (*run_cmd) {
+    int code = RunCommand(run);
+    kernel::LaunchTrace("run returned");
+    return code;
+  }
   if (*check_cmd) return CheckCommand(check_profiles);
   if (*explain_cmd) return ExplainCommand(explain);
   return kExitUsage;

@@ -1,4 +1,5 @@
 #include "supervisor/kernel/mountns.h"
+#include "supervisor/kernel/launch_trace.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -86,11 +87,13 @@ class MountBuilder {
 
   Status Build() {
     TOLLGATE_RETURN_IF_ERROR(EnterBase());
+    LaunchTrace("mnt base entered");
     for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
       bool skipped = false;
       TOLLGATE_RETURN_IF_ERROR(Apply(plan_.ops[i], &skipped));
       if (skipped) outcome_->skipped_ops.push_back(i);
     }
+    LaunchTrace("mnt ops done");
     return PivotIntoNewRoot();
   }
 
@@ -125,6 +128,7 @@ class MountBuilder {
   Status PivotIntoNewRoot() {
     if (::umount2("/oldroot", MNT_DETACH) != 0)
       return Status::Fail("detach old root", "/oldroot", errno);
+    LaunchTrace("mnt oldroot detached");
     if (::chdir("/newroot") != 0) return Status::Fail("chdir", "/newroot", errno);
     // pivot_root(".", ".") stacks the base under the new root; detaching "." drops the base.
     if (::syscall(SYS_pivot_root, ".", ".") != 0)

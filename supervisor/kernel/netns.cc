@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "supervisor/kernel/launch_trace.h"
+
 namespace tollgate::kernel {
 namespace {
 
@@ -81,6 +83,7 @@ Status BringUpLoopback() {
 
 void CreateNetworkNamespaceFor(int user_ns, int socket) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  LaunchTrace("netns helper start");
   if (user_ns < 0) Reply(socket, EBADF, "open the sandbox's user namespace", -1);
   // The supervisor's user owns that namespace, so this helper holds every capability in it.
   if (::setns(user_ns, CLONE_NEWUSER) != 0) Reply(socket, errno, "setns(user namespace)", -1);
@@ -89,6 +92,7 @@ void CreateNetworkNamespaceFor(int user_ns, int socket) {
   if (!loopback.ok) Reply(socket, loopback.error, "bring loopback up", -1);
   int net_ns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (net_ns < 0) Reply(socket, errno, "open the new network namespace", -1);
+  LaunchTrace("netns helper done");
   Reply(socket, 0, "", net_ns);
 }
 

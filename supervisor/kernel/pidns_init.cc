@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
@@ -20,6 +22,7 @@
 
 #include "policy/plans.h"
 #include "supervisor/kernel/fds.h"
+#include "supervisor/kernel/launch_trace.h"
 
 namespace tollgate::kernel {
 
@@ -74,13 +77,8 @@ class SandboxInit {
     int signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (signal_fd < 0) Fail(Status::Fail("signalfd", {}, errno));
 
-    command_ = ::fork();
-    if (command_ < 0) Fail(Status::Fail("fork the command", {}, errno));
-    if (command_ == 0) {
-      ::close(signal_fd);
-      config_.command_main(config_.command_arg);
-      ::_exit(125);
-    }
+    command_ = SpawnCommand(signal_fd);
+    if (command_ < 0) Fail(Status::Fail("start the command", {}, errno));
 
     const InitSampling& s = config_.sampling;
     bool sampling = s.processes > 0 || s.memory_bytes > 0 || !s.tmpfs_paths.empty();
@@ -112,6 +110,34 @@ class SandboxInit {
   }
 
  private:
+  // The command starts as a vfork-style child (CLONE_VM | CLONE_VFORK, as posix_spawn does) on a
+  // stack of its own: no copy of the init's page tables and no copy-on-write faults on either
+  // side, and the init waits, suspended, until the command has called execve or _exit. The child
+  // has its own file table, signal handlers, credentials and rlimits (no CLONE_FILES,
+  // CLONE_SIGHAND or CLONE_THREAD), so closing fds, Landlock, seccomp and rlimits apply to it
+  // alone; what it allocates on the shared heap before execve is only left behind in the init.
+  pid_t SpawnCommand(int signal_fd) {
+    constexpr std::size_t kStackSize = 256 * 1024;
+    void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    signal_fd_to_close_ = signal_fd;
+    // x86-64 and the other architectures Linux runs this on grow the stack downwards.
+    pid_t pid = ::clone(CommandEntry, static_cast<char*>(stack) + kStackSize,
+                        CLONE_VM | CLONE_VFORK | SIGCHLD, this);
+    int err = errno;
+    ::munmap(stack, kStackSize);
+    errno = err;
+    return pid;
+  }
+
+  static int CommandEntry(void* arg) {
+    auto* self = static_cast<SandboxInit*>(arg);
+    ::close(self->signal_fd_to_close_);
+    self->config_.command_main(self->config_.command_arg);
+    ::_exit(125);
+  }
+
   [[noreturn]] void Fail(const Status& status) {
     SendStatusMessage(config_.status_fd, SetupErrorMessage(status));
     ::_exit(125);
@@ -144,6 +170,7 @@ class SandboxInit {
     while ((pid = ::wait4(-1, &status, WNOHANG, &ru)) > 0) {
       Observe(pid, status, ru);
       if (pid == command_) {
+        LaunchTrace("init reaped command");
         command_done_ = true;
         command_status_ = status;
       }
@@ -261,6 +288,7 @@ class SandboxInit {
       message.max_rss_kib = static_cast<std::uint64_t>(children.ru_maxrss);
     }
     SendStatusMessage(config_.status_fd, message);
+    LaunchTrace("init final sent");
     ::_exit(0);
   }
 
@@ -271,6 +299,7 @@ class SandboxInit {
   int command_status_ = 0;
   std::uint32_t hits_ = 0;
   int proc_fd_ = -1;
+  int signal_fd_to_close_ = -1;                // read by the command process, before it execs
   std::map<pid_t, std::uint64_t> near_limit_;  // pids whose last sample was >= 90% of the limit
 };
 

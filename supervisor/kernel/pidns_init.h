@@ -71,8 +71,9 @@ struct InitConfig {
   InitSampling sampling;
   // Signals the init passes on to the command when they come from outside the sandbox.
   std::vector<int> forwarded_signals;
-  // Runs in the forked command process with the init's signal mask still blocked; must not
-  // return (exec or _exit).
+  // Runs in the command process with the init's signal mask still blocked; must not return
+  // (exec or _exit). That process shares the init's memory until it execs (vfork-style, see
+  // pidns_init.cc): it may read anything and allocate, but must not change what the init uses.
   void (*command_main)(void* arg) = nullptr;
   void* command_arg = nullptr;
 };
