@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "policy/plan_compiler.h"
 #include "supervisor/commands.h"
@@ -36,6 +37,18 @@ int RunCommand(const RunArgs& args) {
   if (args.sandbox_uid == 0) {
     return Fail("--sandbox-uid 0: the sandbox never runs as host root; pick an unprivileged uid");
   }
+  // As root the sandbox runs as another user: {home} is that user's home, whose secrets the
+  // profile hides (a workspace may well lie inside it).
+  SandboxIds ids =
+      ChooseSandboxIds(args.workspace.empty() ? "." : args.workspace, args.sandbox_uid);
+  // Without a cgroup to put it in, the sandbox's init is cloned now: its namespaces, id maps and
+  // network helper are made while the profile is loaded and compiled. It waits for its plan, and
+  // is killed if the profile turns out invalid.
+  kernel::CgroupV2Probe cgroup_probe = kernel::ProbeCgroupV2();
+  std::unique_ptr<EarlySandbox> early;
+  if (!cgroup_probe.available)
+    early = StartEarlySandbox(ids.uid, ids.gid, /*forward_signals=*/true);
+
   policy::LoadResult loaded = MakeProfileLoader().Load(args.profile);
   kernel::LaunchTrace("loaded");
   if (!loaded.ok()) {
@@ -44,10 +57,6 @@ int RunCommand(const RunArgs& args) {
       std::cerr << "  " << error.ToString() << "\n";
     return kExitSetupFailed;
   }
-  // As root the sandbox runs as another user: {home} is that user's home, whose secrets the
-  // profile hides (a workspace may well lie inside it).
-  SandboxIds ids =
-      ChooseSandboxIds(args.workspace.empty() ? "." : args.workspace, args.sandbox_uid);
   PlanContextResult context = GatherPlanContext(args.workspace, ids.uid);
   if (!context.error.empty()) return Fail(context.error);
 
@@ -68,10 +77,11 @@ int RunCommand(const RunArgs& args) {
   launch.host_gid = ids.gid;
   // tollgate exits right after the run: the kernel finishes tearing the sandbox down meanwhile.
   launch.skip_teardown_wait = true;
+  launch.cgroup_probe = cgroup_probe;
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 
-  RunResult result = Launch(launch);
+  RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
   spdlog::info("{}", result.ToString());
   if (!args.result_json.empty()) {

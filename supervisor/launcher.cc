@@ -2,9 +2,11 @@
 // half (ChildMain: become pid 1 of the sandbox; CommandMain: the command process), as a readable
 // list of steps. Each step lives in supervisor/kernel/, one file per concern.
 //
-// Everything the sandbox side needs is computed here before clone3 (seccomp BPF, exec paths,
-// envp, rlimits, Landlock ABI), so the child only applies prepared data. The supervisor is
-// single-threaded while it clones: the child is a fork-like copy and may allocate.
+// The clone needs nothing of the plan: the init is cloned with only its ids and its fds, and
+// receives what it needs of the plan over the sync socket (a SandboxSetup, computed here: exec
+// paths, envp, rlimits, Landlock ABI), then the seccomp program; it only applies prepared data.
+// The supervisor is single-threaded while it clones: the child is a fork-like copy and may
+// allocate.
 #include "supervisor/launcher.h"
 
 #include <fcntl.h>
@@ -28,7 +30,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <utility>
 
 #include "supervisor/kernel/caps.h"
 #include "supervisor/kernel/env.h"
@@ -40,6 +44,7 @@
 #include "supervisor/kernel/mountns.h"
 #include "supervisor/kernel/netns.h"
 #include "supervisor/kernel/pidns_init.h"
+#include "supervisor/kernel/sandbox_setup.h"
 #include "supervisor/kernel/seccomp.h"
 #include "supervisor/kernel/userns.h"
 #include "supervisor/placeholder_ledger.h"
@@ -57,23 +62,44 @@ constexpr int kForwardedSignals[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
                                      SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 constexpr char kReleaseByte = 'g';
 
-// Everything prepared before clone3, shared (as a copy) with the child.
-struct Prepared {
-  const LaunchOptions* options = nullptr;
-  std::vector<sock_filter> seccomp_filter;
-  int landlock_abi = 0;
-  kernel::ExecSpec exec;
-  kernel::LimitSetup limits;
-  kernel::InitConfig init;
+// Fixed when the init is cloned; the child's copy is all it starts with.
+struct InitStart {
+  uid_t host_uid = 0;
+  gid_t host_gid = 0;
   bool drop_supplementary_groups = false;
-  int status_write = -1;
-  int sync_read = -1;
-  int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
-  int netns_read = -1;        // network none: where the network namespace arrives (netns.h)
   // No terminal: the sandbox gets a process group of its own, so kill(0, …) inside cannot reach
   // the supervisor's group (Landlock's signal scope does that too, from ABI 6 on). With a
   // terminal it stays in the foreground group, where the terminal's job control needs it.
   bool new_process_group = false;
+  bool forward_signals = true;
+  int status_write = -1;
+  int sync_read = -1;
+  int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
+  int netns_read = -1;        // where the network namespace arrives, if the plan asks (netns.h)
+};
+
+InitStart InitStartFor(uid_t uid, gid_t gid, bool forward_signals) {
+  InitStart start;
+  start.host_uid = uid;
+  start.host_gid = gid;
+  start.drop_supplementary_groups = ::geteuid() == 0;
+  start.new_process_group = !::isatty(STDIN_FILENO);
+  start.forward_signals = forward_signals;
+  return start;
+}
+
+bool SameStart(const InitStart& a, const InitStart& b) {
+  return a.host_uid == b.host_uid && a.host_gid == b.host_gid &&
+         a.drop_supplementary_groups == b.drop_supplementary_groups &&
+         a.new_process_group == b.new_process_group && a.forward_signals == b.forward_signals;
+}
+
+// What the init holds once it has its setup; lives in the init only.
+struct InitState {
+  InitStart start;
+  kernel::SandboxSetup setup;
+  std::vector<sock_filter> seccomp_filter;
+  kernel::InitConfig init;
 };
 
 [[noreturn]] void ReportAndExit(int status_fd, const Status& status) {
@@ -84,7 +110,7 @@ struct Prepared {
 // ---------------------------------------------------------------- the command process
 
 [[noreturn]] void CommandMain(void* arg) {
-  const Prepared& p = *static_cast<const Prepared*>(arg);
+  const InitState& s = *static_cast<const InitState*>(arg);
   kernel::LaunchTrace("command start");
   // The init blocks signals for its signalfd and may have inherited ignored ones from the
   // supervisor's caller: the command starts from defaults.
@@ -95,21 +121,22 @@ struct Prepared {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
+  const int report = s.start.status_write;
   // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve.
-  Status status = kernel::CloseFdsExcept({p.status_write});
-  if (status.ok) status = kernel::ApplyRlimits(p.limits.rlimits);
+  Status status = kernel::CloseFdsExcept({report});
+  if (status.ok) status = kernel::ApplyRlimits(s.setup.rlimits);
   // no_new_privs and the empty capability sets are inherited from the init (set before fork).
   int applied_abi = 0;
   if (status.ok)
-    status = kernel::ApplyLandlock(p.options->plan.landlock, p.landlock_abi, &applied_abi);
+    status = kernel::ApplyLandlock(s.setup.landlock, s.setup.landlock_abi, &applied_abi);
   // Seccomp last: the filter need not allow anything the steps above do.
-  if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter);
-  if (!status.ok) ReportAndExit(p.status_write, status);
+  if (status.ok) status = kernel::InstallSeccompFilter(s.seccomp_filter);
+  if (!status.ok) ReportAndExit(report, status);
   kernel::LaunchTrace("command exec");
-  int err = kernel::ExecFirstCandidate(p.exec);
-  ReportAndExit(p.status_write,
-                Status::Fail("execve", p.options->argv.empty() ? "" : p.options->argv[0], err,
-                             err == ENOENT ? "not found in the sandbox's PATH" : ""));
+  int err = kernel::ExecFirstCandidate(s.setup.exec);
+  const auto& argv = s.setup.exec.argv_storage;
+  ReportAndExit(report, Status::Fail("execve", argv.empty() ? "" : argv[0], err,
+                                     err == ENOENT ? "not found in the sandbox's PATH" : ""));
 }
 
 // ---------------------------------------------------------------- the seccomp program
@@ -153,18 +180,32 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   return ReceiveAll(fd, program->data(), count * sizeof(sock_filter));
 }
 
+// The setup goes as a length and the encoded bytes (sandbox_setup.h).
+constexpr std::uint32_t kMaxSetupBytes = 64u << 20;
+
+bool SendSetup(int fd, const std::string& bytes) {
+  std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
+  return SendAll(fd, &size, sizeof size) && SendAll(fd, bytes.data(), bytes.size());
+}
+
+bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
+  std::uint32_t size = 0;
+  if (!ReceiveAll(fd, &size, sizeof size) || size > kMaxSetupBytes) return false;
+  std::string bytes(size, '\0');
+  return ReceiveAll(fd, bytes.data(), size) && kernel::DecodeSandboxSetup(bytes, setup);
+}
+
 // ---------------------------------------------------------------- the sandbox init (pid 1)
 
-[[noreturn]] void ChildMain(Prepared* p) {
-  const policy::SandboxPlan& plan = p->options->plan;
-  const int report = p->status_write;
+[[noreturn]] void ChildMain(const InitStart& start) {
   kernel::LaunchTrace("init start");
+  const int report = start.status_write;
   auto check = [report](const Status& status) {
     if (!status.ok) ReportAndExit(report, status);
   };
   // Nothing the supervisor holds stays open in the sandbox, leaked or not.
-  check(
-      kernel::CloseFdsExcept({p->status_write, p->sync_read, p->supervisor_pidfd, p->netns_read}));
+  check(kernel::CloseFdsExcept(
+      {start.status_write, start.sync_read, start.supervisor_pidfd, start.netns_read}));
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
 
@@ -172,27 +213,39 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   char byte = 0;
   ssize_t n;
   do {
-    n = ::read(p->sync_read, &byte, 1);
+    n = ::read(start.sync_read, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1 || byte != kReleaseByte) ::_exit(125);
   kernel::LaunchTrace("init released");
 
-  check(kernel::BecomeMappedIds(p->options->host_uid, p->options->host_gid,
-                                p->drop_supplementary_groups));
+  check(kernel::BecomeMappedIds(start.host_uid, start.host_gid, start.drop_supplementary_groups));
   // A change of effective uid clears the parent-death signal: set it again, then make sure the
   // supervisor did not die before that (getppid() is 0 across a pid namespace, so ask its pidfd).
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
   struct pollfd parent {
-    p->supervisor_pidfd, POLLIN, 0
+    start.supervisor_pidfd, POLLIN, 0
   };
   if (::poll(&parent, 1, 0) != 0) ::_exit(125);
-  ::close(p->supervisor_pidfd);
+  ::close(start.supervisor_pidfd);
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_DUMPABLE)", {}, errno));
 
+  // The base of the view needs no plan: enter it while the supervisor may still compile one.
+  kernel::MountBase base;
+  check(kernel::EnterMountBase(&base));
+  kernel::LaunchTrace("init base entered");
+
+  // The plan, as far as this process needs it; with an early clone the supervisor is still
+  // compiling it. EOF: it failed (an invalid profile) or died.
+  auto state = std::make_unique<InitState>();
+  state->start = start;
+  kernel::SandboxSetup& setup = state->setup;
+  if (!ReceiveSetup(start.sync_read, &setup)) ::_exit(125);
+  kernel::LaunchTrace("init setup received");
+
   kernel::MountOutcome outcome;
-  Status mounts = kernel::BuildMountNamespace(plan.mounts, &outcome);
+  Status mounts = kernel::BuildMountNamespace(setup.mounts, base, &outcome);
   // Placeholders first, even on failure: the supervisor must be able to remove them.
   for (const auto& placeholder : outcome.placeholders) {
     StatusMessage message;
@@ -216,19 +269,17 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   }
   check(mounts);
   kernel::LaunchTrace("init mounts done");
-  if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0)
-    check(Status::Fail("chdir", plan.cwd, errno));
-  if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
-    check(Status::Fail("sethostname", plan.hostname, errno));
+  if (!setup.cwd.empty() && ::chdir(setup.cwd.c_str()) != 0)
+    check(Status::Fail("chdir", setup.cwd, errno));
+  if (::sethostname(setup.hostname.data(), setup.hostname.size()) != 0) {
+    check(Status::Fail("sethostname", setup.hostname, errno));
   }
-  if (plan.network.new_namespace) {
-    check(kernel::JoinNetworkNamespace(p->netns_read));
-    ::close(p->netns_read);
-  }
+  if (setup.new_network_namespace) check(kernel::JoinNetworkNamespace(start.netns_read));
+  if (start.netns_read >= 0) ::close(start.netns_read);
   kernel::LaunchTrace("init netns joined");
   // The seccomp program, compiled by the supervisor while this process built the view.
-  if (!ReceiveSeccompProgram(p->sync_read, &p->seccomp_filter)) ::_exit(125);
-  ::close(p->sync_read);
+  if (!ReceiveSeccompProgram(start.sync_read, &state->seccomp_filter)) ::_exit(125);
+  ::close(start.sync_read);
   kernel::LaunchTrace("init seccomp received");
 
   // From here on neither the init nor the command holds any capability.
@@ -236,12 +287,16 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_NO_NEW_PRIVS)", {}, errno));
 
-  if (p->new_process_group && ::setpgid(0, 0) != 0) check(Status::Fail("setpgid", {}, errno));
-  p->init.status_fd = report;
-  p->init.command_main = CommandMain;
-  p->init.command_arg = p;
+  if (start.new_process_group && ::setpgid(0, 0) != 0) check(Status::Fail("setpgid", {}, errno));
+  kernel::InitConfig& init = state->init;
+  init.status_fd = report;
+  init.sampling = setup.sampling;
+  if (start.forward_signals)
+    init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
+  init.command_main = CommandMain;
+  init.command_arg = state.get();
   kernel::LaunchTrace("init run");
-  kernel::RunSandboxInit(p->init);
+  kernel::RunSandboxInit(state.release()->init);
 }
 
 // ---------------------------------------------------------------- supervisor helpers
@@ -302,17 +357,21 @@ class SignalState {
     // Signals that arrived for forwarding were consumed by the signalfd; drain the rest so
     // unblocking does not deliver them to the supervisor.
     struct timespec zero {};
-    while (!sigisemptyset(&forwarded_) && ::sigtimedwait(&forwarded_, nullptr, &zero) > 0) {
+    while (drain_ && !sigisemptyset(&forwarded_) &&
+           ::sigtimedwait(&forwarded_, nullptr, &zero) > 0) {
     }
     ::sigprocmask(SIG_SETMASK, &saved_mask_, nullptr);
     if (restore_sigchld_) ::sigaction(SIGCHLD, &saved_sigchld_, nullptr);
   }
   const sigset_t& forwarded() const { return forwarded_; }
+  // No sandbox ran: what arrived meanwhile is the supervisor's own, delivered on unblocking.
+  void DeliverPending() { drain_ = false; }
 
  private:
   sigset_t forwarded_;
   sigset_t saved_mask_;
   bool restore_sigchld_ = false;
+  bool drain_ = true;
   struct sigaction saved_sigchld_ {};
 };
 
@@ -388,6 +447,129 @@ void AddToEpoll(int epoll_fd, int fd) {
   ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
 }
 
+// ---------------------------------------------------------------- cloning the init
+
+// The supervisor's side of a cloned init.
+struct InitHandle {
+  pid_t pid = -1;
+  int pidfd = -1;
+  int status_read = -1;
+  int sync_write = -1;  // release byte, then the setup, then the seccomp program
+  pid_t netns_helper = -1;
+  Status error = Status::Ok();  // the init could not be cloned (pid < 0)
+  int clone_errno = 0;          // when clone3 itself failed
+  Status maps = Status::Ok();   // the id maps could not be written: the init was killed
+};
+
+void CloseIfOpen(int* fd) {
+  if (*fd >= 0) ::close(*fd);
+  *fd = -1;
+}
+
+// The network helper is reaped as soon as it is done: as a zombie it would still count against
+// the sandbox user's RLIMIT_NPROC (it joined the sandbox's user namespace).
+void ReapNetworkHelper(InitHandle* init) {
+  if (init->netns_helper <= 0) return;
+  while (::waitpid(init->netns_helper, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  init->netns_helper = -1;
+}
+
+// Clones the init (into `cgroup_fd` unless -1), forks the network helper when `network_helper`
+// (it starts on the namespace at once, see netns.h), writes the id maps and releases the init.
+// The caller checks error, then maps.
+InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
+  InitHandle h;
+  int status_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+    h.error = Status::Fail("pipe2", {}, errno);
+    return h;
+  }
+  int sync[2];  // a socket, not a pipe: a send to a dead child fails with EPIPE, no SIGPIPE
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) {
+    h.error = Status::Fail("socketpair", {}, errno);
+    for (int fd : status_pipe) ::close(fd);
+    return h;
+  }
+  int netns_socket[2] = {-1, -1};
+  if (network_helper &&
+      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, netns_socket) != 0) {
+    h.error = Status::Fail("socketpair", {}, errno);
+    for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1]}) ::close(fd);
+    return h;
+  }
+  start.status_write = status_pipe[1];
+  start.sync_read = sync[1];
+  start.netns_read = netns_socket[1];
+  start.supervisor_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+
+  kernel::LaunchTrace("clone3");
+  struct clone_args args {};
+  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+               CLONE_NEWCGROUP | CLONE_PIDFD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+  }
+  args.pidfd = reinterpret_cast<std::uint64_t>(&h.pidfd);
+  args.exit_signal = SIGCHLD;
+  long child = ::syscall(SYS_clone3, &args, sizeof args);
+  if (child == 0) ChildMain(start);  // never returns
+  int clone_errno = errno;
+  kernel::LaunchTrace("clone3 returned");
+  ::close(status_pipe[1]);
+  ::close(sync[1]);
+  if (network_helper) {
+    if (child > 0) {
+      // Opened now, while the child still waits for its maps and is still dumpable.
+      std::string path = "/proc/" + std::to_string(child) + "/ns/user";
+      int user_ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      h.netns_helper = ::fork();
+      if (h.netns_helper == 0) kernel::CreateNetworkNamespaceFor(user_ns, netns_socket[0]);
+      if (user_ns >= 0) ::close(user_ns);
+    }
+    // Without a helper the init reads EOF and fails closed.
+    ::close(netns_socket[0]);
+    ::close(netns_socket[1]);
+  }
+  if (start.supervisor_pidfd >= 0) ::close(start.supervisor_pidfd);
+  if (child < 0) {
+    ::close(status_pipe[0]);
+    ::close(sync[0]);
+    h.clone_errno = clone_errno;
+    h.error = Status::Fail("clone3", {}, clone_errno);
+    return h;
+  }
+  h.pid = static_cast<pid_t>(child);
+  h.status_read = status_pipe[0];
+  h.sync_write = sync[0];
+
+  h.maps = kernel::WriteIdMaps(h.pid, start.host_uid, start.host_gid, ::geteuid() == 0);
+  if (h.maps.ok) {
+    if (::send(h.sync_write, &kReleaseByte, 1, MSG_NOSIGNAL) != 1) {
+      // The child is already gone; the event loop collects whatever it reported.
+    }
+  } else {
+    ::syscall(SYS_pidfd_send_signal, h.pidfd, SIGKILL, nullptr, 0);
+  }
+  kernel::LaunchTrace("maps written");
+  return h;
+}
+
+// An init that will never get its plan: killed, reaped, with its helper.
+void AbandonInit(InitHandle* init) {
+  CloseIfOpen(&init->sync_write);
+  if (init->pid > 0) {
+    ::syscall(SYS_pidfd_send_signal, init->pidfd, SIGKILL, nullptr, 0);
+    while (::waitpid(init->pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    init->pid = -1;
+  }
+  ReapNetworkHelper(init);
+  CloseIfOpen(&init->pidfd);
+  CloseIfOpen(&init->status_read);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- ids
@@ -418,9 +600,40 @@ SandboxIds ChooseSandboxIds(const std::string& workspace, long requested_uid) {
                              : "nobody (root supervisor, root-owned workspace, no SUDO_UID)"};
 }
 
+// ---------------------------------------------------------------- early clone
+
+struct EarlySandbox::Impl {
+  explicit Impl(const InitStart& init_start)
+      : start(init_start), signals(init_start.forward_signals) {}
+  InitStart start;
+  SignalState signals;  // blocked from before the clone, as in a launch that clones late
+  InitHandle init;
+};
+
+EarlySandbox::EarlySandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EarlySandbox::~EarlySandbox() {
+  if (impl_->init.pid < 0 && impl_->init.netns_helper < 0) return;  // Launch() took it
+  AbandonInit(&impl_->init);
+  impl_->signals.DeliverPending();
+}
+
+std::unique_ptr<EarlySandbox> StartEarlySandbox(uid_t host_uid, gid_t host_gid,
+                                                bool forward_signals) {
+  auto impl =
+      std::make_unique<EarlySandbox::Impl>(InitStartFor(host_uid, host_gid, forward_signals));
+  if (host_uid == 0 || host_gid == 0) {
+    // Launch() refuses these ids; never write a map that makes root inside host root.
+    impl->init.error = Status::Fail("choose sandbox ids", {}, EPERM);
+  } else {
+    impl->init = CloneInit(impl->start, /*cgroup_fd=*/-1, /*network_helper=*/true);
+  }
+  return std::make_unique<EarlySandbox>(std::move(impl));
+}
+
 // ---------------------------------------------------------------- Launch
 
-RunResult Launch(const LaunchOptions& options) {
+RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> early) {
   const auto start = std::chrono::steady_clock::now();
   const policy::SandboxPlan& plan = options.plan;
 
@@ -431,22 +644,26 @@ RunResult Launch(const LaunchOptions& options) {
     return SetupError(Status::Fail("choose sandbox ids", {}, EPERM),
                       "refusing to run the sandbox as host uid/gid 0; choose an unprivileged id");
   }
-  auto prepared = std::make_unique<Prepared>();
-  Prepared& p = *prepared;
-  p.options = &options;
+  const InitStart init_start =
+      InitStartFor(options.host_uid, options.host_gid, options.forward_signals);
+  // An early init made with other ids or settings is not this launch's.
+  if (early && !SameStart(early->impl().start, init_start)) early.reset();
+
   kernel::CgroupV2Probe cgroup_probe;
   bool wants_cgroup = plan.limits.Get(LimitKind::kMemory) || plan.limits.Get(LimitKind::kProcesses);
-  if (wants_cgroup) cgroup_probe = kernel::ProbeCgroupV2();
-  p.limits = kernel::PlanLimits(plan.limits, plan.mounts, cgroup_probe);
+  if (wants_cgroup)
+    cgroup_probe = options.cgroup_probe ? *options.cgroup_probe : kernel::ProbeCgroupV2();
+  kernel::SandboxSetup setup;
+  kernel::LimitSetup limits = kernel::PlanLimits(plan.limits, plan.mounts, cgroup_probe);
   std::vector<LimitEnforcement> enforcement;
-  for (const auto& m : p.limits.mechanisms)
+  for (const auto& m : limits.mechanisms)
     enforcement.push_back({m.kind, m.value, m.mechanism, m.enforced});
   auto with_enforcement = [&enforcement](RunResult result) {
     result.enforcement = enforcement;
     return result;
   };
   if (plan.limits.require_enforced) {
-    for (const auto& m : p.limits.mechanisms) {
+    for (const auto& m : limits.mechanisms) {
       if (!m.enforced) {
         return with_enforcement(SetupError(Status::Fail("enforce limits", {}, ENOTSUP),
                                            std::string("the ") + policy::LimitName(m.kind) +
@@ -455,53 +672,39 @@ RunResult Launch(const LaunchOptions& options) {
       }
     }
   }
-  p.landlock_abi =
+  setup.landlock_abi =
       plan.landlock.mode == policy::LandlockMode::kOff ? 0 : kernel::LandlockAbiVersion();
-  if (plan.landlock.mode == policy::LandlockMode::kRequire && p.landlock_abi == 0) {
+  if (plan.landlock.mode == policy::LandlockMode::kRequire && setup.landlock_abi == 0) {
     return with_enforcement(
         SetupError(Status::Fail("landlock", {}, EOPNOTSUPP),
                    "the profile requires Landlock, and this kernel does not offer it "
                    "(CONFIG_SECURITY_LANDLOCK and lsm=landlock are needed)"));
   }
-  p.exec = kernel::BuildExecSpec(options.argv, plan.env);
-  p.drop_supplementary_groups = ::geteuid() == 0;
-  p.new_process_group = !::isatty(STDIN_FILENO);
-  p.init.sampling = SamplingFor(plan);
-  if (options.forward_signals)
-    p.init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
+  // CLONE_INTO_CGROUP happens at the clone: an init cloned early cannot join the cgroup after.
+  if (early && limits.use_cgroup) early.reset();
+  setup.mounts = plan.mounts;
+  setup.cwd = plan.cwd;
+  setup.hostname = plan.hostname;
+  setup.new_network_namespace = plan.network.new_namespace;
+  setup.landlock = plan.landlock;
+  setup.exec = kernel::BuildExecSpec(options.argv, plan.env);
+  setup.rlimits = limits.rlimits;
+  setup.sampling = SamplingFor(plan);
 
   kernel::SandboxCgroup cgroup;
-  if (p.limits.use_cgroup) {
+  if (limits.use_cgroup) {
     if (Status s = kernel::CreateSandboxCgroup(cgroup_probe, plan.limits, &cgroup); !s.ok) {
       kernel::RemoveSandboxCgroup(&cgroup);
       return with_enforcement(SetupError(s));
     }
   }
 
-  int status_pipe[2];
-  if (::pipe2(status_pipe, O_CLOEXEC) != 0)
-    return with_enforcement(SetupError(Status::Fail("pipe2", {}, errno)));
-  int sync[2];  // a socket, not a pipe: a send to a dead child fails with EPIPE, no SIGPIPE
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) {
-    ::close(status_pipe[0]);
-    ::close(status_pipe[1]);
-    return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
-  }
-  // Network none: the namespace is made by a helper in parallel with the mount view (netns.h).
-  int netns_socket[2] = {-1, -1};
-  if (plan.network.new_namespace &&
-      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, netns_socket) != 0) {
-    for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1]}) ::close(fd);
-    return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
-  }
-  p.netns_read = netns_socket[1];
-  p.status_write = status_pipe[1];
-  p.sync_read = sync[1];
-  p.supervisor_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  std::optional<SignalState> own_signals;
+  if (!early) own_signals.emplace(options.forward_signals);
+  const SignalState& signals = early ? early->impl().signals : *own_signals;
 
-  SignalState signals(options.forward_signals);
-
-  // Held for the whole run: concurrent runs on one workspace share protect placeholders.
+  // Held for the whole run, from before the init can make a placeholder: concurrent runs on one
+  // workspace share protect placeholders.
   std::optional<PlaceholderLedger> ledger;
   if (std::any_of(plan.mounts.ops.begin(), plan.mounts.ops.end(), [](const policy::MountOp& op) {
         return op.kind == policy::MountOpKind::kProtect;
@@ -509,90 +712,52 @@ RunResult Launch(const LaunchOptions& options) {
     ledger.emplace(kernel::HostPathForSandboxPath(plan.mounts, plan.cwd));
   }
 
-  kernel::LaunchTrace("clone3");
-  // ---- clone3: the child becomes pid 1 of the new namespaces
-  int pidfd = -1;
-  struct clone_args args {};
-  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-               CLONE_NEWCGROUP | CLONE_PIDFD;
-  if (cgroup.dir_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<std::uint64_t>(cgroup.dir_fd);
-  }
-  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long child = ::syscall(SYS_clone3, &args, sizeof args);
-  if (child == 0) ChildMain(&p);  // never returns
-  int clone_errno = errno;
-  ::close(status_pipe[1]);
-  ::close(sync[1]);
-  pid_t netns_helper = -1;
-  if (netns_socket[0] >= 0) {
-    if (child > 0) {
-      // Opened now, while the child still waits for its maps and is still dumpable.
-      std::string path = "/proc/" + std::to_string(child) + "/ns/user";
-      int user_ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      netns_helper = ::fork();
-      if (netns_helper == 0) kernel::CreateNetworkNamespaceFor(user_ns, netns_socket[0]);
-      if (user_ns >= 0) ::close(user_ns);
-    }
-    // Without a helper the init reads EOF and fails closed.
-    ::close(netns_socket[0]);
-    ::close(netns_socket[1]);
-  }
-  if (p.supervisor_pidfd >= 0) ::close(p.supervisor_pidfd);
-
+  // ---- the init: cloned early, or now (it becomes pid 1 of the new namespaces)
+  InitHandle init = early ? std::exchange(early->impl().init, InitHandle{})
+                          : CloneInit(init_start, cgroup.dir_fd, plan.network.new_namespace);
   RunResult result;
   result.enforcement = enforcement;
-  if (child < 0) {
-    ::close(status_pipe[0]);
-    ::close(sync[0]);
+  if (init.pid < 0) {
+    ReapNetworkHelper(&init);
     kernel::RemoveSandboxCgroup(&cgroup);
-    result =
-        SetupError(Status::Fail("clone3", {}, clone_errno),
-                   kernel::ExplainNamespaceFailure(clone_errno, kernel::ProbeKernelFeatures()));
+    result = SetupError(init.error, init.clone_errno == 0
+                                        ? std::string()
+                                        : kernel::ExplainNamespaceFailure(
+                                              init.clone_errno, kernel::ProbeKernelFeatures()));
     result.enforcement = enforcement;
     return result;
   }
-  const pid_t init_pid = static_cast<pid_t>(child);
+  const pid_t init_pid = init.pid;
 
-  // ---- id maps, then release the child
-  Status maps = kernel::WriteIdMaps(init_pid, options.host_uid, options.host_gid, ::geteuid() == 0);
-  kernel::LaunchTrace("maps written");
-  // The seccomp filter is compiled while the child builds its view, then sent to it.
+  // ---- the plan to the init; the seccomp filter is compiled while it builds its view
   Status seccomp = Status::Ok();
-  if (maps.ok) {
-    if (::send(sync[0], &kReleaseByte, 1, MSG_NOSIGNAL) != 1) {
+  if (init.maps.ok) {
+    if (!SendSetup(init.sync_write, kernel::EncodeSandboxSetup(setup))) {
       // The child is already gone; the event loop below collects whatever it reported.
     }
-    seccomp = kernel::CompileSeccompFilter(plan.seccomp, &p.seccomp_filter);
+    kernel::LaunchTrace("setup sent");
+    std::vector<sock_filter> filter;
+    seccomp = kernel::CompileSeccompFilter(plan.seccomp, &filter);
     if (!seccomp.ok)
-      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    else if (!SendSeccompProgram(sync[0], p.seccomp_filter)) {
+      ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+    else if (!SendSeccompProgram(init.sync_write, filter)) {
       // The child is gone: the event loop collects whatever it reported.
     }
-  } else {
-    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
   }
-  ::close(sync[0]);
+  CloseIfOpen(&init.sync_write);
   kernel::LaunchTrace("seccomp sent");
-  // Reap the network helper as soon as it is done: as a zombie it would still count against the
-  // sandbox user's RLIMIT_NPROC (it joined the sandbox's user namespace).
-  if (netns_helper > 0) {
-    while (::waitpid(netns_helper, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
+  ReapNetworkHelper(&init);
 
   // ---- event loop: init exit (pidfd), status pipe, signals to forward, wall clock
-  ::fcntl(status_pipe[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(init.status_read, F_SETFL, O_NONBLOCK);
   int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   int signal_fd = options.forward_signals
                       ? ::signalfd(-1, &signals.forwarded(), SFD_CLOEXEC | SFD_NONBLOCK)
                       : -1;
   auto wall = plan.limits.Get(LimitKind::kWallSeconds);
   int timer_fd = wall ? StartWallTimer(*wall) : -1;
-  AddToEpoll(epoll_fd, pidfd);
-  AddToEpoll(epoll_fd, status_pipe[0]);
+  AddToEpoll(epoll_fd, init.pidfd);
+  AddToEpoll(epoll_fd, init.status_read);
   AddToEpoll(epoll_fd, signal_fd);
   AddToEpoll(epoll_fd, timer_fd);
 
@@ -611,9 +776,9 @@ RunResult Launch(const LaunchOptions& options) {
     }
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == pidfd) {
+      if (fd == init.pidfd) {
         init_exited = true;
-      } else if (fd == status_pipe[0]) {
+      } else if (fd == init.status_read) {
         messages.Read(fd);
       } else if (fd == signal_fd) {
         struct signalfd_siginfo info;
@@ -621,11 +786,12 @@ RunResult Launch(const LaunchOptions& options) {
           // Terminal signals (SI_KERNEL: ^C, window resize) already reach the command through
           // the foreground process group; forwarding them too would deliver them twice.
           if (info.ssi_code == SI_KERNEL) continue;
-          ::syscall(SYS_pidfd_send_signal, pidfd, static_cast<int>(info.ssi_signo), nullptr, 0);
+          ::syscall(SYS_pidfd_send_signal, init.pidfd, static_cast<int>(info.ssi_signo), nullptr,
+                    0);
         }
       } else if (fd == timer_fd) {
         timed_out = true;
-        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
       }
     }
   }
@@ -635,9 +801,9 @@ RunResult Launch(const LaunchOptions& options) {
   if (!(stop_at_report && messages.final_received)) {
     while (::wait4(init_pid, &wait_status, 0, &usage) < 0 && errno == EINTR) {
     }
-    messages.Read(status_pipe[0]);  // the final report was written before the init exited
+    messages.Read(init.status_read);  // the final report was written before the init exited
   }
-  for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
+  for (int fd : {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read}) {
     if (fd >= 0) ::close(fd);
   }
 
@@ -657,8 +823,8 @@ RunResult Launch(const LaunchOptions& options) {
   kernel::RemoveSandboxCgroup(&cgroup);
 
   // ---- the result
-  if (!maps.ok) {
-    result = SetupError(maps);
+  if (!init.maps.ok) {
+    result = SetupError(init.maps);
   } else if (!seccomp.ok) {
     result = SetupError(seccomp);
   } else if (messages.setup_failed) {
@@ -688,7 +854,7 @@ RunResult Launch(const LaunchOptions& options) {
                               std::to_string(WEXITSTATUS(wait_status)) + ")";
   }
   result.enforcement = enforcement;
-  result.landlock_abi = result.status == RunStatus::kSetupError ? 0 : p.landlock_abi;
+  result.landlock_abi = result.status == RunStatus::kSetupError ? 0 : setup.landlock_abi;
   if (plan.landlock.mode == policy::LandlockMode::kOff) result.landlock_abi = 0;
   std::uint32_t hits = messages.final_received ? messages.final_report.limits_hit : 0;
   if (timed_out) hits |= 1u << static_cast<unsigned>(LimitKind::kWallSeconds);

@@ -1,19 +1,27 @@
 // Launching a command inside a sandbox built from a SandboxPlan.
 //
 // Order (bubblewrap/nsjail tradition): the supervisor clones a child into new user, mount, pid,
-// ipc, uts, cgroup (and, for network none, net) namespaces and writes its uid/gid maps; the child,
-// pid 1 of the sandbox, builds a fresh root from the mount plan, pivots into it, and forks the
+// ipc, uts, cgroup namespaces and writes its uid/gid maps; a helper makes the network namespace
+// (network none, see netns.h); the child, pid 1 of the sandbox, receives what it needs of the
+// plan (sandbox_setup.h), builds a fresh root from the mount plan, pivots into it, and starts the
 // command, which closes stray fds, applies rlimits, no_new_privs, drops capabilities, applies
 // Landlock and finally seccomp, then execs. Pid 1 reaps, forwards signals and reports the
 // command's status to the supervisor, which enforces the wall clock and returns a RunResult.
+//
+// The clone does not need the plan, so `tollgate run` clones the init (EarlySandbox) before it
+// loads and compiles the profile: namespaces, id maps and the network helper are made while the
+// profile is compiled, and the init waits for its plan with nothing of the sandbox applied yet.
 #pragma once
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policy/plans.h"
+#include "supervisor/kernel/limits.h"
 #include "supervisor/run_result.h"
 
 namespace tollgate {
@@ -32,6 +40,9 @@ struct LaunchOptions {
   // view, the network namespace) to finish after the caller has moved on. The init stays a child
   // of this process until then: a program that lives on should reap it. Not with a cgroup.
   bool skip_teardown_wait = false;
+  // The result of kernel::ProbeCgroupV2() when the caller already has it; probed when needed if
+  // not.
+  std::optional<kernel::CgroupV2Probe> cgroup_probe;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user
@@ -44,7 +55,32 @@ struct SandboxIds {
 };
 SandboxIds ChooseSandboxIds(const std::string& workspace, long requested_uid);
 
-// Runs the command to completion. Never throws for sandbox failures: they are in the result.
-RunResult Launch(const LaunchOptions& options);
+// A sandbox init cloned before its plan exists, waiting for it: new namespaces, id maps written,
+// capabilities in its user namespace, not dumpable, and nothing else. Launch() hands it its plan.
+// Destroyed unused, it is killed and reaped (and so is its network helper), and signals that
+// arrived meanwhile are delivered to the supervisor as if the sandbox had never been started.
+class EarlySandbox {
+ public:
+  struct Impl;
+  explicit EarlySandbox(std::unique_ptr<Impl> impl);
+  ~EarlySandbox();
+  EarlySandbox(const EarlySandbox&) = delete;
+  EarlySandbox& operator=(const EarlySandbox&) = delete;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Clones the init for a later Launch() with the same ids and forward_signals. Never into a
+// cgroup: call it only when kernel::ProbeCgroupV2() found none to use, so that no plan can need
+// one (Launch() falls back to a fresh clone if one does). A clone that failed is reported by
+// Launch().
+std::unique_ptr<EarlySandbox> StartEarlySandbox(uid_t host_uid, gid_t host_gid,
+                                                bool forward_signals);
+
+// Runs the command to completion, in `early` when given, else in a sandbox cloned now. Never
+// throws for sandbox failures: they are in the result.
+RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> early = nullptr);
 
 }  // namespace tollgate

@@ -80,14 +80,39 @@ unsigned BindAttributes(const MountOp& op) {
   return attrs;
 }
 
+Status EnterBase(MountBase* base) {
+  // Nothing we mount may propagate back to the host; host unmounts still reach us (slave),
+  // so the sandbox does not keep removable media busy.
+  if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+    return Status::Fail("make / a slave mount", "/", errno);
+  }
+  if (::mount("tmpfs", kBaseMountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+    return Status::Fail("mount base tmpfs", kBaseMountpoint, errno);
+  }
+  if (::chdir(kBaseMountpoint) != 0) return Status::Fail("chdir", kBaseMountpoint, errno);
+  if (::mkdir("newroot", 0755) != 0) return Status::Fail("mkdir", "newroot", errno);
+  if (::mkdir("oldroot", 0755) != 0) return Status::Fail("mkdir", "oldroot", errno);
+  if (::syscall(SYS_pivot_root, ".", "oldroot") != 0)
+    return Status::Fail("pivot_root", "oldroot", errno);
+  if (::chdir("/") != 0) return Status::Fail("chdir", "/", errno);
+  if (::mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+    return Status::Fail("mount new root tmpfs", "/newroot", errno);
+  }
+  base->newroot = ::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (base->newroot < 0) return Status::Fail("open", "/newroot", errno);
+  base->oldroot = ::open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (base->oldroot < 0) return Status::Fail("open", "/oldroot", errno);
+  return Status::Ok();
+}
+
 class MountBuilder {
  public:
-  MountBuilder(const policy::MountPlan& plan, MountOutcome* outcome)
-      : plan_(plan), outcome_(outcome) {}
+  MountBuilder(const policy::MountPlan& plan, const MountBase& base, MountOutcome* outcome)
+      : plan_(plan), outcome_(outcome), newroot_(base.newroot), oldroot_(base.oldroot) {}
 
   Status Build() {
-    TOLLGATE_RETURN_IF_ERROR(EnterBase());
-    LaunchTrace("mnt base entered");
+    if (!newroot_.valid() || !oldroot_.valid())
+      return Status::Fail("mount base", "/newroot", EBADF, "the base was not entered");
     for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
       bool skipped = false;
       TOLLGATE_RETURN_IF_ERROR(Apply(plan_.ops[i], &skipped));
@@ -99,31 +124,6 @@ class MountBuilder {
 
  private:
   // ------------------------------------------------------------------ base and pivots
-
-  Status EnterBase() {
-    // Nothing we mount may propagate back to the host; host unmounts still reach us (slave),
-    // so the sandbox does not keep removable media busy.
-    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
-      return Status::Fail("make / a slave mount", "/", errno);
-    }
-    if (::mount("tmpfs", kBaseMountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
-      return Status::Fail("mount base tmpfs", kBaseMountpoint, errno);
-    }
-    if (::chdir(kBaseMountpoint) != 0) return Status::Fail("chdir", kBaseMountpoint, errno);
-    if (::mkdir("newroot", 0755) != 0) return Status::Fail("mkdir", "newroot", errno);
-    if (::mkdir("oldroot", 0755) != 0) return Status::Fail("mkdir", "oldroot", errno);
-    if (::syscall(SYS_pivot_root, ".", "oldroot") != 0)
-      return Status::Fail("pivot_root", "oldroot", errno);
-    if (::chdir("/") != 0) return Status::Fail("chdir", "/", errno);
-    if (::mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
-      return Status::Fail("mount new root tmpfs", "/newroot", errno);
-    }
-    newroot_ = Fd(::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!newroot_.valid()) return Status::Fail("open", "/newroot", errno);
-    oldroot_ = Fd(::open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!oldroot_.valid()) return Status::Fail("open", "/oldroot", errno);
-    return Status::Ok();
-  }
 
   Status PivotIntoNewRoot() {
     if (::umount2("/oldroot", MNT_DETACH) != 0)
@@ -460,15 +460,20 @@ class MountBuilder {
 
   const policy::MountPlan& plan_;
   MountOutcome* outcome_;
-  Fd newroot_;
+  Fd newroot_;  // taken over from the MountBase
   Fd oldroot_;
   Fd hidden_file_;
 };
 
 }  // namespace
 
-Status BuildMountNamespace(const policy::MountPlan& plan, MountOutcome* outcome) {
-  return MountBuilder(plan, outcome).Build();
+Status EnterMountBase(MountBase* base) {
+  return EnterBase(base);
+}
+
+Status BuildMountNamespace(const policy::MountPlan& plan, const MountBase& base,
+                           MountOutcome* outcome) {
+  return MountBuilder(plan, base, outcome).Build();
 }
 
 std::string HostPathForSandboxPath(const policy::MountPlan& plan, const std::string& sandbox_path) {

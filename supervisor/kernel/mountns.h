@@ -37,10 +37,21 @@ struct MountOutcome {
   std::vector<ProtectPlaceholder> placeholders;
 };
 
-// Runs in the sandbox init, inside fresh user and mount namespaces, with CAP_SYS_ADMIN there.
-// On return (ok) the process's root and cwd are the new root. On failure the namespace is left
-// half-built; the caller exits.
-Status BuildMountNamespace(const policy::MountPlan& plan, MountOutcome* outcome);
+// The tmpfs base the view is built from, with the host root at /oldroot and an empty tmpfs at
+// /newroot (O_PATH fds of both). It needs nothing of the plan, so an init cloned before its plan
+// exists enters it while it waits.
+struct MountBase {
+  int newroot = -1;
+  int oldroot = -1;
+};
+
+// Both run in the sandbox init, inside fresh user and mount namespaces, with CAP_SYS_ADMIN there.
+Status EnterMountBase(MountBase* base);
+// Applies the plan in the base and pivots into the new root, taking over (and closing) the base's
+// fds. On return (ok) the process's root and cwd are the new root and the host root is detached.
+// On failure the namespace is left half-built; the caller exits.
+Status BuildMountNamespace(const policy::MountPlan& plan, const MountBase& base,
+                           MountOutcome* outcome);
 
 // Supervisor side: the host path a sandbox path lives at, through the plan's kBind ops (the
 // bind with the longest target prefix); empty when the path is not under a host bind.

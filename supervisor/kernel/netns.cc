@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "supervisor/kernel/fds.h"
 #include "supervisor/kernel/launch_trace.h"
 
 namespace tollgate::kernel {
@@ -83,6 +84,9 @@ Status BringUpLoopback() {
 
 void CreateNetworkNamespaceFor(int user_ns, int socket) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Nothing of the supervisor's stays open here: its end of the sync socket, in particular, must
+  // reach EOF in the init when the supervisor closes it.
+  (void)CloseFdsExcept({user_ns, socket});
   LaunchTrace("netns helper start");
   if (user_ns < 0) Reply(socket, EBADF, "open the sandbox's user namespace", -1);
   // The supervisor's user owns that namespace, so this helper holds every capability in it.

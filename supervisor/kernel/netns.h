@@ -4,7 +4,11 @@
 // Creating a network namespace is the most expensive step of a launch (the kernel registers the
 // loopback device and every per-namespace sysctl), so it is not done by clone3 on the critical
 // path: a helper process forked by the supervisor joins the sandbox's user namespace and creates
-// it there while the sandbox's init builds its mount view, then hands it over as an fd.
+// it there, in parallel with the supervisor and the init, then hands it over as an fd. A sandbox
+// cloned before its plan is known (launcher.h, EarlySandbox) gets its helper at once: every
+// shipped profile has network none, and the namespace is made while the profile is compiled,
+// on a CPU that would otherwise wait. A plan that turns out not to want it never joins it, and
+// the namespace goes away with the helper.
 #pragma once
 
 #include <sys/types.h>
@@ -15,11 +19,12 @@ namespace tollgate::kernel {
 
 Status BringUpLoopback();
 
-// In the helper (a plain fork of the supervisor): joins the user namespace `user_ns` (an fd the
-// supervisor opened on /proc/<init>/ns/user while the init still waited for its id maps: once it
-// runs it is not dumpable, and an ordinary user may no longer open its namespaces), creates a
-// network namespace owned by it with loopback up, and sends it over `socket` with SCM_RIGHTS — or,
-// on failure, the failing step and errno. Never returns.
+// In the helper (a plain fork of the supervisor, made when the init is cloned): closes every fd
+// but its two, joins the user namespace `user_ns` (an fd the supervisor opened on
+// /proc/<init>/ns/user while the init still waited for its id maps: once it runs it is not
+// dumpable, and an ordinary user may no longer open its namespaces), creates a network namespace
+// owned by it with loopback up, and sends it over `socket` with SCM_RIGHTS — or, on failure, the
+// failing step and errno. Never returns.
 [[noreturn]] void CreateNetworkNamespaceFor(int user_ns, int socket);
 
 // In the sandbox init: receives what the helper sent on `socket` and joins the network

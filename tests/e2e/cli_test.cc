@@ -92,6 +92,29 @@ TEST(Cli, RunPassesTheCommandsStatusThrough) {
   EXPECT_EQ(not_found.exit_code, 127);
 }
 
+// `tollgate run` clones the sandbox before it reads the profile, and its helper starts on a
+// private network namespace at once; a profile with network host must still get the host's.
+TEST(Cli, NetworkHostAndNoneAreBothHonouredByAnEarlyClone) {
+  Scratch scratch;
+  scratch.Handover();
+  escapes::WriteFile(
+      scratch / "host.json",
+      "{\"name\": \"host-net\", \"description\": \"x\", \"extends\": [\"test-runner\"],"
+      " \"network\": {\"mode\": \"host\"}}");
+  const std::string show_netns = "readlink /proc/self/ns/net";
+  char host_netns[64] = {};
+  ASSERT_GT(readlink("/proc/self/ns/net", host_netns, sizeof host_netns - 1), 0);
+  RunOutput host = Tollgate({"run", "--profile", scratch / "host.json", "--workspace",
+                             scratch.path(), "--", "/bin/sh", "-c", show_netns});
+  EXPECT_EQ(host.exit_code, 0) << host.err;
+  EXPECT_THAT(host.out, HasSubstr(host_netns));
+  RunOutput none = Tollgate({"run", "--profile", "test-runner", "--workspace", scratch.path(), "--",
+                             "/bin/sh", "-c", show_netns});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("net:["));
+  EXPECT_THAT(none.out, ::testing::Not(HasSubstr(host_netns)));
+}
+
 TEST(Cli, ExplainShowsWhatIsWritableProtectedAndHidden) {
   Scratch scratch;
   RunOutput text = Tollgate({"explain", "workspace-write", "--workspace", scratch.path()});
