@@ -181,12 +181,14 @@ class JsonScanner {
     ++pos_;
     std::string value;
     while (pos_ < text_.size()) {
+      // Plain runs are copied whole: profiles are mostly paths without escapes.
+      std::size_t plain_end = text_.find_first_of("\"\\", pos_);
+      if (plain_end == std::string_view::npos) plain_end = text_.size();
+      value.append(text_.substr(pos_, plain_end - pos_));
+      pos_ = plain_end;
+      if (pos_ >= text_.size()) break;
       char c = text_[pos_++];
       if (c == '"') return value;
-      if (c != '\\') {
-        value += c;
-        continue;
-      }
       if (pos_ >= text_.size()) return std::nullopt;
       char escaped = text_[pos_++];
       switch (escaped) {

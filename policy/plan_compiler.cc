@@ -5,7 +5,6 @@
 #include "policy/plan_compiler.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 
@@ -43,10 +42,10 @@ std::string Describe(const SourceRef& where, const std::string& field) {
 // Case-insensitive glob with '*' only, as environment patterns are written.
 bool GlobMatch(const std::string& pattern, const std::string& text) {
   size_t p = 0, t = 0, star = std::string::npos, mark = 0;
-  auto eq = [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) ==
-           std::toupper(static_cast<unsigned char>(b));
-  };
+  // ASCII folding inline: what toupper does in the "C" locale tollgate runs in, without a libc
+  // call per character (this runs for every host variable against every pattern).
+  auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+  auto eq = [&upper](char a, char b) { return upper(a) == upper(b); };
   while (t < text.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
       star = p++;

@@ -44,7 +44,9 @@ int RunCommand(const RunArgs& args) {
   // Without a cgroup to put it in, the sandbox's init is cloned now: its namespaces, id maps and
   // network helper are made while the profile is loaded and compiled. It waits for its plan, and
   // is killed if the profile turns out invalid.
+  kernel::LaunchTrace("ids chosen");
   kernel::CgroupV2Probe cgroup_probe = kernel::ProbeCgroupV2();
+  kernel::LaunchTrace("cgroup probed");
   std::unique_ptr<EarlySandbox> early;
   if (!cgroup_probe.available)
     early = StartEarlySandbox(ids.uid, ids.gid, /*forward_signals=*/true);

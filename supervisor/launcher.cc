@@ -235,6 +235,7 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   kernel::MountBase base;
   check(kernel::EnterMountBase(&base));
   kernel::LaunchTrace("init base entered");
+  if (start.netns_read >= 0) kernel::AllowNetworkNamespace(start.netns_read);
 
   // The plan, as far as this process needs it; with an early clone the supervisor is still
   // compiling it. EOF: it failed (an invalid profile) or died.
@@ -476,7 +477,8 @@ void ReapNetworkHelper(InitHandle* init) {
 }
 
 // Clones the init (into `cgroup_fd` unless -1), forks the network helper when `network_helper`
-// (it starts on the namespace at once, see netns.h), writes the id maps and releases the init.
+// (it starts on the namespace when the init lets it, see netns.h), writes the id maps and
+// releases the init.
 // The caller checks error, then maps.
 InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   InitHandle h;

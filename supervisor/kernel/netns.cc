@@ -87,6 +87,14 @@ void CreateNetworkNamespaceFor(int user_ns, int socket) {
   // Nothing of the supervisor's stays open here: its end of the sync socket, in particular, must
   // reach EOF in the init when the supervisor closes it.
   (void)CloseFdsExcept({user_ns, socket});
+  // Start when the init says so (AllowNetworkNamespace): on two CPUs the namespace would
+  // otherwise take the CPU from the init's own first steps, which the launch waits for.
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::recv(socket, &go, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(1);  // the init is gone
   LaunchTrace("netns helper start");
   if (user_ns < 0) Reply(socket, EBADF, "open the sandbox's user namespace", -1);
   // The supervisor's user owns that namespace, so this helper holds every capability in it.
@@ -98,6 +106,12 @@ void CreateNetworkNamespaceFor(int user_ns, int socket) {
   if (net_ns < 0) Reply(socket, errno, "open the new network namespace", -1);
   LaunchTrace("netns helper done");
   Reply(socket, 0, "", net_ns);
+}
+
+void AllowNetworkNamespace(int socket) {
+  const char go = 'g';
+  // A helper that is gone is seen in JoinNetworkNamespace, which fails closed.
+  (void)::send(socket, &go, 1, MSG_NOSIGNAL);
 }
 
 Status JoinNetworkNamespace(int socket) {
