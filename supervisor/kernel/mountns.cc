@@ -159,14 +159,19 @@ class MountBuilder {
     }
     if (errno == ELOOP) return SymlinkRefused(path);
     if (errno != ENOENT) return Status::Fail("open mountpoint parent", path, errno);
+    return CreateDirectory(path, out);
+  }
+
+  // Like EnsureDirectory, for a `path` just found missing: straight to its parent.
+  Status CreateDirectory(const std::string& path, Fd* out) {
     Fd parent;
     TOLLGATE_RETURN_IF_ERROR(EnsureDirectory(Dirname(path), &parent));
     std::string name = Basename(path);
     if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
       return Status::Fail("create mountpoint directory", path, errno);
     }
-    fd = OpenAt2(parent.get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    int fd = OpenAt2(parent.get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (fd < 0) return errno == ELOOP ? SymlinkRefused(path) : Status::Fail("open", path, errno);
     *out = Fd(fd);
     return Status::Ok();
@@ -182,14 +187,19 @@ class MountBuilder {
     }
     if (errno == ELOOP) return SymlinkRefused(path);
     if (errno != ENOENT) return Status::Fail("open mount destination", path, errno);
-    if (directory) return EnsureDirectory(path, out);
+    if (directory) return CreateDirectory(path, out);
     Fd parent;
     TOLLGATE_RETURN_IF_ERROR(EnsureDirectory(Dirname(path), &parent));
     std::string name = Basename(path);
     int created = ::openat(parent.get(), name.c_str(),
                            O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (created < 0 && errno != EEXIST) return Status::Fail("create mountpoint file", path, errno);
-    if (created >= 0) ::close(created);
+    if (created >= 0) {
+      // The file this call just made (O_EXCL): a mount destination as good as an O_PATH fd, and
+      // no second lookup of the name.
+      *out = Fd(created);
+      return Status::Ok();
+    }
+    if (errno != EEXIST) return Status::Fail("create mountpoint file", path, errno);
     fd = OpenAt2(parent.get(), name.c_str(), O_PATH | O_CLOEXEC,
                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (fd < 0) return errno == ELOOP ? SymlinkRefused(path) : Status::Fail("open", path, errno);
