@@ -126,14 +126,18 @@ class MountBuilder {
   // ------------------------------------------------------------------ base and pivots
 
   Status PivotIntoNewRoot() {
-    if (::umount2("/oldroot", MNT_DETACH) != 0)
-      return Status::Fail("detach old root", "/oldroot", errno);
-    LaunchTrace("mnt oldroot detached");
+    // The host's root is never opened again: drop the fds before it goes.
+    oldroot_.Reset();
+    newroot_.Reset();
     if (::chdir("/newroot") != 0) return Status::Fail("chdir", "/newroot", errno);
-    // pivot_root(".", ".") stacks the base under the new root; detaching "." drops the base.
+    // pivot_root(".", ".") stacks the base on top of the new root. The base still holds the
+    // host's root at /oldroot, and a lazy unmount takes a mount and everything mounted below it:
+    // one umount2 detaches the base and the host's whole tree (one RCU grace period, not two).
     if (::syscall(SYS_pivot_root, ".", ".") != 0)
       return Status::Fail("pivot_root", "/newroot", errno);
-    if (::umount2(".", MNT_DETACH) != 0) return Status::Fail("detach base tmpfs", "/", errno);
+    if (::umount2(".", MNT_DETACH) != 0)
+      return Status::Fail("detach the base and the old root", "/", errno);
+    LaunchTrace("mnt old root detached");
     if (::chdir("/") != 0) return Status::Fail("chdir", "/", errno);
     return Status::Ok();
   }

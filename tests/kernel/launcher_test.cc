@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -423,6 +424,26 @@ TEST_F(LauncherTest, LeakedSupervisorFdIsNotInherited) {
   ::close(42);
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
   EXPECT_EQ(r.exit_code, 0);
+}
+
+// The host's root and the base the view was built in are detached from the sandbox's mount
+// namespace, not just out of sight: its mount table holds "/" and the plan's targets, nothing else.
+TEST_F(LauncherTest, OnlyThePlansMountsAreLeftInTheNamespace) {
+  SKIP_WITHOUT_NAMESPACES();
+  RunResult r;
+  std::string mountinfo = RunCapturing({"cat", "/proc/self/mountinfo"}, &r);
+  ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
+  std::set<std::string> allowed = {"/"};
+  for (const auto& op : plan_.mounts.ops) allowed.insert(op.target);
+  std::istringstream lines(mountinfo);
+  int mounts = 0;
+  for (std::string line; std::getline(lines, line); ++mounts) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    EXPECT_TRUE(allowed.count(mount_point)) << "not in the plan: " << line;
+  }
+  EXPECT_GT(mounts, 5);
 }
 
 TEST_F(LauncherTest, EnvironmentIsExactlyThePlan) {
