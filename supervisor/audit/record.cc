@@ -1,0 +1,197 @@
+#include "supervisor/audit/record.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <stdexcept>
+
+namespace tollgate::audit {
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAllow:
+      return "allow";
+    case Verdict::kDeny:
+      return "deny";
+    case Verdict::kInfo:
+      return "info";
+  }
+  return "info";
+}
+
+std::optional<Verdict> ParseVerdict(std::string_view text) {
+  if (text == "allow") return Verdict::kAllow;
+  if (text == "deny") return Verdict::kDeny;
+  if (text == "info") return Verdict::kInfo;
+  return std::nullopt;
+}
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 when the byte there does not start one.
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  std::size_t left = text.size() - i;
+  auto cont = [&](std::size_t k) { return (byte(i + k) & 0xC0) == 0x80; };
+  if (b0 >= 0xC2 && b0 <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    unsigned char b1 = byte(i + 1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+    if (b0 == 0xED && b1 >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    unsigned char b1 = byte(i + 1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
+    if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+Json SafeStrings::String(std::string_view raw, const std::string& path, std::size_t max_bytes) {
+  const bool valid = IsValidUtf8(raw);
+  if (valid && raw.size() <= max_bytes) return std::string(raw);
+
+  std::string out;
+  out.reserve(std::min(raw.size() + 8, max_bytes));
+  bool cut = false;
+  for (std::size_t i = 0; i < raw.size();) {
+    std::size_t n = Utf8SequenceLength(raw, i);
+    char unit[4];
+    std::size_t unit_size = 0;
+    if (n == 0) {  // an invalid byte: \xNN
+      unsigned char b = static_cast<unsigned char>(raw[i]);
+      unit[0] = '\\', unit[1] = 'x', unit[2] = kHexDigits[b >> 4], unit[3] = kHexDigits[b & 15];
+      unit_size = 4, n = 1;
+    } else if (!valid && raw[i] == '\\') {  // escaping is reversible only if \ is escaped too
+      unit[0] = '\\', unit[1] = '\\';
+      unit_size = 2;
+    } else {
+      for (std::size_t k = 0; k < n; ++k) unit[k] = raw[i + k];
+      unit_size = n;
+    }
+    if (out.size() + unit_size > max_bytes) {
+      cut = true;
+      break;
+    }
+    out.append(unit, unit_size);
+    i += n;
+  }
+  if (!valid) escaped_.push_back(path);
+  if (cut) truncated_[path] = raw.size();
+  return out;
+}
+
+Json SafeStrings::StringArray(const std::vector<std::string>& raw, const std::string& path) {
+  Json out = Json::array();
+  std::size_t kept = std::min(raw.size(), kMaxArrayItems);
+  for (std::size_t i = 0; i < kept; ++i)
+    out.push_back(String(raw[i], path + "." + std::to_string(i)));
+  if (kept < raw.size()) truncated_[path] = raw.size();
+  return out;
+}
+
+void SafeStrings::AnnotateRecord(Json* record) const {
+  if (!escaped_.empty()) (*record)[field::kEscaped] = escaped_;
+  if (!truncated_.empty()) (*record)[field::kTruncated] = truncated_;
+}
+
+std::string Canonical(const Json& value) {
+  // nlohmann::json keeps object keys in a std::map: byte order, as the canonical form wants.
+  return value.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::strict);
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  // One fetch of the implementation per process and one context per thread: fetching on every
+  // call would cost more than the hash of a record.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                               EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (sha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &length) != 1 || length != 32) {
+    throw std::runtime_error("SHA-256 is not available from libcrypto");
+  }
+  std::string hex(64, '0');
+  for (unsigned int i = 0; i < 32; ++i) {
+    hex[2 * i] = kHexDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kHexDigits[digest[i] & 15];
+  }
+  return hex;
+}
+
+std::string SealRecord(Json* record) {
+  record->erase(field::kHash);
+  (*record)[field::kHash] = Sha256Hex(Canonical(*record));
+  std::string line = Canonical(*record);
+  line.push_back('\n');
+  return line;
+}
+
+std::string FormatTime(std::int64_t unix_ns) {
+  std::int64_t seconds = unix_ns / 1'000'000'000;
+  std::int64_t nanos = unix_ns % 1'000'000'000;
+  if (nanos < 0) nanos += 1'000'000'000, seconds -= 1;
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(nanos));
+  return text;
+}
+
+std::optional<std::int64_t> ParseTime(std::string_view text) {
+  // Exactly YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ (30 characters).
+  if (text.size() != 30) return std::nullopt;
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    if (kShape[i] == 'd' ? (text[i] < '0' || text[i] > '9') : text[i] != kShape[i])
+      return std::nullopt;
+  }
+  auto number = [&](std::size_t at, std::size_t digits) {
+    long long value = 0;
+    for (std::size_t i = 0; i < digits; ++i) value = value * 10 + (text[at + i] - '0');
+    return value;
+  };
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(number(0, 4)) - 1900;
+  tm.tm_mon = static_cast<int>(number(5, 2)) - 1;
+  tm.tm_mday = static_cast<int>(number(8, 2));
+  tm.tm_hour = static_cast<int>(number(11, 2));
+  tm.tm_min = static_cast<int>(number(14, 2));
+  tm.tm_sec = static_cast<int>(number(17, 2));
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60)
+    return std::nullopt;
+  std::time_t seconds = timegm(&tm);
+  return static_cast<std::int64_t>(seconds) * 1'000'000'000 + number(20, 9);
+}
+
+}  // namespace tollgate::audit
