@@ -37,16 +37,6 @@ struct ProcessInfo {
   std::string exe;
 };
 
-// What the caller knows of an event; the writer adds seq, time, run, task, profile, prev, hash.
-struct Event {
-  std::string kind;  // "run.start", "exec", "syscall.denied", … (kKind* below)
-  Verdict verdict = Verdict::kInfo;
-  std::string rule;    // the profile rule or plan entry that decided, or empty
-  std::string reason;  // one line a person can read, or empty
-  std::optional<ProcessInfo> process;
-  Json details = Json::object();
-};
-
 inline constexpr std::string_view kKindRunStart = "run.start";
 inline constexpr std::string_view kKindRunEnd = "run.end";
 inline constexpr std::string_view kKindExec = "exec";
@@ -108,6 +98,19 @@ class SafeStrings {
  private:
   Json escaped_ = Json::array();
   Json truncated_ = Json::object();
+};
+
+// What the caller knows of an event; the writer adds seq, time, run, task, profile, prev, hash.
+// Strings from the sandbox go into `details` through `strings`, whose notes the writer adds to
+// the record; the writer passes rule, reason and the process's comm and exe through it too.
+struct Event {
+  std::string kind;  // "run.start", "exec", "syscall.denied", … (kKind* above)
+  Verdict verdict = Verdict::kInfo;
+  std::string rule;    // the profile rule or plan entry that decided, or empty
+  std::string reason;  // one line a person can read, or empty
+  std::optional<ProcessInfo> process;
+  Json details = Json::object();
+  SafeStrings strings;
 };
 
 bool IsValidUtf8(std::string_view text);
