@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--workspace,-w", explain.workspace, "The project directory");
   explain_cmd->add_flag("--json", explain.json, "Print the plans as JSON");
 
+  AuditArgs audit_args;
+  CLI::App* audit_cmd = AddAuditCommand(&app, &audit_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,5 +68,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return RunCommand(run);
   if (*check_cmd) return CheckCommand(check_profiles);
   if (*explain_cmd) return ExplainCommand(explain);
+  if (*audit_cmd) return AuditCommand(audit_args);
   return kExitUsage;
 }
