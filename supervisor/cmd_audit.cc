@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/ocsf.h"
@@ -21,6 +22,16 @@ using audit::Json;
 
 void Print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// Multi-line text made of log content: each line is made safe on its own, so that the line
+// breaks stay and nothing else passes.
+void PrintSafeLines(std::string_view text) {
+  for (std::size_t begin = 0, end; begin < text.size(); begin = end + 1) {
+    end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    Print(audit::TerminalSafe(text.substr(begin, end - begin)) + "\n");
+  }
 }
 
 void Warn(const std::string& text) {
@@ -64,10 +75,12 @@ std::unique_ptr<audit::LogReader> OpenLog(const AuditArgs& args) {
   return reader;
 }
 
-// Calls `each` with every record of the log that passes the filters, in chain order. Lines
-// that are not records are reported on stderr and skipped. Returns the exit status.
+// Calls `each` with every record of the log that passes the filters, in chain order, and
+// `seen` (when given) with every record before filtering. Lines that are not records are
+// reported on stderr and skipped. Returns the exit status.
 template <typename Each>
-int ForEachRecord(const AuditArgs& args, bool follow, Each each) {
+int ForEachRecord(const AuditArgs& args, bool follow, Each each,
+                  const std::function<void(const audit::ParsedRecord&)>& seen = nullptr) {
   audit::RecordFilter filter;
   if (!BuildFilter(args, &filter)) return kExitUsage;
   auto reader = OpenLog(args);
@@ -75,7 +88,7 @@ int ForEachRecord(const AuditArgs& args, bool follow, Each each) {
   reader->set_follow(follow);
   audit::LogLine line;
   while (reader->Next(&line)) {
-    if (!filter.MayMatchLine(line.text)) continue;
+    if (!seen && !filter.MayMatchLine(line.text)) continue;
     std::string where = line.file + " line " + std::to_string(line.line_number);
     if (!line.complete) {
       Warn(where + ": cut short (a torn last line), skipped");
@@ -90,6 +103,7 @@ int ForEachRecord(const AuditArgs& args, bool follow, Each each) {
       Warn(where + ": not a record (" + parsed.error + "), skipped");
       continue;
     }
+    if (seen) seen(*parsed.record);
     if (!filter.Matches(*parsed.record, line.text)) continue;
     each(*parsed.record, line);
     if (follow) std::fflush(stdout);
@@ -143,8 +157,10 @@ int SummaryCommand(const AuditArgs& args) {
       args, false,
       [&](const audit::ParsedRecord& record, const audit::LogLine&) { summary.Add(record); });
   if (status != 0) return status;
-  Print(args.json ? audit::TerminalSafeJson(summary.ToJson(args.top), 2) + "\n"
-                  : audit::TerminalSafe(summary.ToText(args.top)));
+  if (args.json)
+    Print(audit::TerminalSafeJson(summary.ToJson(args.top), 2) + "\n");
+  else
+    PrintSafeLines(summary.ToText(args.top));
   return 0;
 }
 
@@ -154,12 +170,14 @@ int Export(const AuditArgs& args) {
   const bool to_terminal = isatty(STDOUT_FILENO) == 1;
   audit::OcsfExporter ocsf(TOLLGATE_VERSION);
   return ForEachRecord(
-      args, false, [&](const audit::ParsedRecord& record, const audit::LogLine& line) {
+      args, false,
+      [&](const audit::ParsedRecord& record, const audit::LogLine& line) {
         if (args.format == "ocsf")
           Print(audit::TerminalSafeJson(ocsf.Project(record)) + "\n");
         else
           Print((to_terminal ? audit::TerminalSafeJsonText(line.text) : line.text) + "\n");
-      });
+      },
+      [&](const audit::ParsedRecord& record) { ocsf.Observe(record); });
 }
 
 std::string WithThousands(std::uint64_t n) {
@@ -216,11 +234,7 @@ int Verify(const AuditArgs& args) {
             "after an edit, show only against a copy of it)\n";
   }
   for (const std::string& warning : report.warnings) text += "warning: " + warning + "\n";
-  // Line by line: `why` may quote bytes of a damaged line.
-  for (std::size_t begin = 0, end; begin < text.size(); begin = end + 1) {
-    end = text.find('\n', begin);
-    Print(audit::TerminalSafe(std::string_view(text).substr(begin, end - begin)) + "\n");
-  }
+  PrintSafeLines(text);  // `why` may quote bytes of a damaged line
   return report.ok() ? 0 : kExitInvalid;
 }
 

@@ -115,19 +115,22 @@ OcsfClass OcsfClassOf(const std::string& kind) {
   return kBaseEvent;
 }
 
+void OcsfExporter::Observe(const ParsedRecord& record) {
+  if (record.kind != kKindRunStart) return;
+  auto host = record.details.find("host");
+  if (host == record.details.end() || !host->is_string()) return;
+  if (host_of_run_.size() >= kMaxRunsRemembered) host_of_run_.clear();
+  host_of_run_[record.run] = host->get<std::string>();
+}
+
 Json OcsfExporter::Project(const ParsedRecord& record) {
   const OcsfClass ocsf = OcsfClassOf(record.kind);
   Details details(record.details);
   Json event = Json::object();
   Activity activity{kActivityOther, "Other"};
 
-  if (record.kind == kKindRunStart) {
-    std::string host = details.Text("host");
-    if (!host.empty()) {
-      if (host_of_run_.size() >= kMaxRunsRemembered) host_of_run_.clear();
-      host_of_run_[record.run] = host;
-    }
-  }
+  Observe(record);
+  if (record.kind == kKindRunStart) details.Text("host");  // mapped to `device`
 
   if (ocsf.class_uid == kProcessActivity.class_uid) {
     Json process = record.process ? ProcessObject(*record.process) : Json::object();

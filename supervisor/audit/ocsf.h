@@ -31,6 +31,8 @@ class OcsfExporter {
   // The OCSF event of one record. Records are expected in log order: the host of a run's
   // run.start record becomes the `device` of the run's later events.
   Json Project(const ParsedRecord& record);
+  // Notes what later events need from a record that is not exported itself (filtered out).
+  void Observe(const ParsedRecord& record);
 
  private:
   std::string product_version_;
