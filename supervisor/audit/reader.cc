@@ -121,6 +121,10 @@ bool ReadFields(const Json& value, ParsedRecord* record, std::string* error) {
   record->seq = seq->get<std::uint64_t>();
 
   if (!fields.String(field::kTime, &record->time, true)) return false;
+  // Nanoseconds since 1970 fit in 64 bits from 1678 to 2261 only.
+  if (record->time.size() >= 4 &&
+      (record->time.compare(0, 4, "1678") < 0 || record->time.compare(0, 4, "2261") > 0))
+    return fields.Fail(field::kTime, "is out of range (years 1678 to 2261)");
   auto time_ns = ParseTime(record->time);
   if (!time_ns) return fields.Fail(field::kTime, "is not an RFC 3339 UTC time with ns");
   record->time_ns = *time_ns;

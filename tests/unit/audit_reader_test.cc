@@ -88,6 +88,8 @@ TEST(AuditParse, RefusesWhatIsNotARecord) {
       {"seq as text", [](Json* r) { (*r)["seq"] = "7"; }, "\"seq\" is not a positive integer"},
       {"float", [](Json* r) { (*r)["details"]["nr"] = 1.5; }, "not an integer"},
       {"bad time", [](Json* r) { (*r)["time"] = "2026-11-27T05:29:30Z"; }, "\"time\""},
+      {"year 9999", [](Json* r) { (*r)["time"] = "9999-11-27T05:29:30.089043123Z"; },
+       "out of range"},
       {"no run", [](Json* r) { r->erase("run"); }, "\"run\" is missing"},
       {"empty kind", [](Json* r) { (*r)["kind"] = ""; }, "\"kind\" is empty"},
       {"bad verdict", [](Json* r) { (*r)["verdict"] = "maybe"; }, "\"verdict\""},
