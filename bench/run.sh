@@ -4,6 +4,7 @@
 #   2. launch cost vs workspace size: 300,000 files vs an empty workspace
 #   3. supervisor peak RSS during a run
 #   4. a real build (tollgate's own, from clean) inside the sandbox vs bare   (BENCH_BUILD=1)
+#   5. ten minutes of the audit record fuzzer (libFuzzer, ASan/UBSan)           (BENCH_FUZZ=1)
 # Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
 set -euo pipefail
 build=${1:-build}
@@ -79,4 +80,9 @@ if [ "${BENCH_BUILD:-0}" = 1 ]; then
     --export-markdown "$out/build.md" \
     -n bare "bash -c '$build_cmd'" \
     -n tollgate "$tollgate run --profile workspace-write --workspace $src -- bash -c '$build_cmd'"
+fi
+
+if [ "${BENCH_FUZZ:-0}" = 1 ]; then
+  echo "== 5. audit record fuzzer, ${BENCH_FUZZ_SECONDS:-600} s"
+  tests/fuzz/run.sh "${BENCH_FUZZ_SECONDS:-600}" | tee "$out/fuzz.txt"
 fi
