@@ -206,10 +206,12 @@ ParseResult ParseRecordLine(std::string_view line) {
   ParsedRecord record;
   try {
     record.value = Json::parse(line);
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message names the byte offset and what it expected.
+  } catch (const Json::exception& e) {
+    // A syntax error (parse_error) or a number too large for a double (out_of_range, e.g.
+    // 1e999); nlohmann's message names the byte offset and what it expected.
     std::string what = e.what();
-    auto at = what.find("parse error");
+    auto at = what.find("] ");
+    if (at != std::string::npos) at += 2;
     error = "not valid JSON: " + (at == std::string::npos ? what : what.substr(at));
     return result;
   }

@@ -113,6 +113,9 @@ TEST(AuditParse, RefusesWhatIsNotARecord) {
   EXPECT_FALSE(ParseRecordLine("{\"seq\":1").record);
   EXPECT_NE(ParseRecordLine("{\"seq\":1").error.find("not valid JSON"), std::string::npos);
   EXPECT_FALSE(ParseRecordLine("{\"a\":\"\xff\"}").record) << "invalid UTF-8";
+  // A number too large even for a double: nlohmann throws out_of_range, not parse_error.
+  EXPECT_NE(ParseRecordLine("{\"details\":82e116998}").error.find("not valid JSON"),
+            std::string::npos);
 }
 
 TEST(AuditParse, RefusesDeepNestingBeforeParsing) {
