@@ -223,7 +223,8 @@ int Verify(const AuditArgs& args) {
     if (bad.line > 0) text += " line " + std::to_string(bad.line);
     if (bad.seq) text += " (seq " + std::to_string(*bad.seq) + ")";
     text += "\n  " + bad.why + "\n";
-    text += "  " + WithThousands(report.records) + " records before it are intact" + range + "\n";
+    if (report.records > 0)
+      text += "  " + WithThousands(report.records) + " records before it are intact" + range + "\n";
   } else if (report.records == 0) {
     text += "no records in " + args.log_dir + " (" + files + ")\n";
   } else {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "supervisor/commands.h"
 #include "tests/unit/audit_test_log.h"
 
 namespace tollgate::audit {
@@ -180,6 +181,49 @@ TEST_F(AuditQueryTest, TopDeniedActionsAreOrderedByCount) {
 TEST(AuditSummary, AnEmptySummarySaysSo) {
   EXPECT_EQ(Summary().ToText(), "no records\n");
   EXPECT_EQ(Summary().ToJson()["records"], 0);
+}
+
+TEST_F(AuditQueryTest, TheListCommandFiltersAndRefusesABadTime) {
+  AuditArgs args;
+  args.action = "list";
+  args.log_dir = log_.dir();
+  args.verdict = "deny";
+  args.json = true;
+  ::testing::internal::CaptureStdout();
+  int status = AuditCommand(args);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  EXPECT_NE(out.find("\"seq\":3"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"seq\":5"), std::string::npos) << out;
+
+  args.since = "yesterday";
+  ::testing::internal::CaptureStderr();
+  status = AuditCommand(args);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(status, kExitUsage);
+  EXPECT_NE(err.find("--since"), std::string::npos) << err;
+
+  args.since.clear();
+  args.log_dir = log_.dir() + "/missing";
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(AuditCommand(args), kExitInvalid);
+  ::testing::internal::GetCapturedStderr();
+}
+
+TEST_F(AuditQueryTest, TheTableShowsHostileArgumentsAsVisibleEscapes) {
+  log_.Add("exec", Verdict::kAllow,
+           {{"path", "/usr/bin/printf"}, {"argv", {"printf", "\x1b]0;pwned\x07\x1b[2J\xc2\x9b"}}});
+  AuditArgs args;
+  args.action = "list";
+  args.log_dir = log_.dir();
+  args.kinds = {"exec"};
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(AuditCommand(args), 0);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_EQ(out.find("\xc2\x9b"), std::string::npos) << out;
+  EXPECT_NE(out.find("printf \\x1b]0;pwned\\x07\\x1b[2J\\u009b"), std::string::npos) << out;
 }
 
 }  // namespace

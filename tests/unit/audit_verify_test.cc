@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "supervisor/commands.h"
 #include "tests/unit/audit_test_log.h"
 
 namespace tollgate::audit {
@@ -312,6 +313,21 @@ TEST(AuditVerify, TextInMemoryVerifiesLikeAFile) {
   EXPECT_TRUE(VerifyLogText(text).ok());
   EXPECT_EQ(VerifyLogText(text).records, 3u);
   EXPECT_FALSE(VerifyLogText(text.substr(0, text.size() - 2)).ok());
+}
+
+TEST_F(AuditVerifyTest, TheCommandExitsOneOnABadRecordOnly) {
+  AuditArgs args;
+  args.action = "verify";
+  args.log_dir = log_.dir();
+  ::testing::internal::CaptureStdout();
+  int intact = AuditCommand(args);
+  std::swap(lines_[1], lines_[2]);
+  log_.WriteLines(file_, lines_);
+  int swapped = AuditCommand(args);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(intact, 0) << out;
+  EXPECT_EQ(swapped, kExitInvalid) << out;
+  EXPECT_NE(out.find("BAD: reordered"), std::string::npos) << out;
 }
 
 }  // namespace
