@@ -23,6 +23,10 @@ struct RunArgs {
   bool require_limits = false;
   long sandbox_uid = -1;  // root only
   std::string result_json;
+  // The audit log (docs/AUDIT.md): directory, sync mode, level.
+  std::string audit_log;  // empty: audit::DefaultLogDirectory()
+  std::string audit_sync = "batch";
+  std::string audit_level = "actions";
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);

@@ -30,8 +30,10 @@
 #include <cstring>
 #include <optional>
 
+#include "policy/seccomp_plan.h"
 #include "supervisor/kernel/caps.h"
 #include "supervisor/kernel/env.h"
+#include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/fds.h"
 #include "supervisor/kernel/kernel_features.h"
 #include "supervisor/kernel/landlock.h"
@@ -42,6 +44,7 @@
 #include "supervisor/kernel/seccomp.h"
 #include "supervisor/kernel/userns.h"
 #include "supervisor/placeholder_ledger.h"
+#include "supervisor/seccomp_observer.h"
 
 namespace tollgate {
 
@@ -69,6 +72,7 @@ struct Prepared {
   int sync_read = -1;
   int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
   int netns_read = -1;        // network none: where the network namespace arrives (netns.h)
+  int notify_send = -1;       // audited runs: where the command sends its seccomp listener
   // No terminal: the sandbox gets a process group of its own, so kill(0, …) inside cannot reach
   // the supervisor's group (Landlock's signal scope does that too, from ABI 6 on). With a
   // terminal it stays in the foreground group, where the terminal's job control needs it.
@@ -94,14 +98,14 @@ struct Prepared {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve.
-  Status status = kernel::CloseFdsExcept({p.status_write});
+  Status status = kernel::CloseFdsExcept({p.status_write, p.notify_send});
   if (status.ok) status = kernel::ApplyRlimits(p.limits.rlimits);
   // no_new_privs and the empty capability sets are inherited from the init (set before fork).
   int applied_abi = 0;
   if (status.ok)
     status = kernel::ApplyLandlock(p.options->plan.landlock, p.landlock_abi, &applied_abi);
   // Seccomp last: the filter need not allow anything the steps above do.
-  if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter);
+  if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter, p.notify_send);
   if (!status.ok) ReportAndExit(p.status_write, status);
   int err = kernel::ExecFirstCandidate(p.exec);
   ReportAndExit(p.status_write,
@@ -159,8 +163,8 @@ bool ReceiveSeccompProgram(int fd, std::vector<sock_filter>* program) {
     if (!status.ok) ReportAndExit(report, status);
   };
   // Nothing the supervisor holds stays open in the sandbox, leaked or not.
-  check(
-      kernel::CloseFdsExcept({p->status_write, p->sync_read, p->supervisor_pidfd, p->netns_read}));
+  check(kernel::CloseFdsExcept(
+      {p->status_write, p->sync_read, p->supervisor_pidfd, p->netns_read, p->notify_send}));
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
 
@@ -455,6 +459,9 @@ RunResult Launch(const LaunchOptions& options) {
                    "(CONFIG_SECURITY_LANDLOCK and lsm=landlock are needed)"));
   }
   p.exec = kernel::BuildExecSpec(options.argv, plan.env);
+  // Audited runs: denials and execs go through the supervisor, which records them first.
+  std::optional<policy::SeccompPlan> observed_seccomp;
+  if (options.audit != nullptr) observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp);
   p.drop_supplementary_groups = ::geteuid() == 0;
   p.new_process_group = !::isatty(STDIN_FILENO);
   p.init.sampling = SamplingFor(plan);
@@ -485,6 +492,16 @@ RunResult Launch(const LaunchOptions& options) {
     for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1]}) ::close(fd);
     return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
   }
+  // Audited runs: the command sends its seccomp listener over this socket (seccomp_observer.h).
+  int notify_socket[2] = {-1, -1};
+  if (options.audit != nullptr &&
+      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_socket) != 0) {
+    for (int fd :
+         {status_pipe[0], status_pipe[1], sync[0], sync[1], netns_socket[0], netns_socket[1]})
+      if (fd >= 0) ::close(fd);
+    return with_enforcement(SetupError(Status::Fail("socketpair", {}, errno)));
+  }
+  p.notify_send = notify_socket[1];
   p.netns_read = netns_socket[1];
   p.status_write = status_pipe[1];
   p.sync_read = sync[1];
@@ -516,6 +533,7 @@ RunResult Launch(const LaunchOptions& options) {
   int clone_errno = errno;
   ::close(status_pipe[1]);
   ::close(sync[1]);
+  if (notify_socket[1] >= 0) ::close(notify_socket[1]);
   pid_t netns_helper = -1;
   if (netns_socket[0] >= 0) {
     if (child > 0) {
@@ -537,6 +555,7 @@ RunResult Launch(const LaunchOptions& options) {
   if (child < 0) {
     ::close(status_pipe[0]);
     ::close(sync[0]);
+    if (notify_socket[0] >= 0) ::close(notify_socket[0]);
     kernel::RemoveSandboxCgroup(&cgroup);
     result =
         SetupError(Status::Fail("clone3", {}, clone_errno),
@@ -554,7 +573,8 @@ RunResult Launch(const LaunchOptions& options) {
     if (::send(sync[0], &kReleaseByte, 1, MSG_NOSIGNAL) != 1) {
       // The child is already gone; the event loop below collects whatever it reported.
     }
-    seccomp = kernel::CompileSeccompFilter(plan.seccomp, &p.seccomp_filter);
+    seccomp = kernel::CompileSeccompFilter(observed_seccomp ? *observed_seccomp : plan.seccomp,
+                                           &p.seccomp_filter);
     if (!seccomp.ok)
       ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     else if (!SendSeccompProgram(sync[0], p.seccomp_filter)) {
@@ -583,6 +603,11 @@ RunResult Launch(const LaunchOptions& options) {
   AddToEpoll(epoll_fd, status_pipe[0]);
   AddToEpoll(epoll_fd, signal_fd);
   AddToEpoll(epoll_fd, timer_fd);
+  AddToEpoll(epoll_fd, notify_socket[0]);
+  int listener = -1;
+  std::optional<SeccompObserver> observer;
+  if (options.audit != nullptr) observer.emplace(options.audit, &*observed_seccomp);
+  bool audit_failed = false;
 
   Messages messages;
   bool init_exited = false;
@@ -614,6 +639,20 @@ RunResult Launch(const LaunchOptions& options) {
       } else if (fd == timer_fd) {
         timed_out = true;
         ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      } else if (fd == notify_socket[0]) {
+        // The command's seccomp listener, once; EOF when the sandbox ended without sending one.
+        if (kernel::ReceiveFd(fd, &listener).ok && listener >= 0) AddToEpoll(epoll_fd, listener);
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      } else if (fd == listener) {
+        if (events[i].events & EPOLLIN) {
+          if (!observer->OnListenerReadable(listener) && !audit_failed) {
+            // No record, no action: the sandbox stops with the action it asked for refused.
+            audit_failed = true;
+            ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+          }
+        } else {  // EPOLLHUP: every process under the filter is gone
+          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+        }
       }
     }
   }
@@ -624,7 +663,8 @@ RunResult Launch(const LaunchOptions& options) {
     }
     messages.Read(status_pipe[0]);  // the final report was written before the init exited
   }
-  for (int fd : {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0]}) {
+  for (int fd :
+       {epoll_fd, signal_fd, timer_fd, pidfd, status_pipe[0], notify_socket[0], listener}) {
     if (fd >= 0) ::close(fd);
   }
 
@@ -644,7 +684,11 @@ RunResult Launch(const LaunchOptions& options) {
   kernel::RemoveSandboxCgroup(&cgroup);
 
   // ---- the result
-  if (!maps.ok) {
+  if (audit_failed) {
+    result.status = RunStatus::kAuditFailed;
+    result.reason = "the audit log could not be written (" + options.audit->failure() +
+                    "); the sandbox was stopped";
+  } else if (!maps.ok) {
     result = SetupError(maps);
   } else if (!seccomp.ok) {
     result = SetupError(seccomp);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "policy/plans.h"
+#include "supervisor/audit/writer.h"
 #include "supervisor/run_result.h"
 
 namespace tollgate {
@@ -32,6 +33,10 @@ struct LaunchOptions {
   // view, the network namespace) to finish after the caller has moved on. The init stays a child
   // of this process until then: a program that lives on should reap it. Not with a cgroup.
   bool skip_teardown_wait = false;
+  // The audit log: when set, every exec and every recorded seccomp denial in the sandbox is
+  // written to it before it takes effect (seccomp_observer.h), and a failed write stops the run
+  // (RunStatus::kAuditFailed). Not owned.
+  audit::AuditWriter* audit = nullptr;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user

@@ -32,6 +32,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--sandbox-uid", run.sandbox_uid,
                       "As root: the unprivileged host uid the sandbox runs as");
   run_cmd->add_option("--result-json", run.result_json, "Write the run's result as JSON to FILE");
+  run_cmd->add_option("--audit-log", run.audit_log,
+                      "The audit log directory (default: $XDG_STATE_HOME/tollgate/audit, "
+                      "or /var/log/tollgate as root)");
+  run_cmd->add_option("--audit-sync", run.audit_sync, "none, batch or every")
+      ->check(CLI::IsMember({"none", "batch", "every"}))
+      ->capture_default_str();
+  run_cmd->add_option("--audit-level", run.audit_level, "What the audit log records: actions")
+      ->check(CLI::IsMember({"actions"}))
+      ->capture_default_str();
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();
   run_cmd->prefix_command(false);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -118,9 +119,102 @@ void SafeStrings::AnnotateRecord(Json* record) const {
   if (!truncated_.empty()) (*record)[field::kTruncated] = truncated_;
 }
 
+void AppendJsonString(std::string_view text, std::string* out) {
+  if (!IsValidUtf8(text)) throw std::invalid_argument("an audit record string is not UTF-8");
+  out->push_back('"');
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(text.substr(plain_from, i - plain_from));
+    plain_from = i + 1;
+    out->push_back('\\');
+    switch (c) {
+      case '"':
+        out->push_back('"');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '\b':
+        out->push_back('b');
+        break;
+      case '\t':
+        out->push_back('t');
+        break;
+      case '\n':
+        out->push_back('n');
+        break;
+      case '\f':
+        out->push_back('f');
+        break;
+      case '\r':
+        out->push_back('r');
+        break;
+      default:  // other control characters: \u00XX, lower-case hex as nlohmann writes it
+        out->append("u00");
+        out->push_back(kHexDigits[c >> 4]);
+        out->push_back(kHexDigits[c & 15]);
+    }
+  }
+  out->append(text.substr(plain_from));
+  out->push_back('"');
+}
+
+void AppendCanonical(const Json& value, std::string* out) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, item] : value.get_ref<const Json::object_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(key, out);
+        out->push_back(':');
+        AppendCanonical(item, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const Json& item : value.get_ref<const Json::array_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendCanonical(item, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case Json::value_t::string:
+      AppendJsonString(value.get_ref<const std::string&>(), out);
+      return;
+    case Json::value_t::boolean:
+      out->append(value.get<bool>() ? "true" : "false");
+      return;
+    case Json::value_t::null:
+      out->append("null");
+      return;
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: {
+      char digits[24];
+      auto result = value.is_number_unsigned()
+                        ? std::to_chars(digits, digits + sizeof digits, value.get<std::uint64_t>())
+                        : std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>());
+      out->append(digits, result.ptr);
+      return;
+    }
+    default:  // floating point (never written by tollgate) and binary: as nlohmann writes them
+      out->append(value.dump(-1, ' ', false, Json::error_handler_t::strict));
+      return;
+  }
+}
+
 std::string Canonical(const Json& value) {
-  // nlohmann::json keeps object keys in a std::map: byte order, as the canonical form wants.
-  return value.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::strict);
+  std::string out;
+  AppendCanonical(value, &out);
+  return out;
 }
 
 std::string Sha256Hex(std::string_view bytes) {
@@ -147,10 +241,32 @@ std::string Sha256Hex(std::string_view bytes) {
 
 std::string SealRecord(Json* record) {
   record->erase(field::kHash);
-  (*record)[field::kHash] = Sha256Hex(Canonical(*record));
-  std::string line = Canonical(*record);
-  line.push_back('\n');
-  return line;
+  // The canonical text without `hash`, noting where `hash` belongs in key order, so that the
+  // record is serialised once and the hash spliced in.
+  std::string text = "{";
+  std::size_t hash_at = std::string::npos;
+  bool hash_first = false;
+  for (const auto& [key, item] : record->get_ref<const Json::object_t&>()) {
+    if (hash_at == std::string::npos && key > field::kHash) {
+      hash_at = text.size();
+      hash_first = text.size() == 1;
+    }
+    if (text.size() > 1) text.push_back(',');
+    AppendJsonString(key, &text);
+    text.push_back(':');
+    AppendCanonical(item, &text);
+  }
+  text.push_back('}');
+  std::string hash = Sha256Hex(text);
+  (*record)[field::kHash] = hash;
+  std::string member = "\"hash\":\"" + hash + "\"";
+  if (hash_at == std::string::npos) {  // `hash` is the last key
+    text.insert(text.size() - 1, text.size() > 2 ? "," + member : member);
+  } else {
+    text.insert(hash_at, hash_first ? member + "," : "," + member);
+  }
+  text.push_back('\n');
+  return text;
 }
 
 std::string FormatTime(std::int64_t unix_ns) {
@@ -180,6 +296,8 @@ std::optional<std::int64_t> ParseTime(std::string_view text) {
     for (std::size_t i = 0; i < digits; ++i) value = value * 10 + (text[at + i] - '0');
     return value;
   };
+  // Nanoseconds since 1970 fit an int64 from 1678 to 2262 only.
+  if (number(0, 4) < 1678 || number(0, 4) > 2261) return std::nullopt;
   std::tm tm{};
   tm.tm_year = static_cast<int>(number(0, 4)) - 1900;
   tm.tm_mon = static_cast<int>(number(5, 2)) - 1;

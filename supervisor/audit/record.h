@@ -115,9 +115,14 @@ struct Event {
 
 bool IsValidUtf8(std::string_view text);
 
-// The canonical text of a JSON value (see the top of this file). Throws nlohmann's type_error
-// only for invalid UTF-8, which records built through SafeStrings never hold.
+// The canonical text of a JSON value (see the top of this file): byte for byte what
+// nlohmann::json::dump() writes, at a fraction of the cost (records are written at hundreds of
+// thousands per second). Records built through SafeStrings never hold invalid UTF-8.
 std::string Canonical(const Json& value);
+// The same, appended to `out`; AppendJsonString writes one string. Both throw
+// std::invalid_argument for a string that is not UTF-8.
+void AppendCanonical(const Json& value, std::string* out);
+void AppendJsonString(std::string_view text, std::string* out);
 
 // Lower-case hex SHA-256 of `bytes` (OpenSSL's libcrypto).
 std::string Sha256Hex(std::string_view bytes);

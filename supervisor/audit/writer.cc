@@ -317,29 +317,87 @@ bool AuditWriter::RecoverTornTail(std::uint64_t good_size, std::uint64_t file_si
                    {"kept_as", kept},
                    {"sha256", Sha256Hex(torn)}};
   // The caller holds the directory lock: no other writer sees the file before this record.
-  return WriteLocked(BuildRecord(event, now), now, error);
+  return WriteLocked(event, now, error);
 }
 
-Json AuditWriter::BuildRecord(const Event& event, std::int64_t now_ns) const {
+std::string AuditWriter::EncodeRecord(const Event& event, std::int64_t now_ns, bool drop_details,
+                                      std::string* hash) const {
+  // Written field by field in key order (record.h): the hot path of every record, without
+  // building a JSON object first. audit_writer_test checks it against SealRecord().
   SafeStrings strings = event.strings;
-  Json record = Json::object();
-  record[field::kTime] = FormatTime(now_ns);
-  record[field::kRun] = options_.run;
-  if (!options_.task.empty()) record[field::kTask] = options_.task;
-  record[field::kProfile] = options_.profile;
-  record[field::kKind] = event.kind;
-  record[field::kVerdict] = VerdictName(event.verdict);
-  record[field::kRule] = strings.String(event.rule, field::kRule);
-  record[field::kReason] = strings.String(event.reason, field::kReason);
+  Json rule = strings.String(event.rule, field::kRule);
+  Json reason = strings.String(event.reason, field::kReason);
+  Json comm, exe;
   if (event.process) {
-    record[field::kProcess] = {{"pid", event.process->pid},
-                               {"ppid", event.process->ppid},
-                               {"comm", strings.String(event.process->comm, "process.comm")},
-                               {"exe", strings.String(event.process->exe, "process.exe")}};
+    comm = strings.String(event.process->comm, "process.comm");
+    exe = strings.String(event.process->exe, "process.exe");
   }
-  record[field::kDetails] = event.details.is_object() ? event.details : Json::object();
-  strings.AnnotateRecord(&record);
-  return record;
+  Json notes = Json::object();
+  strings.AnnotateRecord(&notes);
+  if (drop_details) {
+    Json& truncated = notes[field::kTruncated];
+    if (!truncated.is_object()) truncated = Json::object();
+    truncated[field::kDetails] = Canonical(event.details).size();
+  }
+  auto member = [](const char* key, std::string* out) {
+    out->append(",\"").append(key).append("\":");
+  };
+
+  std::string head = "{\"details\":";
+  if (drop_details || !event.details.is_object())
+    head += "{}";
+  else
+    AppendCanonical(event.details, &head);
+  if (notes.contains(field::kEscaped)) {
+    member(field::kEscaped, &head);
+    AppendCanonical(notes[field::kEscaped], &head);
+  }
+  std::string tail;
+  tail.reserve(512);
+  member(field::kKind, &tail);
+  AppendJsonString(event.kind, &tail);
+  member(field::kPrev, &tail);
+  AppendJsonString(last_hash_, &tail);
+  if (event.process) {
+    member(field::kProcess, &tail);
+    tail += "{\"comm\":";
+    AppendCanonical(comm, &tail);
+    tail += ",\"exe\":";
+    AppendCanonical(exe, &tail);
+    tail += ",\"pid\":" + std::to_string(event.process->pid);
+    tail += ",\"ppid\":" + std::to_string(event.process->ppid) + "}";
+  }
+  member(field::kProfile, &tail);
+  AppendJsonString(options_.profile, &tail);
+  member(field::kReason, &tail);
+  AppendCanonical(reason, &tail);
+  member(field::kRule, &tail);
+  AppendCanonical(rule, &tail);
+  member(field::kRun, &tail);
+  AppendJsonString(options_.run, &tail);
+  member(field::kSeq, &tail);
+  tail += std::to_string(last_seq_ + 1);
+  if (!options_.task.empty()) {
+    member(field::kTask, &tail);
+    AppendJsonString(options_.task, &tail);
+  }
+  member(field::kTime, &tail);
+  AppendJsonString(FormatTime(now_ns), &tail);
+  if (notes.contains(field::kTruncated)) {
+    member(field::kTruncated, &tail);
+    AppendCanonical(notes[field::kTruncated], &tail);
+  }
+  member(field::kVerdict, &tail);
+  AppendJsonString(VerdictName(event.verdict), &tail);
+  tail += "}";
+
+  *hash = Sha256Hex(head + tail);
+  std::string line = std::move(head);
+  line.reserve(line.size() + tail.size() + 80);
+  line += ",\"hash\":\"" + *hash + "\"";
+  line += tail;
+  line += "\n";
+  return line;
 }
 
 bool AuditWriter::StartNewFile(std::int64_t now_ns, std::string* error) {
@@ -386,7 +444,7 @@ bool AuditWriter::Seal(std::string* error) {
   return true;
 }
 
-bool AuditWriter::WriteLocked(Json record, std::int64_t now_ns, std::string* error) {
+bool AuditWriter::WriteLocked(const Event& event, std::int64_t now_ns, std::string* error) {
   // Catch up with other writers of the directory since our last record.
   if (fd_ < 0) {  // no active file when we last looked: another writer may have made one
     if (!SyncWithDirectory(error)) return false;
@@ -407,16 +465,10 @@ bool AuditWriter::WriteLocked(Json record, std::int64_t now_ns, std::string* err
       if (!ReadLastRecordOfCurrentFile(error)) return false;
     }
   }
-  record[field::kSeq] = last_seq_ + 1;
-  record[field::kPrev] = last_hash_;
-  std::string line = SealRecord(&record);
-  if (line.size() > kMaxRecordBytes) {  // many long strings: keep the record, drop its details
-    Json& truncated = record[field::kTruncated];
-    if (!truncated.is_object()) truncated = Json::object();
-    truncated[field::kDetails] = Canonical(record[field::kDetails]).size();
-    record[field::kDetails] = Json::object();
-    line = SealRecord(&record);
-  }
+  std::string hash;
+  std::string line = EncodeRecord(event, now_ns, /*drop_details=*/false, &hash);
+  if (line.size() > kMaxRecordBytes)  // many long strings: keep the record, drop its details
+    line = EncodeRecord(event, now_ns, /*drop_details=*/true, &hash);
 
   if (fd_ < 0) {
     if (!StartNewFile(now_ns, error)) return false;
@@ -446,8 +498,8 @@ bool AuditWriter::WriteLocked(Json record, std::int64_t now_ns, std::string* err
     return false;
   }
   file_size_ += line.size();
-  last_seq_ = record[field::kSeq].get<std::uint64_t>();
-  last_hash_ = record[field::kHash].get<std::string>();
+  last_seq_ += 1;
+  last_hash_ = std::move(hash);
   ++written_;
   return true;
 }
@@ -461,7 +513,7 @@ bool AuditWriter::Append(const Event& event) {
     return false;
   }
   std::int64_t now = options_.clock();
-  bool ok = WriteLocked(BuildRecord(event, now), now, &error);
+  bool ok = WriteLocked(event, now, &error);
   Unlock();
   if (!ok) {
     Fail(error);

@@ -86,8 +86,10 @@ class AuditWriter {
   bool RecoverTornTail(std::uint64_t good_size, std::uint64_t file_size, std::string* error);
   bool StartNewFile(std::int64_t now_ns, std::string* error);
   bool Seal(std::string* error);
-  Json BuildRecord(const Event& event, std::int64_t now_ns) const;
-  bool WriteLocked(Json record, std::int64_t now_ns, std::string* error);
+  // The line for `event` as the next record of the chain (seq and prev from the state above).
+  std::string EncodeRecord(const Event& event, std::int64_t now_ns, bool drop_details,
+                           std::string* hash) const;
+  bool WriteLocked(const Event& event, std::int64_t now_ns, std::string* error);
   void Fail(const std::string& why);
   void SyncLoop();
 

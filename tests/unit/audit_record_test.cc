@@ -113,6 +113,7 @@ TEST(AuditTime, FormatsAndParsesRfc3339WithNanoseconds) {
   EXPECT_EQ(ParseTime(text), t);
   EXPECT_EQ(ParseTime("2026-11-27T05:29:30Z"), std::nullopt);
   EXPECT_EQ(ParseTime("2026-13-27T05:29:30.089043123Z"), std::nullopt);
+  EXPECT_EQ(ParseTime("9999-12-31T23:59:59.999999999Z"), std::nullopt);  // beyond int64 ns
   EXPECT_EQ(UtcDay(t), "20261127");
 }
 
@@ -125,6 +126,37 @@ TEST(AuditLogFiles, NamesSortInChainOrder) {
   EXPECT_FALSE(ParseLogFileName("audit-000000001234-20261128.jsonl.torn-1"));
   EXPECT_FALSE(ParseLogFileName("audit-00000000123x-20261128.jsonl"));
   EXPECT_LT(LogFileName(999, "20261128"), LogFileName(1000, "20261127"));
+}
+
+}  // namespace
+}  // namespace tollgate::audit
+
+namespace tollgate::audit {
+namespace {
+
+TEST(AuditCanonical, IsByteForByteWhatNlohmannDumps) {
+  const char* documents[] = {
+      R"({"z":1,"a":[true,false,null,-5,18446744073709551615],"m":{"y":"","b":"x"}})",
+      R"({"s":"quote \" back \\ slash / nl \n tab \t cr \r ff \f bs \b nul \u0000 us \u001f"})",
+      R"({"u":"caf\u00e9 \u20ac \ud83d\ude00 del \u007f c1 \u009b"})",
+      R"([[],{},[{}],"",0,-9223372036854775808])",
+      R"({"f":1.5,"e":-0.0,"big":1e300})",
+  };
+  for (const char* text : documents) {
+    Json value = Json::parse(text);
+    EXPECT_EQ(Canonical(value), value.dump(-1, ' ', false)) << text;
+  }
+  EXPECT_THROW(Canonical(Json(std::string("\xff"))), std::invalid_argument);
+}
+
+TEST(AuditCanonical, SealPutsTheHashWhereKeyOrderWantsIt) {
+  for (Json record : {Json{{"a", 1}}, Json{{"z", 1}}, Json{{"a", 1}, {"z", 2}}, Json::object()}) {
+    std::string line = SealRecord(&record);
+    Json parsed = Json::parse(line);
+    EXPECT_EQ(line, parsed.dump() + "\n");
+    parsed.erase("hash");
+    EXPECT_EQ(record["hash"], Sha256Hex(parsed.dump()));
+  }
 }
 
 }  // namespace

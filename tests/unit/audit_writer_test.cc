@@ -320,3 +320,40 @@ TEST_F(AuditWriterTest, BatchAndEveryModesWriteTheSameChain) {
 
 }  // namespace
 }  // namespace tollgate::audit
+
+namespace tollgate::audit {
+namespace {
+
+TEST_F(AuditWriterTest, TheWritersFastEncodingIsTheCanonicalRecord) {
+  auto writer = OpenWriter([&] {
+    WriterOptions options = Options();
+    options.task = "task-7";
+    return options;
+  }());
+  Event full = Exec(std::string("/bin/\xff", 6));
+  full.rule = "rule";
+  full.reason = std::string(kMaxStringBytes + 1, 'r');
+  full.process = ProcessInfo{3, 1, "sh\n", "/usr/bin/dash"};
+  full.details["argv"] = full.strings.StringArray({"sh", "-c", "true"}, "details.argv");
+  ASSERT_TRUE(writer->Append(full));
+  ASSERT_TRUE(writer->Append(Event{}));
+  ASSERT_TRUE(writer->Close());
+  std::string error;
+  std::ifstream in(dir_ + "/" + ListLogFiles(dir_, &error).at(0).name);
+  std::string line;
+  while (std::getline(in, line)) {
+    Json record = Json::parse(line);
+    Json resealed = record;
+    EXPECT_EQ(SealRecord(&resealed), line + "\n");
+    EXPECT_EQ(resealed["hash"], record["hash"]);
+  }
+  std::vector<Json> records = ReadChain();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["task"], "task-7");
+  EXPECT_EQ(records[0]["escaped"], Json::array({"details.path"}));
+  EXPECT_EQ(records[0]["truncated"]["reason"], kMaxStringBytes + 1);
+  EXPECT_EQ(records[0]["process"]["comm"], "sh\n");
+}
+
+}  // namespace
+}  // namespace tollgate::audit

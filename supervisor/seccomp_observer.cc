@@ -1,0 +1,125 @@
+#include "supervisor/seccomp_observer.h"
+
+#include <errno.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "policy/seccomp_plan.h"
+#include "supervisor/kernel/seccomp_notify.h"
+
+namespace tollgate {
+namespace {
+
+constexpr std::size_t kMaxPathBytes = 4096;
+constexpr std::size_t kMaxArgvItems = audit::kMaxArrayItems;
+constexpr std::size_t kMaxArgvBytes = 32 * 1024;  // keeps an exec record well under 64 KiB
+
+// The process as the sandbox numbers it; its parent too, unless that is outside (the init's).
+std::optional<audit::ProcessInfo> DescribeProcess(pid_t host_pid, audit::SafeStrings* strings,
+                                                  audit::Json* details) {
+  kernel::ProcessFacts facts;
+  if (!kernel::ReadProcessFacts(host_pid, &facts)) return std::nullopt;
+  audit::ProcessInfo info;
+  info.pid = facts.sandbox_pid;
+  if (facts.sandbox_pid != 1) {
+    kernel::ProcessFacts parent;
+    if (kernel::ReadProcessFacts(facts.host_ppid, &parent)) info.ppid = parent.sandbox_pid;
+  }
+  info.comm = facts.comm;
+  info.exe = kernel::ReadProcessLink(host_pid, "exe");
+  (*details)["host_pid"] = host_pid;
+  (void)strings;
+  return info;
+}
+
+std::string Hex(std::uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+}  // namespace
+
+const std::string& SeccompObserver::NameOf(std::uint32_t arch, int nr) {
+  auto key = std::make_pair(arch, nr);
+  auto it = names_.find(key);
+  if (it == names_.end()) it = names_.emplace(key, kernel::SyscallName(arch, nr)).first;
+  return it->second;
+}
+
+bool SeccompObserver::OnListenerReadable(int listener) {
+  kernel::SeccompNotification n;
+  if (!kernel::ReceiveNotification(listener, &n).ok) return true;  // gone before we looked
+  const std::string& name = NameOf(n.arch, n.nr);
+  const policy::SeccompRule* rule = policy::MatchSeccompRule(*plan_, name, n.args);
+  const bool exec = rule != nullptr && rule->action.kind == policy::SeccompActionKind::kNotify &&
+                    rule->action.errno_value == 0;
+
+  audit::Event event;
+  if (exec) {
+    // execve(path, argv, envp) / execveat(dirfd, path, argv, envp, flags)
+    const bool at = name == "execveat";
+    std::string path;
+    std::vector<std::string> argv;
+    bool path_cut = false, argv_cut = false;
+    kernel::ReadProcessString(n.pid, n.args[at ? 1 : 0], kMaxPathBytes, &path, &path_cut);
+    kernel::ReadProcessStringArray(n.pid, n.args[at ? 2 : 1], kMaxArgvItems, kMaxArgvBytes, &argv,
+                                   &argv_cut);
+    std::string cwd = kernel::ReadProcessLink(n.pid, "cwd");
+    // A shell's PATH search tries execve on candidates that do not exist: each attempt is
+    // recorded (an absent path can appear between a check and the call), marked by whether the
+    // file was there as the sandbox sees it.
+    const bool found = !at && kernel::ProcessPathExists(n.pid, path);
+    event.process = DescribeProcess(n.pid, &event.strings, &event.details);
+    // Everything above belongs to this call only if the process still waits in it.
+    if (!kernel::NotificationValid(listener, n.id)) return true;
+    event.kind = std::string(audit::kKindExec);
+    event.verdict = audit::Verdict::kAllow;
+    event.rule = "observe exec";
+    event.details["syscall"] = name;
+    event.details["path"] = event.strings.String(path, "details.path");
+    event.details["argv"] = event.strings.StringArray(argv, "details.argv");
+    if (argv_cut) event.details["argv_cut"] = true;
+    event.details["cwd"] = event.strings.String(cwd, "details.cwd");
+    if (!at) event.details["found"] = found;
+    if (at) {
+      event.details["dirfd"] = static_cast<int>(n.args[0]);
+      event.details["flags"] = Hex(n.args[4]);
+    }
+    if (!audit_->Append(event)) {
+      kernel::AnswerError(listener, n.id, EPERM);
+      return false;
+    }
+    ++execs_;
+    kernel::AnswerContinue(listener, n.id);
+    return true;
+  }
+
+  const int error =
+      rule != nullptr && rule->action.errno_value > 0 ? rule->action.errno_value : EPERM;
+  event.process = DescribeProcess(n.pid, &event.strings, &event.details);
+  if (!kernel::NotificationValid(listener, n.id)) return true;
+  event.kind = std::string(audit::kKindSyscallDenied);
+  event.verdict = audit::Verdict::kDeny;
+  event.rule = rule == nullptr       ? "syscalls"
+               : rule->group.empty() ? "syscalls: " + rule->syscall
+                                     : "syscalls: " + rule->group;
+  event.reason = rule != nullptr ? rule->why : "no rule of the plan matches this notification";
+  event.details["syscall"] = name;
+  event.details["nr"] = n.nr;
+  audit::Json args = audit::Json::array();
+  for (std::uint64_t arg : n.args) args.push_back(Hex(arg));
+  event.details["args"] = args;
+  event.details["errno"] = error;
+  event.details["error"] = strerrorname_np(error) ? strerrorname_np(error) : "";
+  if (!audit_->Append(event)) {
+    kernel::AnswerError(listener, n.id, EPERM);
+    return false;
+  }
+  ++denials_;
+  kernel::AnswerError(listener, n.id, error);
+  return true;
+}
+
+}  // namespace tollgate
