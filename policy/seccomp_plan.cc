@@ -264,6 +264,10 @@ SeccompPlan ObserveSeccompPlan(SeccompPlan plan) {
     if (rule.recorded && rule.action.kind == SeccompActionKind::kErrno)
       rule.action.kind = SeccompActionKind::kNotify;
   }
+  // Calls through another ABI (i386 int 0x80, x32) are attempts to get around the filter: worth a
+  // record as much as any denial.
+  if (plan.foreign_abi_action.kind == SeccompActionKind::kErrno)
+    plan.foreign_abi_action.kind = SeccompActionKind::kNotify;
   for (const char* exec : {"execve", "execveat"}) {
     if (with_rules.contains(exec)) continue;  // denied: already notified
     plan.rules.push_back({exec,

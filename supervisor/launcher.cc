@@ -518,6 +518,8 @@ RunResult Launch(const LaunchOptions& options) {
   }
 
   // ---- clone3: the child becomes pid 1 of the new namespaces
+  // The child is a fork-like copy: no other thread may exist now (the audit log's batch sync).
+  if (options.audit != nullptr) options.audit->SuspendBackgroundSync();
   int pidfd = -1;
   struct clone_args args {};
   args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -549,6 +551,7 @@ RunResult Launch(const LaunchOptions& options) {
     ::close(netns_socket[1]);
   }
   if (p.supervisor_pidfd >= 0) ::close(p.supervisor_pidfd);
+  if (options.audit != nullptr) options.audit->ResumeBackgroundSync();
 
   RunResult result;
   result.enforcement = enforcement;

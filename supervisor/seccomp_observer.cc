@@ -1,6 +1,7 @@
 #include "supervisor/seccomp_observer.h"
 
 #include <errno.h>
+#include <seccomp.h>
 
 #include <cstdio>
 #include <cstring>
@@ -39,6 +40,24 @@ std::string Hex(std::uint64_t value) {
   return text;
 }
 
+constexpr int kX32SyscallBit = 0x40000000;
+
+std::string ArchName(std::uint32_t arch) {
+  switch (arch) {
+    case SCMP_ARCH_X86:
+      return "i386";
+    case SCMP_ARCH_X32:
+      return "x32";
+    case SCMP_ARCH_X86_64:
+      return "x86_64";
+    case SCMP_ARCH_AARCH64:
+      return "aarch64";
+    case SCMP_ARCH_ARM:
+      return "arm";
+  }
+  return Hex(arch);
+}
+
 }  // namespace
 
 const std::string& SeccompObserver::NameOf(std::uint32_t arch, int nr) {
@@ -51,8 +70,13 @@ const std::string& SeccompObserver::NameOf(std::uint32_t arch, int nr) {
 bool SeccompObserver::OnListenerReadable(int listener) {
   kernel::SeccompNotification n;
   if (!kernel::ReceiveNotification(listener, &n).ok) return true;  // gone before we looked
-  const std::string& name = NameOf(n.arch, n.nr);
-  const policy::SeccompRule* rule = policy::MatchSeccompRule(*plan_, name, n.args);
+  // A call through another ABI (i386's int 0x80, x32's numbers) is matched by no rule: the
+  // filter stops every one of them.
+  const bool foreign = n.arch != seccomp_arch_native() || (n.nr & kX32SyscallBit) != 0;
+  const std::uint32_t arch = (n.nr & kX32SyscallBit) != 0 ? SCMP_ARCH_X32 : n.arch;
+  const std::string& name = NameOf(arch, n.nr);
+  const policy::SeccompRule* rule =
+      foreign ? nullptr : policy::MatchSeccompRule(*plan_, name, n.args);
   const bool exec = rule != nullptr && rule->action.kind == policy::SeccompActionKind::kNotify &&
                     rule->action.errno_value == 0;
 
@@ -96,18 +120,24 @@ bool SeccompObserver::OnListenerReadable(int listener) {
     return true;
   }
 
-  const int error =
-      rule != nullptr && rule->action.errno_value > 0 ? rule->action.errno_value : EPERM;
+  const int error = foreign           ? plan_->foreign_abi_action.errno_value
+                    : rule != nullptr ? rule->action.errno_value
+                                      : EPERM;
   event.process = DescribeProcess(n.pid, &event.strings, &event.details);
   if (!kernel::NotificationValid(listener, n.id)) return true;
   event.kind = std::string(audit::kKindSyscallDenied);
   event.verdict = audit::Verdict::kDeny;
-  event.rule = rule == nullptr       ? "syscalls"
+  event.rule = foreign               ? "syscalls: foreign ABI"
+               : rule == nullptr     ? "syscalls"
                : rule->group.empty() ? "syscalls: " + rule->syscall
                                      : "syscalls: " + rule->group;
-  event.reason = rule != nullptr ? rule->why : "no rule of the plan matches this notification";
+  event.reason = foreign ? "a call through another ABI (i386 int 0x80, x32) gets round a filter "
+                           "written for the native one; every such call is refused"
+                 : rule != nullptr ? rule->why
+                                   : "no rule of the plan matches this notification";
   event.details["syscall"] = name;
   event.details["nr"] = n.nr;
+  if (foreign) event.details["arch"] = ArchName(arch);
   audit::Json args = audit::Json::array();
   for (std::uint64_t arg : n.args) args.push_back(Hex(arg));
   event.details["args"] = args;

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <stdexcept>
@@ -120,7 +122,11 @@ void SafeStrings::AnnotateRecord(Json* record) const {
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {
-  if (!IsValidUtf8(text)) throw std::invalid_argument("an audit record string is not UTF-8");
+  // Only bytes above 0x7F need the UTF-8 check: most record strings are ASCII paths.
+  bool ascii = true;
+  for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (!ascii && !IsValidUtf8(text))
+    throw std::invalid_argument("an audit record string is not UTF-8");
   out->push_back('"');
   std::size_t plain_from = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -273,14 +279,24 @@ std::string FormatTime(std::int64_t unix_ns) {
   std::int64_t seconds = unix_ns / 1'000'000'000;
   std::int64_t nanos = unix_ns % 1'000'000'000;
   if (nanos < 0) nanos += 1'000'000'000, seconds -= 1;
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(nanos));
-  return text;
+  // The calendar part changes once a second; records come by the hundred thousand.
+  thread_local std::int64_t cached_seconds = INT64_MIN;
+  thread_local char cached[24];  // "YYYY-MM-DDTHH:MM:SS."
+  if (seconds != cached_seconds) {
+    std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[96];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::memcpy(cached, text, 20);
+    cached_seconds = seconds;
+  }
+  std::string out(cached, 20);
+  out.resize(30);
+  for (int i = 28; i >= 20; --i, nanos /= 10) out[i] = static_cast<char>('0' + nanos % 10);
+  out[29] = 'Z';
+  return out;
 }
 
 std::optional<std::int64_t> ParseTime(std::string_view text) {

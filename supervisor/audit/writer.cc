@@ -579,6 +579,27 @@ bool AuditWriter::Close(bool detach_final_sync) {
   return failure_.empty();
 }
 
+void AuditWriter::SuspendBackgroundSync() {
+  if (!sync_thread_.joinable()) return;
+  {
+    std::lock_guard guard(mutex_);
+    stopping_ = true;
+  }
+  sync_wakeup_.notify_one();
+  sync_thread_.join();
+  std::lock_guard guard(mutex_);
+  stopping_ = false;
+}
+
+void AuditWriter::ResumeBackgroundSync() {
+  if (options_.sync != SyncMode::kBatch || sync_thread_.joinable()) return;
+  {
+    std::lock_guard guard(mutex_);
+    if (stopping_) return;  // closed
+  }
+  sync_thread_ = std::thread([this] { SyncLoop(); });
+}
+
 bool AuditWriter::failed() const {
   std::lock_guard guard(mutex_);
   return !failure_.empty();

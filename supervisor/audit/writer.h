@@ -66,6 +66,13 @@ class AuditWriter {
   // few milliseconds a batch would. False when a sync failed.
   bool Close(bool detach_final_sync = false);
 
+  // Batch mode syncs from a thread of its own. A process that forks (clone3 of the sandbox)
+  // must be single-threaded at that moment: the child of a multi-threaded process may find a
+  // lock (malloc's) held by a thread that does not exist in it. Suspend joins the thread
+  // (records wait, unsynced); Resume starts it again and it syncs what waited.
+  void SuspendBackgroundSync();
+  void ResumeBackgroundSync();
+
   bool failed() const;
   std::string failure() const;
   std::uint64_t records_written() const;

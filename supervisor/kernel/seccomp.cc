@@ -73,10 +73,7 @@ Status ToLibseccompAction(const policy::SeccompAction& action, bool foreign,
       *out = SCMP_ACT_LOG;
       return Status::Ok();
     case policy::SeccompActionKind::kNotify:
-      if (foreign) {
-        return Status::Fail("seccomp action", {}, EINVAL,
-                            what + ": foreign ABIs are stopped in the kernel, not notified");
-      }
+      // For a foreign ABI too: the supervisor only ever answers those with an errno.
       *out = SCMP_ACT_NOTIFY;
       return Status::Ok();
   }

@@ -381,10 +381,6 @@ TEST(SeccompCompileTest, RefusesWhatItCannotExpressSafely) {
   bad_index.rules.push_back({"socket", {}, {{6, policy::ArgCompare::kEq, 1, 0, false}}, "", ""});
   refuses(bad_index, "argument 6");
 
-  policy::SeccompPlan foreign_notify;
-  foreign_notify.foreign_abi_action = {policy::SeccompActionKind::kNotify, 0};
-  refuses(foreign_notify, "foreign");
-
   policy::SeccompPlan foreign_log;
   foreign_log.foreign_abi_action = {policy::SeccompActionKind::kLog, 0};
   refuses(foreign_log, "foreign");
