@@ -256,7 +256,7 @@ SeccompPlan CompileSeccompPlan(const SyscallSpec& spec) {
   return plan;
 }
 
-SeccompPlan ObserveSeccompPlan(SeccompPlan plan) {
+SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files) {
   std::set<std::string> with_rules;
   for (SeccompRule& rule : plan.rules) {
     with_rules.insert(rule.syscall);
@@ -275,6 +275,16 @@ SeccompPlan ObserveSeccompPlan(SeccompPlan plan) {
                           {},
                           {},
                           "every program started in the sandbox is recorded"});
+  }
+  if (observe_files) {
+    for (std::string_view name : kObservedFileSyscalls) {
+      if (with_rules.contains(std::string(name))) continue;  // a denial of its own already
+      plan.rules.push_back({std::string(name),
+                            {SeccompActionKind::kNotify, 0},
+                            {},
+                            {},
+                            "audit level files: every file access is recorded"});
+    }
   }
   std::stable_sort(plan.rules.begin(), plan.rules.end(),
                    [](const SeccompRule& a, const SeccompRule& b) {

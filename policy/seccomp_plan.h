@@ -16,7 +16,15 @@ SeccompPlan CompileSeccompPlan(const SyscallSpec& spec);
 // execve/execveat are notified and let through once the exec record is written. Rules that are
 // compatibility answers rather than denials (recorded == false: clone3's ENOSYS) stay in the
 // kernel.
-SeccompPlan ObserveSeccompPlan(SeccompPlan plan);
+// With `observe_files` (audit level "files"), the calls of kObservedFileSyscalls are notified
+// and let through too, once their file.access record is written.
+SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files = false);
+
+// The calls that open, create, remove, rename or change a file by name.
+inline constexpr std::string_view kObservedFileSyscalls[] = {
+    "chmod",    "chown",     "creat", "fchmodat", "fchownat",  "lchown",   "link",    "linkat",
+    "mkdir",    "mkdirat",   "mknod", "mknodat",  "open",      "openat",   "openat2", "rename",
+    "renameat", "renameat2", "rmdir", "symlink",  "symlinkat", "truncate", "unlink",  "unlinkat"};
 
 // The first rule of `plan` that a call of `syscall` with `args` matches, as the kernel's filter
 // would match it; nullptr when none does (the call is allowed). The observer uses it to find the

@@ -461,7 +461,8 @@ RunResult Launch(const LaunchOptions& options) {
   p.exec = kernel::BuildExecSpec(options.argv, plan.env);
   // Audited runs: denials and execs go through the supervisor, which records them first.
   std::optional<policy::SeccompPlan> observed_seccomp;
-  if (options.audit != nullptr) observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp);
+  if (options.audit != nullptr)
+    observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files);
   p.drop_supplementary_groups = ::geteuid() == 0;
   p.new_process_group = !::isatty(STDIN_FILENO);
   p.init.sampling = SamplingFor(plan);
@@ -609,7 +610,8 @@ RunResult Launch(const LaunchOptions& options) {
   AddToEpoll(epoll_fd, notify_socket[0]);
   int listener = -1;
   std::optional<SeccompObserver> observer;
-  if (options.audit != nullptr) observer.emplace(options.audit, &*observed_seccomp);
+  if (options.audit != nullptr)
+    observer.emplace(options.audit, &*observed_seccomp, options.audit_files ? &plan : nullptr);
   bool audit_failed = false;
 
   Messages messages;

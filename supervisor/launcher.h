@@ -37,6 +37,8 @@ struct LaunchOptions {
   // written to it before it takes effect (seccomp_observer.h), and a failed write stops the run
   // (RunStatus::kAuditFailed). Not owned.
   audit::AuditWriter* audit = nullptr;
+  // With `audit`: also record every file access (audit level "files", file_observer.h).
+  bool audit_files = false;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user

@@ -38,8 +38,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--audit-sync", run.audit_sync, "none, batch or every")
       ->check(CLI::IsMember({"none", "batch", "every"}))
       ->capture_default_str();
-  run_cmd->add_option("--audit-level", run.audit_level, "What the audit log records: actions")
-      ->check(CLI::IsMember({"actions"}))
+  run_cmd
+      ->add_option("--audit-level", run.audit_level,
+                   "What the audit log records: run (start and end only), actions (also "
+                   "every exec and denied syscall) or files (also every file access)")
+      ->check(CLI::IsMember({"run", "actions", "files"}))
       ->capture_default_str();
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();

@@ -11,14 +11,18 @@
 
 #include "policy/plans.h"
 #include "supervisor/audit/writer.h"
+#include "supervisor/kernel/seccomp_notify.h"
 
 namespace tollgate {
 
 class SeccompObserver {
  public:
   // `plan` is the observed plan (policy::ObserveSeccompPlan) the filter was compiled from.
-  SeccompObserver(audit::AuditWriter* audit, const policy::SeccompPlan* plan)
-      : audit_(audit), plan_(plan) {}
+  // With `files` (audit level "files"), file accesses are recorded too, each with the verdict
+  // the sandbox plan gives it (policy::DecideFileAccess).
+  SeccompObserver(audit::AuditWriter* audit, const policy::SeccompPlan* plan,
+                  const policy::SandboxPlan* files = nullptr)
+      : audit_(audit), plan_(plan), files_(files) {}
 
   // Handles one notification waiting on `listener`. False when its record could not be written:
   // the run must stop.
@@ -26,15 +30,20 @@ class SeccompObserver {
 
   std::uint64_t execs() const { return execs_; }
   std::uint64_t denials() const { return denials_; }
+  std::uint64_t file_accesses() const { return file_accesses_; }
 
  private:
   const std::string& NameOf(std::uint32_t arch, int nr);
+  // A file.access record for a notified file call, then let it run. False: not recorded.
+  bool OnFileCall(int listener, const kernel::SeccompNotification& n, const std::string& name);
 
   audit::AuditWriter* audit_;
   const policy::SeccompPlan* plan_;
+  const policy::SandboxPlan* files_;
   std::map<std::pair<std::uint32_t, int>, std::string> names_;
   std::uint64_t execs_ = 0;
   std::uint64_t denials_ = 0;
+  std::uint64_t file_accesses_ = 0;
 };
 
 }  // namespace tollgate

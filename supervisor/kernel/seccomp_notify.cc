@@ -56,9 +56,9 @@ Status Answer(int listener, std::uint64_t id, int error, std::uint32_t flags) {
   return Status::Ok();
 }
 
-// Reads up to `size` bytes at `address`, stopping at the first unreadable page. Returns the
-// number of bytes read.
-std::size_t ReadMemory(pid_t pid, std::uint64_t address, char* out, std::size_t size) {
+}  // namespace
+
+std::size_t ReadProcessMemory(pid_t pid, std::uint64_t address, char* out, std::size_t size) {
   std::size_t done = 0;
   const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   while (done < size) {
@@ -73,8 +73,6 @@ std::size_t ReadMemory(pid_t pid, std::uint64_t address, char* out, std::size_t 
   }
   return done;
 }
-
-}  // namespace
 
 Status ReceiveNotification(int listener, SeccompNotification* out) {
   alignas(seccomp_notif) char buffer[512];
@@ -121,7 +119,7 @@ bool ReadProcessString(pid_t pid, std::uint64_t address, std::size_t max, std::s
   char buffer[512];
   while (out->size() < max) {
     std::size_t want = std::min(sizeof buffer, max - out->size());
-    std::size_t got = ReadMemory(pid, address + out->size(), buffer, want);
+    std::size_t got = ReadProcessMemory(pid, address + out->size(), buffer, want);
     if (got == 0) return !out->empty();
     const char* end = static_cast<const char*>(std::memchr(buffer, '\0', got));
     if (end != nullptr) {
@@ -143,8 +141,8 @@ bool ReadProcessStringArray(pid_t pid, std::uint64_t address, std::size_t max_it
   std::size_t total = 0;
   for (std::size_t i = 0;; ++i) {
     std::uint64_t pointer = 0;
-    if (ReadMemory(pid, address + i * sizeof pointer, reinterpret_cast<char*>(&pointer),
-                   sizeof pointer) != sizeof pointer)
+    if (ReadProcessMemory(pid, address + i * sizeof pointer, reinterpret_cast<char*>(&pointer),
+                          sizeof pointer) != sizeof pointer)
       return !out->empty();
     if (pointer == 0) return true;
     if (i == max_items || total >= max_bytes) {

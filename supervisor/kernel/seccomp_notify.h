@@ -35,6 +35,10 @@ Status AnswerError(int listener, std::uint64_t id, int error);
 // libseccomp's name for syscall `nr` of `arch`, or "syscall_<nr>".
 std::string SyscallName(std::uint32_t arch, int nr);
 
+// Up to `size` bytes at `address` of process `pid`, stopping at the first unreadable page;
+// returns how many were read.
+std::size_t ReadProcessMemory(pid_t pid, std::uint64_t address, char* out, std::size_t size);
+
 // A NUL-terminated string at `address` of process `pid`, at most `max` bytes (*cut set when it
 // was longer). False when the memory cannot be read.
 bool ReadProcessString(pid_t pid, std::uint64_t address, std::size_t max, std::string* out,

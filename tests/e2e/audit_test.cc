@@ -183,3 +183,58 @@ TEST(Audit, AFullLogDeniesTheNextActionAndEndsTheRunWithNothingHalfWritten) {
 
 }  // namespace
 }  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+TEST(Audit, FilesLevelRecordsADeniedReadOfAHiddenPathAndADeniedWriteOfAProtectedOne) {
+  Scratch scratch;
+  ASSERT_EQ(Host("mkdir -p " + (scratch / ".git/hooks")), 0);
+  escapes::WriteFile(scratch / ".env", "TOKEN=decoy\n");
+  scratch.Handover();
+  const std::string log = scratch.path() + "-audit";
+  RunOutput run = Tollgate({"run", "--workspace", scratch.path(), "--audit-log", log,
+                            "--audit-level", "files", "--", "/bin/sh", "-c",
+                            "cat .env; echo x > .git/hooks/pre-commit; echo ok > notes.txt"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<Json> files = OfKind(ReadLog(log), "file.access");
+  auto find = [&](const std::string& path, const std::string& access) -> const Json* {
+    for (const Json& r : files) {
+      if (r["details"]["path"] == path && r["details"]["access"] == access) return &r;
+    }
+    return nullptr;
+  };
+  const Json* env = find(scratch / ".env", "read");
+  ASSERT_NE(env, nullptr) << Json(files).dump();
+  EXPECT_EQ((*env)["verdict"], "deny");
+  EXPECT_THAT((*env)["rule"].get<std::string>(), HasSubstr("filesystem.hide"));
+  const Json* hook = find(scratch / ".git/hooks/pre-commit", "create");
+  ASSERT_NE(hook, nullptr) << Json(files).dump();
+  EXPECT_EQ((*hook)["verdict"], "deny");
+  EXPECT_THAT((*hook)["rule"].get<std::string>(), HasSubstr("filesystem.protect"));
+  const Json* notes = find(scratch / "notes.txt", "create");
+  ASSERT_NE(notes, nullptr);
+  EXPECT_EQ((*notes)["verdict"], "allow");
+  // The kernel agreed with each verdict.
+  EXPECT_THAT(escapes::ReadFile(scratch / "notes.txt"), HasSubstr("ok"));
+  struct stat st;
+  EXPECT_NE(stat((scratch / ".git/hooks/pre-commit").c_str(), &st), 0);
+  escapes::RemoveTree(log);
+}
+
+TEST(Audit, ActionsLevelRecordsNoFileAccess) {
+  Scratch scratch;
+  scratch.Handover();
+  const std::string log = scratch.path() + "-audit";
+  ASSERT_EQ(Tollgate({"run", "--workspace", scratch.path(), "--audit-log", log, "--", "/bin/sh",
+                      "-c", "cat /etc/hostname > out.txt"})
+                .exit_code,
+            0);
+  std::vector<Json> records = ReadLog(log);
+  EXPECT_TRUE(OfKind(records, "file.access").empty());
+  EXPECT_EQ(OfKind(records, "exec").size(), 2u);
+  escapes::RemoveTree(log);
+}
+
+}  // namespace
+}  // namespace tollgate::e2e

@@ -316,3 +316,22 @@ TEST(ObservedSeccompPlanTest, MatchFindsTheRuleTheKernelApplied) {
 
 }  // namespace
 }  // namespace tollgate::policy
+
+namespace tollgate::policy {
+namespace {
+
+TEST(ObservedSeccompPlanTest, TheFilesLevelNotifiesEveryFileCallAndKeepsDenials) {
+  SyscallSpec spec;
+  spec.deny = {"chmod"};
+  const SeccompPlan plan = ObserveSeccompPlan(CompileSeccompPlan(spec), /*observe_files=*/true);
+  for (std::string_view name : kObservedFileSyscalls) {
+    auto rules = RulesFor(plan, std::string(name));
+    ASSERT_EQ(rules.size(), 1u) << name;
+    EXPECT_EQ(rules[0]->action.kind, SeccompActionKind::kNotify) << name;
+    EXPECT_EQ(rules[0]->action.errno_value, name == "chmod" ? EPERM : 0) << name;
+  }
+  EXPECT_TRUE(RulesFor(ObserveSeccompPlan(CompileSeccompPlan({})), "openat").empty());
+}
+
+}  // namespace
+}  // namespace tollgate::policy
