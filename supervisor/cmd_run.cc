@@ -103,8 +103,9 @@ int RunCommand(const RunArgs& args) {
   launch.host_gid = ids.gid;
   // tollgate exits right after the run: the kernel finishes tearing the sandbox down meanwhile.
   launch.skip_teardown_wait = true;
+  launch.audit = audit_log.get();
   // Level "run" records the run's start and end only: no observer in the sandbox at all.
-  if (args.audit_level != "run") launch.audit = audit_log.get();
+  launch.audit_observe = args.audit_level != "run";
   launch.audit_files = args.audit_level == "files";
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);

@@ -461,8 +461,8 @@ RunResult Launch(const LaunchOptions& options) {
   p.exec = kernel::BuildExecSpec(options.argv, plan.env);
   // Audited runs: denials and execs go through the supervisor, which records them first.
   std::optional<policy::SeccompPlan> observed_seccomp;
-  if (options.audit != nullptr)
-    observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files);
+  const bool observe = options.audit != nullptr && options.audit_observe;
+  if (observe) observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files);
   p.drop_supplementary_groups = ::geteuid() == 0;
   p.new_process_group = !::isatty(STDIN_FILENO);
   p.init.sampling = SamplingFor(plan);
@@ -495,8 +495,7 @@ RunResult Launch(const LaunchOptions& options) {
   }
   // Audited runs: the command sends its seccomp listener over this socket (seccomp_observer.h).
   int notify_socket[2] = {-1, -1};
-  if (options.audit != nullptr &&
-      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_socket) != 0) {
+  if (observe && ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_socket) != 0) {
     for (int fd :
          {status_pipe[0], status_pipe[1], sync[0], sync[1], netns_socket[0], netns_socket[1]})
       if (fd >= 0) ::close(fd);
@@ -610,7 +609,7 @@ RunResult Launch(const LaunchOptions& options) {
   AddToEpoll(epoll_fd, notify_socket[0]);
   int listener = -1;
   std::optional<SeccompObserver> observer;
-  if (options.audit != nullptr)
+  if (observe)
     observer.emplace(options.audit, &*observed_seccomp, options.audit_files ? &plan : nullptr);
   bool audit_failed = false;
 

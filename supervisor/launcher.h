@@ -33,11 +33,14 @@ struct LaunchOptions {
   // view, the network namespace) to finish after the caller has moved on. The init stays a child
   // of this process until then: a program that lives on should reap it. Not with a cgroup.
   bool skip_teardown_wait = false;
-  // The audit log: when set, every exec and every recorded seccomp denial in the sandbox is
-  // written to it before it takes effect (seccomp_observer.h), and a failed write stops the run
-  // (RunStatus::kAuditFailed). Not owned.
+  // The audit log: when set (and audit_observe), every exec and every recorded seccomp denial in
+  // the sandbox is written to it before it takes effect (seccomp_observer.h), and a failed
+  // write stops the run (RunStatus::kAuditFailed). Its batch-sync thread is paused while the
+  // sandbox is cloned. Not owned.
   audit::AuditWriter* audit = nullptr;
-  // With `audit`: also record every file access (audit level "files", file_observer.h).
+  // With `audit`: whether the observer runs at all (audit level "run": no, only the caller's
+  // own records), and whether it records file accesses too (level "files").
+  bool audit_observe = true;
   bool audit_files = false;
 };
 

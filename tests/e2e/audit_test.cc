@@ -238,3 +238,29 @@ TEST(Audit, ActionsLevelRecordsNoFileAccess) {
 
 }  // namespace
 }  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+TEST(Audit, RunLevelRecordsOnlyTheRunsStartAndEnd) {
+  Scratch scratch;
+  scratch.Handover();
+  const std::string log = scratch.path() + "-audit";
+  // Several launches: the batch-sync thread must be paused around every clone (a fork-like child
+  // of a threaded process can inherit a held lock and hang).
+  for (int i = 0; i < 20; ++i) {
+    RunOutput run = Tollgate({"run", "--workspace", scratch.path(), "--audit-log", log,
+                              "--audit-level", "run", "--", "/bin/sh", "-c", "/bin/true"},
+                             "", {}, "", 30);
+    ASSERT_FALSE(run.timed_out) << "launch " << i << " hung";
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  std::vector<Json> records = ReadLog(log);
+  EXPECT_EQ(records.size(), 40u);
+  EXPECT_EQ(OfKind(records, "run.start").size(), 20u);
+  EXPECT_EQ(OfKind(records, "run.end").size(), 20u);
+  escapes::RemoveTree(log);
+}
+
+}  // namespace
+}  // namespace tollgate::e2e
