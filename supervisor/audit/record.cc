@@ -1,6 +1,8 @@
 #include "supervisor/audit/record.h"
 
-#include <openssl/evp.h>
+// The direct SHA-256 functions (see Sha256Hex) without OpenSSL 3's deprecation warnings.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <charconv>
@@ -224,18 +226,14 @@ std::string Canonical(const Json& value) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  // One fetch of the implementation per process and one context per thread: fetching on every
-  // call would cost more than the hash of a record.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                               EVP_MD_CTX_free);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (sha256 == nullptr || context == nullptr ||
-      EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest, &length) != 1 || length != 32) {
-    throw std::runtime_error("SHA-256 is not available from libcrypto");
+  // libcrypto's SHA-256 itself (SHA-NI or AVX2 code chosen at start-up), not the EVP layer: EVP
+  // loads providers and reads openssl.cnf on first use, a millisecond added to every launch for
+  // nothing a digest needs. OpenSSL 3 marks these functions deprecated, not removed.
+  SHA256_CTX context;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  if (SHA256_Init(&context) != 1 || SHA256_Update(&context, bytes.data(), bytes.size()) != 1 ||
+      SHA256_Final(digest, &context) != 1) {
+    throw std::runtime_error("SHA-256 failed in libcrypto");
   }
   std::string hex(64, '0');
   for (unsigned int i = 0; i < 32; ++i) {
