@@ -204,9 +204,16 @@ std::string ActionOf(const ParsedRecord& record) {
     what = FirstDetail(details, {"syscall", "nr"});
     return "syscall " + (what.empty() ? "?" : what);
   }
-  if (kind == kKindExec) return "exec " + FirstDetail(details, {"path", "argv"});
+  if (kind == kKindExec) {
+    // A PATH search tries candidates that are not there: say so, or the table reads as if each
+    // of them ran.
+    bool absent = details.is_object() && details.contains("found") &&
+                  details["found"].is_boolean() && !details["found"].get<bool>();
+    return std::string(absent ? "exec (absent) " : "exec ") +
+           FirstDetail(details, {"path", "argv"});
+  }
   if (kind == kKindFileAccess) {
-    std::string op = FirstDetail(details, {"op", "operation", "access"});
+    std::string op = FirstDetail(details, {"access", "op", "operation"});
     return "file " + (op.empty() ? "" : op + " ") + FirstDetail(details, {"path"});
   }
   if (kind == "net.connect") {
