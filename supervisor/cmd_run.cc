@@ -75,6 +75,8 @@ int RunCommand(const RunArgs& args) {
   audit::WriterOptions audit_options;
   audit_options.directory = audit_dir;
   audit_options.sync = audit::ParseSyncMode(args.audit_sync).value_or(audit::SyncMode::kBatch);
+  // The launcher starts the batch-sync thread once the sandbox is cloned (writer.h).
+  audit_options.defer_sync_thread = true;
   audit_options.run = NewRunId();
   audit_options.profile = loaded.profile->name;
   std::string audit_error;

@@ -104,6 +104,12 @@ struct Prepared {
   int applied_abi = 0;
   if (status.ok)
     status = kernel::ApplyLandlock(p.options->plan.landlock, p.landlock_abi, &applied_abi);
+  // The init made itself non-dumpable; a copy of it stays so until execve, and the supervisor
+  // of an ordinary user could then not read what the first execve is given (its memory belongs
+  // to the host's user namespace until the exec). This process holds nothing worth hiding: the
+  // capabilities are gone, and execve makes it dumpable again anyway.
+  if (status.ok && p.notify_send >= 0 && ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+    status = Status::Fail("prctl(PR_SET_DUMPABLE)", {}, errno);
   // Seccomp last: the filter need not allow anything the steps above do.
   if (status.ok) status = kernel::InstallSeccompFilter(p.seccomp_filter, p.notify_send);
   if (!status.ok) ReportAndExit(p.status_write, status);

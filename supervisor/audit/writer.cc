@@ -138,7 +138,7 @@ std::unique_ptr<AuditWriter> AuditWriter::Open(const WriterOptions& options, std
     *error = writer->failure();
     return nullptr;
   }
-  if (options.sync == SyncMode::kBatch)
+  if (options.sync == SyncMode::kBatch && !options.defer_sync_thread)
     writer->sync_thread_ = std::thread([w = writer.get()] { w->SyncLoop(); });
   return writer;
 }

@@ -42,6 +42,9 @@ struct WriterOptions {
   std::string run;
   std::string profile;
   std::string task;  // empty: no `task` field
+  // Batch mode: start the sync thread only at the first ResumeBackgroundSync() (a caller about
+  // to fork saves starting and joining one thread).
+  bool defer_sync_thread = false;
   // Wall-clock time in ns since the epoch; tests replace it to cross a day.
   std::function<std::int64_t()> clock;
 };
