@@ -4,6 +4,7 @@
 #   2. launch cost vs workspace size: 300,000 files vs an empty workspace
 #   3. supervisor peak RSS during a run
 #   4. a real build (tollgate's own, from clean) inside the sandbox vs bare   (BENCH_BUILD=1)
+#   5. ten minutes of the audit record fuzzer (libFuzzer, ASan/UBSan)           (BENCH_FUZZ=1)
 # Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
 set -euo pipefail
 build=${1:-build}
@@ -79,4 +80,32 @@ if [ "${BENCH_BUILD:-0}" = 1 ]; then
     --export-markdown "$out/build.md" \
     -n bare "bash -c '$build_cmd'" \
     -n tollgate "$tollgate run --profile workspace-write --workspace $src -- bash -c '$build_cmd'"
+fi
+
+echo "== 6. audit: the observer's cost on 5,000 execs (levels run, actions, files)"
+loop='i=0; while [ $i -lt 5000 ]; do /bin/true; i=$((i+1)); done'
+audit_dir=$scratch/audit
+hyperfine --warmup 1 --runs 5 --export-json "$out/audit-execs.json" \
+  --export-markdown "$out/audit-execs.md" --prepare "rm -rf $audit_dir" \
+  -n bare "sh -c '$loop'" \
+  -n run "$tollgate run --profile test-runner --workspace $empty --audit-log $audit_dir --audit-level run -- sh -c '$loop'" \
+  -n actions "$tollgate run --profile test-runner --workspace $empty --audit-log $audit_dir --audit-level actions -- sh -c '$loop'" \
+  -n files "$tollgate run --profile test-runner --workspace $empty --audit-log $audit_dir --audit-level files -- sh -c '$loop'"
+
+echo "== 7. audit: records per second for each sync mode, and RSS after a million records"
+"$root/$build/bin/tollgate_microbench" --benchmark_filter='BM_Audit' \
+  --benchmark_out="$out/audit-writer.json" --benchmark_out_format=json
+
+if [ "${BENCH_BUILD:-0}" = 1 ]; then
+  echo "== 8. audit: the observer's cost on tollgate's own build (levels run, actions, files)"
+  hyperfine --runs 2 --prepare "rm -rf $src/b $audit_dir" --export-json "$out/audit-build.json" \
+    --export-markdown "$out/audit-build.md" \
+    -n run "$tollgate run --profile workspace-write --workspace $src --audit-log $audit_dir --audit-level run -- bash -c '$build_cmd'" \
+    -n actions "$tollgate run --profile workspace-write --workspace $src --audit-log $audit_dir --audit-level actions -- bash -c '$build_cmd'" \
+    -n files "$tollgate run --profile workspace-write --workspace $src --audit-log $audit_dir --audit-level files -- bash -c '$build_cmd'"
+fi
+
+if [ "${BENCH_FUZZ:-0}" = 1 ]; then
+  echo "== 5. audit record fuzzer, ${BENCH_FUZZ_SECONDS:-600} s"
+  tests/fuzz/run.sh "${BENCH_FUZZ_SECONDS:-600}" | tee "$out/fuzz.txt"
 fi

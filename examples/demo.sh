@@ -32,7 +32,8 @@ echo "  decoys: $home/.ssh/id_ed25519 and GITHUB_TOKEN in the environment"
 echo
 set +e
 HOME=$home GITHUB_TOKEN=ghp_decoy \
-  "$tollgate" run --profile workspace-write --workspace "$ws" -- bash -s "$port" < "$here/agent-session.sh"
+  "$tollgate" run --profile workspace-write --workspace "$ws" --audit-log "$scratch/audit" \
+  -- bash -s "$port" < "$here/agent-session.sh"
 status=$?
 set -e
 echo
@@ -41,4 +42,11 @@ echo "  NOTES.md committed:      $(git -c safe.directory="*" -C "$ws" log --onel
 echo "  .git/hooks/pre-commit:   $(test -e "$ws/.git/hooks/pre-commit" && echo PRESENT || echo absent)"
 echo "  .claude/ in the project: $(test -e "$ws/.claude" && echo PRESENT || echo absent)"
 echo "tollgate exited with $status (the session's own status)"
+echo
+echo "What the audit log recorded of this run (tollgate audit summary):"
+"$tollgate" audit summary --audit-log "$scratch/audit" --top 8 | sed 's/^/  /'
+echo
+echo "Its hash chain (tollgate audit verify):"
+"$tollgate" audit verify --audit-log "$scratch/audit" | head -1 | sed 's/^/  /'
+echo
 echo "See what the profile allows: $tollgate explain workspace-write --workspace <dir>"

@@ -292,6 +292,14 @@ class Compiler {
                           .target = target,
                           .why = Describe(entry.where, "filesystem.hide")});
     }
+    // The audit log must never be in reach of the agent it records, whatever the profile binds.
+    for (const std::string& path : context_.supervisor_private) {
+      const MountOp* cover = Covering(layout, path);
+      if (cover == nullptr || cover->kind == MountOpKind::kTmpfs) continue;
+      plan.ops.push_back({.kind = MountOpKind::kHide,
+                          .target = path,
+                          .why = "the supervisor's own state (the audit log)"});
+    }
     plan.ops.push_back({.kind = MountOpKind::kRootReadOnly,
                         .target = "/",
                         .why = "nothing but the listed paths is writable"});

@@ -26,6 +26,8 @@ struct PlanContext {
   std::string git_dir;          // for a git worktree: its git dir (from the .git file); else empty
   std::string git_common_dir;   // for a git worktree: the repository's common dir; else empty
   std::map<std::string, std::string> host_env;  // the supervisor's environment
+  // The supervisor's own state (the audit log): hidden wherever the view would show it.
+  std::vector<std::string> supervisor_private;
 };
 
 // ---------------------------------------------------------------- mount plan
@@ -86,6 +88,9 @@ struct SeccompRule {
   std::vector<ArgCondition> conditions;  // all must hold (AND)
   std::string group;                     // "@debug", or empty for a name written directly
   std::string why;                       // one line for explain and for the audit record
+  // False for a compatibility answer rather than a denial (clone3's ENOSYS, which libc meets on
+  // every thread it starts): the observer does not record it.
+  bool recorded = true;
 };
 
 struct SeccompPlan {

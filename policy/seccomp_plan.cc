@@ -106,7 +106,8 @@ std::vector<SeccompRule> ArgumentRules(const SeccompAction& deny) {
                    {},
                    group,
                    "clone3 passes its flags in memory seccomp cannot read; ENOSYS makes libc fall "
-                   "back to clone, whose flags are checked"});
+                   "back to clone, whose flags are checked",
+                   /*recorded=*/false});
 
   // socket(family, …): only AF_UNSPEC (0), AF_UNIX (1), AF_INET (2) and AF_INET6 (10) pass.
   rules.push_back({"socket",
@@ -253,6 +254,82 @@ SeccompPlan CompileSeccompPlan(const SyscallSpec& spec) {
 
   plan.foreign_abi_action = Errno(ENOSYS);
   return plan;
+}
+
+SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files) {
+  std::set<std::string> with_rules;
+  for (SeccompRule& rule : plan.rules) {
+    with_rules.insert(rule.syscall);
+    // Same errno, but answered by the supervisor after it has recorded the denial.
+    if (rule.recorded && rule.action.kind == SeccompActionKind::kErrno)
+      rule.action.kind = SeccompActionKind::kNotify;
+  }
+  // Calls through another ABI (i386 int 0x80, x32) are attempts to get around the filter: worth a
+  // record as much as any denial.
+  if (plan.foreign_abi_action.kind == SeccompActionKind::kErrno)
+    plan.foreign_abi_action.kind = SeccompActionKind::kNotify;
+  for (const char* exec : {"execve", "execveat"}) {
+    if (with_rules.contains(exec)) continue;  // denied: already notified
+    plan.rules.push_back({exec,
+                          {SeccompActionKind::kNotify, 0},
+                          {},
+                          {},
+                          "every program started in the sandbox is recorded"});
+  }
+  if (observe_files) {
+    for (std::string_view name : kObservedFileSyscalls) {
+      if (with_rules.contains(std::string(name))) continue;  // a denial of its own already
+      plan.rules.push_back({std::string(name),
+                            {SeccompActionKind::kNotify, 0},
+                            {},
+                            {},
+                            "audit level files: every file access is recorded"});
+    }
+  }
+  std::stable_sort(plan.rules.begin(), plan.rules.end(),
+                   [](const SeccompRule& a, const SeccompRule& b) {
+                     if (a.syscall != b.syscall) return a.syscall < b.syscall;
+                     return ConditionsLess(a.conditions, b.conditions);
+                   });
+  return plan;
+}
+
+namespace {
+
+bool ConditionHolds(const ArgCondition& condition, const std::uint64_t (&args)[6]) {
+  std::uint64_t arg = args[condition.index % 6];
+  std::uint64_t value = condition.value;
+  if (condition.low32) arg &= 0xffffffffu;
+  switch (condition.op) {
+    case ArgCompare::kEq:
+      return arg == value;
+    case ArgCompare::kNe:
+      return arg != value;
+    case ArgCompare::kLt:
+      return arg < value;
+    case ArgCompare::kLe:
+      return arg <= value;
+    case ArgCompare::kGt:
+      return arg > value;
+    case ArgCompare::kGe:
+      return arg >= value;
+    case ArgCompare::kMaskedEq:
+      return (arg & condition.mask) == value;
+  }
+  return false;
+}
+
+}  // namespace
+
+const SeccompRule* MatchSeccompRule(const SeccompPlan& plan, std::string_view syscall,
+                                    const std::uint64_t (&args)[6]) {
+  for (const SeccompRule& rule : plan.rules) {
+    if (rule.syscall != syscall) continue;
+    if (std::all_of(rule.conditions.begin(), rule.conditions.end(),
+                    [&](const ArgCondition& c) { return ConditionHolds(c, args); }))
+      return &rule;
+  }
+  return nullptr;
 }
 
 }  // namespace tollgate::policy

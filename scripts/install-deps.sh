@@ -8,6 +8,9 @@ packages=(
   libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine bubblewrap python3 procps passwd util-linux
+  # The fuzzers (tests/fuzz): clang, and libFuzzer's runtime, which Debian 12 ships in
+  # libclang-rt-14-dev (only recommended by clang, so not pulled in by --no-install-recommends).
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: the normal build, the ASan/UBSan build, and — when run as root — the sandbox
-# tests once more as an unprivileged user this script creates. Exits non-zero on any failure.
+# The whole suite: the normal build, the ASan/UBSan build, a short run of the fuzzers, and — when
+# run as root — the sandbox tests once more as an unprivileged user this script creates. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -19,6 +20,9 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 echo "== tests (ASan/UBSan build)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzz smoke run (clang, libFuzzer + ASan/UBSan)"
+tests/fuzz/run.sh smoke
 
 if [ "$(id -u)" -eq 0 ]; then
   echo "== sandbox tests as an unprivileged user"

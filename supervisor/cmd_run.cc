@@ -8,11 +8,14 @@
 #include <memory>
 
 #include "policy/plan_compiler.h"
+#include "supervisor/audit/log_files.h"
+#include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
+#include "supervisor/run_audit.h"
 
 namespace tollgate {
 namespace {
@@ -20,6 +23,12 @@ namespace {
 int Fail(const std::string& message) {
   std::cerr << "tollgate: " << message << "\n";
   return kExitSetupFailed;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + path : path;
 }
 
 policy::LandlockMode ParseLandlockMode(const std::string& text) {
@@ -41,17 +50,21 @@ int RunCommand(const RunArgs& args) {
   // profile hides (a workspace may well lie inside it).
   SandboxIds ids =
       ChooseSandboxIds(args.workspace.empty() ? "." : args.workspace, args.sandbox_uid);
-  // Without a cgroup to put it in, the sandbox's init is cloned now: its namespaces, id maps and
-  // network helper are made while the profile is loaded and compiled. It waits for its plan, and
-  // is killed if the profile turns out invalid.
+  // Without a cgroup to put it in, the sandbox's init is cloned now (no thread exists yet: the
+  // audit log is opened below): its namespaces, id maps and network helper are made while the
+  // profile is loaded and compiled. It waits for its plan, and is killed if the profile turns
+  // out invalid or the audit log cannot be used.
   kernel::LaunchTrace("ids chosen");
   kernel::CgroupV2Probe cgroup_probe = kernel::ProbeCgroupV2();
   kernel::LaunchTrace("cgroup probed");
   std::unique_ptr<EarlySandbox> early;
-  if (!cgroup_probe.available)
-    early = StartEarlySandbox(ids.uid, ids.gid, /*forward_signals=*/true);
+  if (!cgroup_probe.available) {
+    early = StartEarlySandbox(ids.uid, ids.gid, /*forward_signals=*/true,
+                              /*seccomp_listener=*/args.audit_level != "run");
+  }
 
-  policy::LoadResult loaded = MakeProfileLoader().Load(args.profile);
+  std::vector<std::string> profile_file_digests;
+  policy::LoadResult loaded = MakeProfileLoader(&profile_file_digests).Load(args.profile);
   kernel::LaunchTrace("loaded");
   if (!loaded.ok()) {
     std::cerr << "tollgate: profile " << args.profile << " is invalid:\n";
@@ -61,6 +74,9 @@ int RunCommand(const RunArgs& args) {
   }
   PlanContextResult context = GatherPlanContext(args.workspace, ids.uid);
   if (!context.error.empty()) return Fail(context.error);
+  const std::string audit_dir =
+      args.audit_log.empty() ? audit::DefaultLogDirectory() : AbsolutePath(args.audit_log);
+  context.context.supervisor_private.push_back(audit_dir);
 
   policy::CompileOptions options;
   options.landlock = ParseLandlockMode(args.landlock);
@@ -72,6 +88,35 @@ int RunCommand(const RunArgs& args) {
     return kExitSetupFailed;
   }
 
+  // The audit log is open and the run recorded before the sandbox is given anything to do: an
+  // init cloned early (above) holds empty namespaces and waits for its plan, which Launch()
+  // sends only after this record.
+  audit::WriterOptions audit_options;
+  audit_options.directory = audit_dir;
+  audit_options.sync = audit::ParseSyncMode(args.audit_sync).value_or(audit::SyncMode::kBatch);
+  // The launcher starts the batch-sync thread once the sandbox is cloned (writer.h).
+  audit_options.defer_sync_thread = true;
+  audit_options.run = NewRunId();
+  audit_options.profile = loaded.profile->name;
+  std::string audit_error;
+  std::unique_ptr<audit::AuditWriter> audit_log =
+      audit::AuditWriter::Open(audit_options, &audit_error);
+  if (!audit_log) return Fail("cannot use the audit log: " + audit_error);
+  RunStartFacts facts;
+  facts.command = args.command;
+  facts.profile_file = loaded.profile->source_file;
+  std::string digests;
+  for (const std::string& digest : profile_file_digests) digests += digest;
+  facts.profile_digest = audit::Sha256Hex(digests);
+  facts.plan = &compiled.plan;
+  facts.sandbox_uid = ids.uid;
+  facts.sandbox_gid = ids.gid;
+  facts.sandbox_ids_why = ids.why;
+  facts.audit_level = args.audit_level;
+  facts.audit_sync = args.audit_sync;
+  if (!audit_log->Append(RunStartEvent(facts)))
+    return Fail("cannot write to the audit log: " + audit_log->failure());
+
   LaunchOptions launch;
   launch.argv = args.command;
   launch.plan = std::move(compiled.plan);
@@ -80,18 +125,40 @@ int RunCommand(const RunArgs& args) {
   // tollgate exits right after the run: the kernel finishes tearing the sandbox down meanwhile.
   launch.skip_teardown_wait = true;
   launch.cgroup_probe = cgroup_probe;
+  launch.audit = audit_log.get();
+  // Level "run" records the run's start and end only: no observer in the sandbox at all.
+  launch.audit_observe = args.audit_level != "run";
+  launch.audit_files = args.audit_level == "files";
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 
+  const policy::LimitsPlan limits = launch.plan.limits;
   RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
   spdlog::info("{}", result.ToString());
+  // The run's end, unless the log already failed (that is what ended it).
+  if (result.status != RunStatus::kAuditFailed) {
+    bool recorded = true;
+    for (const audit::Event& event : LimitHitEvents(result, limits))
+      recorded = recorded && audit_log->Append(event);
+    recorded = recorded && audit_log->Append(RunEndEvent(result));
+    if (!recorded) {
+      result.status = RunStatus::kAuditFailed;
+      result.reason =
+          "the audit log could not be written (" + audit_log->failure() + ") when the run ended";
+    }
+  }
+  if (!audit_log->Close(/*detach_final_sync=*/true) && result.status != RunStatus::kAuditFailed) {
+    result.status = RunStatus::kAuditFailed;
+    result.reason = "the audit log could not be synced to disk (" + audit_log->failure() + ")";
+  }
   if (!args.result_json.empty()) {
     std::ofstream out(args.result_json);
     out << result.ToJson().dump(2) << "\n";
     if (!out) std::cerr << "tollgate: cannot write " << args.result_json << "\n";
   }
-  if (result.status == RunStatus::kSetupError || result.status == RunStatus::kInternalError) {
+  if (result.status == RunStatus::kSetupError || result.status == RunStatus::kInternalError ||
+      result.status == RunStatus::kAuditFailed) {
     std::cerr << "tollgate: " << result.reason << "\n";
     if (result.failed_errno == EACCES && geteuid() == 0) {
       std::cerr << "tollgate: the sandbox runs as uid " << ids.uid << " (" << ids.why

@@ -4,6 +4,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace tollgate {
 
 // Exit statuses of tollgate itself (the README lists them all).
@@ -19,6 +23,10 @@ struct RunArgs {
   bool require_limits = false;
   long sandbox_uid = -1;  // root only
   std::string result_json;
+  // The audit log (docs/AUDIT.md): directory, sync mode, level.
+  std::string audit_log;  // empty: audit::DefaultLogDirectory()
+  std::string audit_sync = "batch";
+  std::string audit_level = "actions";
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);
@@ -31,5 +39,23 @@ struct ExplainArgs {
   bool json = false;
 };
 int ExplainCommand(const ExplainArgs& args);
+
+// tollgate audit list|denied|summary|verify|export (cmd_audit.cc). Exit status 0, or
+// kExitInvalid when verify finds a bad record or the log cannot be read, kExitUsage on a bad
+// filter value.
+struct AuditArgs {
+  std::string action;   // list, summary, verify, export (denied is list with verdict deny)
+  std::string log_dir;  // --audit-log; audit::DefaultLogDirectory() unless given
+  std::string run, task, verdict, since, until, rule, grep;
+  std::vector<std::string> kinds;
+  long pid = -1;  // -1: any
+  bool json = false;
+  bool follow = false;
+  std::string format = "jsonl";
+  std::size_t top = 10;
+};
+// Adds the `audit` subcommand and its own subcommands to `app`, bound to `args`.
+CLI::App* AddAuditCommand(CLI::App* app, AuditArgs* args);
+int AuditCommand(const AuditArgs& args);
 
 }  // namespace tollgate

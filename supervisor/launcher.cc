@@ -34,8 +34,10 @@
 #include <optional>
 #include <utility>
 
+#include "policy/seccomp_plan.h"
 #include "supervisor/kernel/caps.h"
 #include "supervisor/kernel/env.h"
+#include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/fds.h"
 #include "supervisor/kernel/kernel_features.h"
 #include "supervisor/kernel/landlock.h"
@@ -48,6 +50,7 @@
 #include "supervisor/kernel/seccomp.h"
 #include "supervisor/kernel/userns.h"
 #include "supervisor/placeholder_ledger.h"
+#include "supervisor/seccomp_observer.h"
 
 namespace tollgate {
 
@@ -72,26 +75,32 @@ struct InitStart {
   // terminal it stays in the foreground group, where the terminal's job control needs it.
   bool new_process_group = false;
   bool forward_signals = true;
+  // Audited runs: the command installs its filter with a listener and sends it to the supervisor
+  // (seccomp_observer.h) over notify_send.
+  bool seccomp_listener = false;
   int status_write = -1;
   int sync_read = -1;
   int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
   int netns_read = -1;        // where the network namespace arrives, if the plan asks (netns.h)
+  int notify_send = -1;       // with seccomp_listener
 };
 
-InitStart InitStartFor(uid_t uid, gid_t gid, bool forward_signals) {
+InitStart InitStartFor(uid_t uid, gid_t gid, bool forward_signals, bool seccomp_listener) {
   InitStart start;
   start.host_uid = uid;
   start.host_gid = gid;
   start.drop_supplementary_groups = ::geteuid() == 0;
   start.new_process_group = !::isatty(STDIN_FILENO);
   start.forward_signals = forward_signals;
+  start.seccomp_listener = seccomp_listener;
   return start;
 }
 
 bool SameStart(const InitStart& a, const InitStart& b) {
   return a.host_uid == b.host_uid && a.host_gid == b.host_gid &&
          a.drop_supplementary_groups == b.drop_supplementary_groups &&
-         a.new_process_group == b.new_process_group && a.forward_signals == b.forward_signals;
+         a.new_process_group == b.new_process_group && a.forward_signals == b.forward_signals &&
+         a.seccomp_listener == b.seccomp_listener;
 }
 
 // What the init holds once it has its setup; lives in the init only.
@@ -123,14 +132,22 @@ struct InitState {
 
   const int report = s.start.status_write;
   // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve.
-  Status status = kernel::CloseFdsExcept({report});
+  Status status = kernel::CloseFdsExcept({report, s.start.notify_send});
   if (status.ok) status = kernel::ApplyRlimits(s.setup.rlimits);
   // no_new_privs and the empty capability sets are inherited from the init (set before fork).
   int applied_abi = 0;
   if (status.ok)
     status = kernel::ApplyLandlock(s.setup.landlock, s.setup.landlock_abi, &applied_abi);
+  // The init made itself non-dumpable; a copy of it stays so until execve, and the supervisor
+  // of an ordinary user could then not read what the first execve is given (its memory belongs
+  // to the host's user namespace until the exec). This process holds nothing worth hiding: the
+  // capabilities are gone, and execve makes it dumpable again anyway. Only ever in a command
+  // with memory of its own (InitConfig::fork_command): dumpable is a property of the memory,
+  // and the init's must stay non-dumpable.
+  if (status.ok && s.start.notify_send >= 0 && ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+    status = Status::Fail("prctl(PR_SET_DUMPABLE)", {}, errno);
   // Seccomp last: the filter need not allow anything the steps above do.
-  if (status.ok) status = kernel::InstallSeccompFilter(s.seccomp_filter);
+  if (status.ok) status = kernel::InstallSeccompFilter(s.seccomp_filter, s.start.notify_send);
   if (!status.ok) ReportAndExit(report, status);
   kernel::LaunchTrace("command exec");
   int err = kernel::ExecFirstCandidate(s.setup.exec);
@@ -204,8 +221,8 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
     if (!status.ok) ReportAndExit(report, status);
   };
   // Nothing the supervisor holds stays open in the sandbox, leaked or not.
-  check(kernel::CloseFdsExcept(
-      {start.status_write, start.sync_read, start.supervisor_pidfd, start.netns_read}));
+  check(kernel::CloseFdsExcept({start.status_write, start.sync_read, start.supervisor_pidfd,
+                                start.netns_read, start.notify_send}));
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
 
@@ -294,6 +311,9 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   init.sampling = setup.sampling;
   if (start.forward_signals)
     init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
+  // With a seccomp listener the command makes itself dumpable (CommandMain): it must be forked,
+  // not share this process's memory.
+  init.fork_command = start.notify_send >= 0;
   init.command_main = CommandMain;
   init.command_arg = state.get();
   kernel::LaunchTrace("init run");
@@ -457,6 +477,7 @@ struct InitHandle {
   int status_read = -1;
   int sync_write = -1;  // release byte, then the setup, then the seccomp program
   pid_t netns_helper = -1;
+  int notify_read = -1;         // audited runs: where the command's seccomp listener arrives
   Status error = Status::Ok();  // the init could not be cloned (pid < 0)
   int clone_errno = 0;          // when clone3 itself failed
   Status maps = Status::Ok();   // the id maps could not be written: the init was killed
@@ -500,6 +521,18 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
     for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1]}) ::close(fd);
     return h;
   }
+  // Audited runs: the command sends its seccomp listener over this socket (seccomp_observer.h).
+  int notify_socket[2] = {-1, -1};
+  if (start.seccomp_listener &&
+      ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_socket) != 0) {
+    h.error = Status::Fail("socketpair", {}, errno);
+    for (int fd :
+         {status_pipe[0], status_pipe[1], sync[0], sync[1], netns_socket[0], netns_socket[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return h;
+  }
+  start.notify_send = notify_socket[1];
   start.status_write = status_pipe[1];
   start.sync_read = sync[1];
   start.netns_read = netns_socket[1];
@@ -521,6 +554,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   kernel::LaunchTrace("clone3 returned");
   ::close(status_pipe[1]);
   ::close(sync[1]);
+  if (notify_socket[1] >= 0) ::close(notify_socket[1]);
   if (network_helper) {
     if (child > 0) {
       // Opened now, while the child still waits for its maps and is still dumpable.
@@ -538,6 +572,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   if (child < 0) {
     ::close(status_pipe[0]);
     ::close(sync[0]);
+    if (notify_socket[0] >= 0) ::close(notify_socket[0]);
     h.clone_errno = clone_errno;
     h.error = Status::Fail("clone3", {}, clone_errno);
     return h;
@@ -545,6 +580,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   h.pid = static_cast<pid_t>(child);
   h.status_read = status_pipe[0];
   h.sync_write = sync[0];
+  h.notify_read = notify_socket[0];
 
   h.maps = kernel::WriteIdMaps(h.pid, start.host_uid, start.host_gid, ::geteuid() == 0);
   if (h.maps.ok) {
@@ -570,6 +606,7 @@ void AbandonInit(InitHandle* init) {
   ReapNetworkHelper(init);
   CloseIfOpen(&init->pidfd);
   CloseIfOpen(&init->status_read);
+  CloseIfOpen(&init->notify_read);
 }
 
 }  // namespace
@@ -621,9 +658,9 @@ EarlySandbox::~EarlySandbox() {
 }
 
 std::unique_ptr<EarlySandbox> StartEarlySandbox(uid_t host_uid, gid_t host_gid,
-                                                bool forward_signals) {
-  auto impl =
-      std::make_unique<EarlySandbox::Impl>(InitStartFor(host_uid, host_gid, forward_signals));
+                                                bool forward_signals, bool seccomp_listener) {
+  auto impl = std::make_unique<EarlySandbox::Impl>(
+      InitStartFor(host_uid, host_gid, forward_signals, seccomp_listener));
   if (host_uid == 0 || host_gid == 0) {
     // Launch() refuses these ids; never write a map that makes root inside host root.
     impl->init.error = Status::Fail("choose sandbox ids", {}, EPERM);
@@ -646,8 +683,12 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     return SetupError(Status::Fail("choose sandbox ids", {}, EPERM),
                       "refusing to run the sandbox as host uid/gid 0; choose an unprivileged id");
   }
+  // Audited runs: denials and execs go through the supervisor, which records them first.
+  const bool observe = options.audit != nullptr && options.audit_observe;
+  std::optional<policy::SeccompPlan> observed_seccomp;
+  if (observe) observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files);
   const InitStart init_start =
-      InitStartFor(options.host_uid, options.host_gid, options.forward_signals);
+      InitStartFor(options.host_uid, options.host_gid, options.forward_signals, observe);
   // An early init made with other ids or settings is not this launch's.
   if (early && !SameStart(early->impl().start, init_start)) early.reset();
 
@@ -715,8 +756,17 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   }
 
   // ---- the init: cloned early, or now (it becomes pid 1 of the new namespaces)
-  InitHandle init = early ? std::exchange(early->impl().init, InitHandle{})
-                          : CloneInit(init_start, cgroup.dir_fd, plan.network.new_namespace);
+  InitHandle init;
+  if (early) {
+    init = std::exchange(early->impl().init, InitHandle{});
+    // Cloned before the audit log existed: its batch-sync thread may start now (writer.h).
+    if (options.audit != nullptr) options.audit->ResumeBackgroundSync();
+  } else {
+    // The child is a fork-like copy: no other thread may exist now (the audit log's batch sync).
+    if (options.audit != nullptr) options.audit->SuspendBackgroundSync();
+    init = CloneInit(init_start, cgroup.dir_fd, plan.network.new_namespace);
+    if (options.audit != nullptr) options.audit->ResumeBackgroundSync();
+  }
   RunResult result;
   result.enforcement = enforcement;
   if (init.pid < 0) {
@@ -739,7 +789,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     }
     kernel::LaunchTrace("setup sent");
     std::vector<sock_filter> filter;
-    seccomp = kernel::CompileSeccompFilter(plan.seccomp, &filter);
+    seccomp =
+        kernel::CompileSeccompFilter(observed_seccomp ? *observed_seccomp : plan.seccomp, &filter);
     if (!seccomp.ok)
       ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
     else if (!SendSeccompProgram(init.sync_write, filter)) {
@@ -762,6 +813,12 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   AddToEpoll(epoll_fd, init.status_read);
   AddToEpoll(epoll_fd, signal_fd);
   AddToEpoll(epoll_fd, timer_fd);
+  AddToEpoll(epoll_fd, init.notify_read);
+  int listener = -1;
+  std::optional<SeccompObserver> observer;
+  if (observe)
+    observer.emplace(options.audit, &*observed_seccomp, options.audit_files ? &plan : nullptr);
+  bool audit_failed = false;
 
   Messages messages;
   bool init_exited = false;
@@ -794,6 +851,20 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
       } else if (fd == timer_fd) {
         timed_out = true;
         ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+      } else if (fd == init.notify_read) {
+        // The command's seccomp listener, once; EOF when the sandbox ended without sending one.
+        if (kernel::ReceiveFd(fd, &listener).ok && listener >= 0) AddToEpoll(epoll_fd, listener);
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      } else if (fd == listener) {
+        if (events[i].events & EPOLLIN) {
+          if (!observer->OnListenerReadable(listener) && !audit_failed) {
+            // No record, no action: the sandbox stops with the action it asked for refused.
+            audit_failed = true;
+            ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+          }
+        } else {  // EPOLLHUP: every process under the filter is gone
+          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+        }
       }
     }
   }
@@ -805,7 +876,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     }
     messages.Read(init.status_read);  // the final report was written before the init exited
   }
-  for (int fd : {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read}) {
+  for (int fd :
+       {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read, init.notify_read, listener}) {
     if (fd >= 0) ::close(fd);
   }
 
@@ -825,7 +897,11 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   kernel::RemoveSandboxCgroup(&cgroup);
 
   // ---- the result
-  if (!init.maps.ok) {
+  if (audit_failed) {
+    result.status = RunStatus::kAuditFailed;
+    result.reason = "the audit log could not be written (" + options.audit->failure() +
+                    "); the sandbox was stopped";
+  } else if (!init.maps.ok) {
     result = SetupError(init.maps);
   } else if (!seccomp.ok) {
     result = SetupError(seccomp);

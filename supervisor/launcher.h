@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "policy/plans.h"
+#include "supervisor/audit/writer.h"
 #include "supervisor/kernel/limits.h"
 #include "supervisor/run_result.h"
 
@@ -43,6 +44,15 @@ struct LaunchOptions {
   // The result of kernel::ProbeCgroupV2() when the caller already has it; probed when needed if
   // not.
   std::optional<kernel::CgroupV2Probe> cgroup_probe;
+  // The audit log: when set (and audit_observe), every exec and every recorded seccomp denial in
+  // the sandbox is written to it before it takes effect (seccomp_observer.h), and a failed
+  // write stops the run (RunStatus::kAuditFailed). Its batch-sync thread is paused while the
+  // sandbox is cloned. Not owned.
+  audit::AuditWriter* audit = nullptr;
+  // With `audit`: whether the observer runs at all (audit level "run": no, only the caller's
+  // own records), and whether it records file accesses too (level "files").
+  bool audit_observe = true;
+  bool audit_files = false;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user
@@ -72,12 +82,14 @@ class EarlySandbox {
   std::unique_ptr<Impl> impl_;
 };
 
-// Clones the init for a later Launch() with the same ids and forward_signals. Never into a
+// Clones the init for a later Launch() with the same ids, forward_signals and, for
+// `seccomp_listener`, an audit log with the observer on (audit && audit_observe). Never into a
 // cgroup: call it only when kernel::ProbeCgroupV2() found none to use, so that no plan can need
-// one (Launch() falls back to a fresh clone if one does). A clone that failed is reported by
-// Launch().
+// one (Launch() falls back to a fresh clone if one does, or if the settings differ). Call it
+// while the process has no other thread (the audit log's batch sync): the child is a fork-like
+// copy. A clone that failed is reported by Launch().
 std::unique_ptr<EarlySandbox> StartEarlySandbox(uid_t host_uid, gid_t host_gid,
-                                                bool forward_signals);
+                                                bool forward_signals, bool seccomp_listener);
 
 // Runs the command to completion, in `early` when given, else in a sandbox cloned now. Never
 // throws for sandbox failures: they are in the result.

@@ -34,6 +34,18 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--sandbox-uid", run.sandbox_uid,
                       "As root: the unprivileged host uid the sandbox runs as");
   run_cmd->add_option("--result-json", run.result_json, "Write the run's result as JSON to FILE");
+  run_cmd->add_option("--audit-log", run.audit_log,
+                      "The audit log directory (default: $XDG_STATE_HOME/tollgate/audit, "
+                      "or /var/log/tollgate as root)");
+  run_cmd->add_option("--audit-sync", run.audit_sync, "none, batch or every")
+      ->check(CLI::IsMember({"none", "batch", "every"}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--audit-level", run.audit_level,
+                   "What the audit log records: run (start and end only), actions (also "
+                   "every exec and denied syscall) or files (also every file access)")
+      ->check(CLI::IsMember({"run", "actions", "files"}))
+      ->capture_default_str();
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();
   run_cmd->prefix_command(false);
@@ -48,6 +60,9 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("profile", explain.profile, "Profile name or file")->required();
   explain_cmd->add_option("--workspace,-w", explain.workspace, "The project directory");
   explain_cmd->add_flag("--json", explain.json, "Print the plans as JSON");
+
+  AuditArgs audit_args;
+  CLI::App* audit_cmd = AddAuditCommand(&app, &audit_args);
 
   try {
     app.parse(argc, argv);
@@ -72,5 +87,6 @@ int main(int argc, char** argv) {
   }
   if (*check_cmd) return CheckCommand(check_profiles);
   if (*explain_cmd) return ExplainCommand(explain);
+  if (*audit_cmd) return AuditCommand(audit_args);
   return kExitUsage;
 }

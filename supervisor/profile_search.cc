@@ -1,5 +1,7 @@
 #include "supervisor/profile_search.h"
 
+#include "supervisor/audit/record.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,12 +49,13 @@ std::vector<std::string> ProfileSearchDirs() {
   return dirs;
 }
 
-policy::ProfileLoader MakeProfileLoader() {
-  auto read = [](const std::string& path) -> std::optional<std::string> {
+policy::ProfileLoader MakeProfileLoader(std::vector<std::string>* file_digests) {
+  auto read = [file_digests](const std::string& path) -> std::optional<std::string> {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream text;
     text << in.rdbuf();
+    if (file_digests) file_digests->push_back(audit::Sha256Hex(text.str()));
     return text.str();
   };
   auto exists = [](const std::string& path) {

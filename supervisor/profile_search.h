@@ -13,7 +13,8 @@ namespace tollgate {
 // prefix), and the source tree's profiles/. Only directories that exist are returned.
 std::vector<std::string> ProfileSearchDirs();
 
-// A ProfileLoader over ProfileSearchDirs() reading real files.
-policy::ProfileLoader MakeProfileLoader();
+// A ProfileLoader over ProfileSearchDirs() reading real files. With `file_digests`, the SHA-256
+// of every file it reads is appended there, in the order read (the profile's digest).
+policy::ProfileLoader MakeProfileLoader(std::vector<std::string>* file_digests = nullptr);
 
 }  // namespace tollgate

@@ -17,6 +17,8 @@ const char* RunStatusName(RunStatus status) {
       return "setup_error";
     case RunStatus::kInternalError:
       return "internal_error";
+    case RunStatus::kAuditFailed:
+      return "audit_failed";
   }
   return "unknown";
 }
@@ -36,6 +38,8 @@ int RunResult::ProcessExitCode() const {
       return 125;
     case RunStatus::kInternalError:
       return 125;
+    case RunStatus::kAuditFailed:
+      return kExitAuditFailed;
   }
   return 125;
 }

@@ -17,9 +17,14 @@ enum class RunStatus {
   kTimeout,        // the wall-clock limit ended the run
   kSetupError,     // the sandbox could not be built; the command never ran
   kInternalError,  // the supervisor itself failed after launch
+  kAuditFailed,    // the audit log could not be written: the sandbox was stopped (no record,
+                   // no action)
 };
 
 const char* RunStatusName(RunStatus status);  // "exited", "signaled", …
+
+// The exit status of a run the audit log failed (README, exit codes).
+inline constexpr int kExitAuditFailed = 122;
 
 struct ResourceUsage {
   double user_seconds = 0;

@@ -122,10 +122,15 @@ class SandboxInit {
   pid_t SpawnCommand(int signal_fd) {
     signal_fd_to_close_ = signal_fd;
 #if defined(__SANITIZE_ADDRESS__)
-    pid_t forked = ::fork();
-    if (forked == 0) CommandEntry(this);
-    return forked;
+    const bool fork_command = true;
+#else
+    const bool fork_command = config_.fork_command;
 #endif
+    if (fork_command) {
+      pid_t forked = ::fork();
+      if (forked == 0) CommandEntry(this);
+      return forked;
+    }
     constexpr std::size_t kStackSize = 256 * 1024;
     void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

@@ -74,6 +74,9 @@ struct InitConfig {
   // Runs in the command process with the init's signal mask still blocked; must not return
   // (exec or _exit). That process shares the init's memory until it execs (vfork-style, see
   // pidns_init.cc): it may read anything and allocate, but must not change what the init uses.
+  // Start the command with fork (memory of its own) instead of vfork-style (pidns_init.cc):
+  // for a command_main that changes a property of its memory, such as dumpable.
+  bool fork_command = false;
   void (*command_main)(void* arg) = nullptr;
   void* command_arg = nullptr;
 };

@@ -1,5 +1,7 @@
 #include "supervisor/kernel/seccomp.h"
 
+#include "supervisor/kernel/fd_passing.h"
+
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -71,10 +73,11 @@ Status ToLibseccompAction(const policy::SeccompAction& action, bool foreign,
       *out = SCMP_ACT_LOG;
       return Status::Ok();
     case policy::SeccompActionKind::kNotify:
-      break;
+      // For a foreign ABI too: the supervisor only ever answers those with an errno.
+      *out = SCMP_ACT_NOTIFY;
+      return Status::Ok();
   }
-  return Status::Fail("seccomp action", {}, EINVAL,
-                      what + ": 'notify' needs a listener, which this filter does not create");
+  return Status::Fail("seccomp action", {}, EINVAL, what + ": unknown action");
 }
 
 // See the header for why low32 maps as it does.
@@ -206,7 +209,7 @@ Status CompileSeccompFilter(const policy::SeccompPlan& plan, std::vector<sock_fi
   return Status::Ok();
 }
 
-Status InstallSeccompFilter(const std::vector<sock_filter>& program) {
+Status InstallSeccompFilter(const std::vector<sock_filter>& program, int listener_socket) {
   // Step names stay within std::string's inline buffer (15 characters): no allocation even here.
   if (program.empty() || program.size() > BPF_MAXINSNS) {
     return Status::Fail("seccomp filter", {}, EINVAL);
@@ -215,11 +218,22 @@ Status InstallSeccompFilter(const std::vector<sock_filter>& program) {
   fprog.len = static_cast<unsigned short>(program.size());
   fprog.filter = const_cast<sock_filter*>(program.data());
   // TSYNC: should a thread exist (it should not after fork), it gets the filter too, or the call
-  // fails instead of leaving it unfiltered.
-  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
-  if (rc == 0) return Status::Ok();
-  if (rc > 0) return Status::Fail("seccomp tsync", {}, EBUSY);
-  return Status::Fail("seccomp filter", {}, errno);
+  // fails instead of leaving it unfiltered. With a listener the kernel wants TSYNC_ESRCH as well
+  // (a failed sync then reports ESRCH instead of a thread id, which would look like an fd).
+  unsigned flags = SECCOMP_FILTER_FLAG_TSYNC;
+  if (listener_socket >= 0)
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (rc < 0) return Status::Fail("seccomp filter", {}, errno);
+  if (listener_socket < 0) {
+    if (rc > 0) return Status::Fail("seccomp tsync", {}, EBUSY);
+    return Status::Ok();
+  }
+  // The listener goes to the supervisor, the only process that may hold it.
+  int listener = static_cast<int>(rc);
+  Status sent = SendFd(listener_socket, listener);
+  ::close(listener);
+  return sent;
 }
 
 }  // namespace tollgate::kernel

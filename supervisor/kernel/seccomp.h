@@ -30,8 +30,11 @@ Status CompileSeccompFilter(const policy::SeccompPlan& plan, std::vector<sock_fi
                             std::vector<std::string>* skipped = nullptr);
 
 // seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, program). The caller has set
-// no_new_privs. Makes no allocation on success; on failure the Status holds only short strings
-// (within std::string's inline buffer), so it is safe between fork and execve.
-Status InstallSeccompFilter(const std::vector<sock_filter>& program);
+// no_new_privs. With `listener_socket` (>= 0) the filter also gets a user-notification listener,
+// which is sent over that unix socket (SCM_RIGHTS) and closed here: notifications (kNotify
+// rules) wait for whoever receives it. Makes no allocation on success; on failure the Status
+// holds only short strings (within std::string's inline buffer), so it is safe between fork and
+// execve.
+Status InstallSeccompFilter(const std::vector<sock_filter>& program, int listener_socket = -1);
 
 }  // namespace tollgate::kernel

@@ -7,6 +7,7 @@
 // here with "allowed" inside the sandbox is an escape: do not relax its expectation, fix the
 // sandbox.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -27,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -211,6 +213,10 @@ struct Case {
   std::vector<std::string> env;          // extra environment for both runs
   bool leak_fd = false;                  // leak a directory fd of the fake HOME into both runs
   bool outside_as_nobody = false;        // run the outside probe as uid 65534 (root only)
+  // The syscall the filter refuses: the run's audit log must hold a syscall.denied record of it.
+  // Empty when the refusal is not seccomp's (Landlock, the mount view, a capability) or is a
+  // compatibility answer that is not recorded (clone3's ENOSYS).
+  std::string denied_syscall;
   std::function<void(World&)> setup;
   std::function<void(const World&, bool inside)> verify;
 };
@@ -315,9 +321,17 @@ ProbeRun RunInside(World& w, const Case& c) {
                          R"("], "filesystem": {"read": [")" + BinDir() + R"("], "exec": [")" +
                          BinDir() + R"("])" + extra + "}}\n");
   ProcessSpec spec;
-  spec.argv = {
-      BinDir() + "/tollgate",  "run", "--profile", profile, "--workspace", w.ws, "--result-json",
-      w.root + "/result.json", "--"};
+  spec.argv = {BinDir() + "/tollgate",
+               "run",
+               "--profile",
+               profile,
+               "--workspace",
+               w.ws,
+               "--result-json",
+               w.root + "/result.json",
+               "--audit-log",
+               w.root + "/audit",
+               "--"};
   for (const std::string& arg : ProbeCommand(c, w, true)) spec.argv.push_back(arg);
   spec.env = BaseEnv(w, c);
   spec.cwd = w.ws;
@@ -337,6 +351,30 @@ std::string Join(const std::set<std::string>& items) {
   std::string text;
   for (const std::string& item : items) text += (text.empty() ? "" : "|") + item;
   return text;
+}
+
+// The records of `kind` in an audit log directory, in chain order.
+std::vector<nlohmann::json> AuditRecords(const std::string& dir, const std::string& kind) {
+  std::vector<nlohmann::json> records;
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.rfind("audit-", 0) == 0 && name.size() > 6 &&
+          name.compare(name.size() - 6, 6, ".jsonl") == 0)
+        names.push_back(name);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::istringstream lines(ReadFile(dir + "/" + name));
+    for (std::string line; std::getline(lines, line);) {
+      nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+      if (record.is_object() && record.value("kind", "") == kind) records.push_back(record);
+    }
+  }
+  return records;
 }
 
 class EscapeTest : public ::testing::TestWithParam<Case> {};
@@ -420,6 +458,16 @@ TEST_P(EscapeTest, BlockedInsideOnly) {
   ASSERT_TRUE(inside.result.is_object()) << "no --result-json written\n" << inside.Describe();
   EXPECT_EQ(inside.result.value("status", ""), "exited") << inside.Describe();
   EXPECT_EQ(inside.result.value("exit_code", -1), probe_status) << inside.Describe();
+  if (!c.denied_syscall.empty()) {
+    std::vector<nlohmann::json> denied = AuditRecords(w.root + "/audit", "syscall.denied");
+    EXPECT_TRUE(std::any_of(denied.begin(), denied.end(),
+                            [&](const nlohmann::json& r) {
+                              return r["details"].value("syscall", "") == c.denied_syscall &&
+                                     r["verdict"] == "deny";
+                            }))
+        << "no syscall.denied record of " << c.denied_syscall << " in the audit log; found "
+        << nlohmann::json(denied).dump();
+  }
   if (c.verify) c.verify(w, true);
 }
 
@@ -440,6 +488,8 @@ TEST(EscapeSupervisorDeath, SandboxDiesWithTheSupervisor) {
       "workspace-write",
       "--workspace",
       w.ws,
+      "--audit-log",
+      w.root + "/audit",
       "--",
       "/bin/sh",
       "-c",
@@ -478,6 +528,19 @@ TEST(EscapeSupervisorDeath, SandboxDiesWithTheSupervisor) {
   usleep(1000000);
   EXPECT_EQ(size(), after_kill)
       << "ESCAPE: the sandbox kept running after its supervisor was killed";
+  // The audit log holds every record written before the kill, each whole, the chain intact.
+  ProcessSpec verify;
+  verify.argv = {BinDir() + "/tollgate", "audit", "verify", "--audit-log", w.root + "/audit"};
+  verify.env = BaseEnv(w, c);
+  verify.stdout_path = w.root + "/verify.out";
+  verify.stderr_path = w.root + "/verify.err";
+  verify.timeout_seconds = 30;
+  ProcessResult verified = RunProcess(verify);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  std::vector<nlohmann::json> execs = AuditRecords(w.root + "/audit", "exec");
+  EXPECT_GE(execs.size(), 2u) << "the shell and at least one sleep were recorded";
+  EXPECT_EQ(AuditRecords(w.root + "/audit", "run.end").size(), 0u)
+      << "a killed supervisor cannot have ended the run";
 }
 
 // ------------------------------------------------------------------------------ the cases
@@ -513,6 +576,43 @@ void PlantAgentSettings(World& w) {
   w.HandToSandboxUser();
 }
 
+// The syscall each kernel-surface probe makes that the filter refuses.
+std::string DeniedSyscall(const std::string& probe, const std::string& arg) {
+  static const std::map<std::string, std::string> kByArg = {
+      {"tty/tiocsti", "ioctl"},
+      {"tty/tiocsti-high", "ioctl"},
+      {"tty/tioclinux", "ioctl"},
+      {"tty/tioclinux-high", "ioctl"},
+      {"ptrace/attach", "ptrace"},
+      {"ptrace/seize", "ptrace"},
+      {"ptrace/vm_readv", "process_vm_readv"},
+      {"ptrace/vm_writev", "process_vm_writev"},
+      {"userns/unshare-user", "unshare"},
+      {"userns/unshare-user-mnt", "unshare"},
+      {"userns/unshare-all", "unshare"},
+      {"userns/clone-user", "clone"},
+      {"userns/clone-user-mnt", "clone"},
+      {"userns/clone3-user", ""},  // ENOSYS in the kernel, for libc's fallback: not recorded
+      {"userns/clone3-badsize", ""},
+      {"iouring/setup", "io_uring_setup"},
+      {"iouring/enter", "io_uring_enter"},
+      {"iouring/register", "io_uring_register"},
+      {"abi/int80-getpid", "getpid"},
+      {"abi/int80-ptrace", "ptrace"},
+      {"abi/int80-mount", "mount"},
+      {"abi/x32-getpid", "getpid"},
+      {"abi/x32-ptrace", "ptrace"},
+      {"persona/read-implies-exec", "personality"},
+      {"persona/read-implies-exec-high", "personality"},
+      {"persona/seccomp-listener", "seccomp"},
+      {"sockfam/vsock", "socket"},
+      {"sockfam/packet", "socket"},
+      {"sockfam/netlink", "socket"},
+  };
+  auto it = kByArg.find(probe + "/" + arg);
+  return it != kByArg.end() ? it->second : arg;  // else the probe's argument is the syscall
+}
+
 std::vector<Case> KernelCases() {
   std::vector<Case> cases;
   auto add = [&](int cls, const std::string& probe, const std::string& arg,
@@ -526,6 +626,7 @@ std::vector<Case> KernelCases() {
     c.blocked = std::move(blocked);
     c.outside = outside;
     c.outside_errnos = std::move(outside_errnos);
+    c.denied_syscall = DeniedSyscall(probe, arg);
     cases.push_back(c);
   };
   for (const char* arg : {"tiocsti", "tiocsti-high", "tioclinux", "tioclinux-high"})

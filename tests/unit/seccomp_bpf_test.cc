@@ -381,13 +381,17 @@ TEST(SeccompCompileTest, RefusesWhatItCannotExpressSafely) {
   bad_index.rules.push_back({"socket", {}, {{6, policy::ArgCompare::kEq, 1, 0, false}}, "", ""});
   refuses(bad_index, "argument 6");
 
-  policy::SeccompPlan notify;
-  notify.rules.push_back({"ptrace", {policy::SeccompActionKind::kNotify, 0}, {}, "", ""});
-  refuses(notify, "listener");
-
   policy::SeccompPlan foreign_log;
   foreign_log.foreign_abi_action = {policy::SeccompActionKind::kLog, 0};
   refuses(foreign_log, "foreign");
+}
+
+TEST(SeccompCompileTest, NotifyRulesWaitForTheSupervisor) {
+  policy::SeccompPlan plan;
+  plan.rules.push_back({"ptrace", {policy::SeccompActionKind::kNotify, 1}, {}, "", ""});
+  const std::vector<sock_filter> program = Compile(plan);
+  EXPECT_EQ(Verdict(program, "ptrace"), static_cast<std::uint32_t>(SECCOMP_RET_USER_NOTIF));
+  EXPECT_EQ(Verdict(program, "kcmp"), kAllow);
 }
 
 TEST(SeccompCompileTest, KillProcessAndLogActions) {

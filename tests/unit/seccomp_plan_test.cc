@@ -253,3 +253,85 @@ TEST(SeccompPlanTest, LogExpandsGroupsSortedWithoutDuplicates) {
 
 }  // namespace
 }  // namespace tollgate::policy
+
+namespace tollgate::policy {
+namespace {
+
+TEST(ObservedSeccompPlanTest, RecordedDenialsAreNotifiedWithTheirErrnoAndClone3StaysInTheKernel) {
+  const SeccompPlan plain = CompileSeccompPlan({});
+  const SeccompPlan observed = ObserveSeccompPlan(plain);
+  for (const SeccompRule& rule : observed.rules) {
+    if (rule.syscall == "execve" || rule.syscall == "execveat") continue;
+    const SeccompRule* before = nullptr;
+    for (const SeccompRule& p : plain.rules) {
+      if (p.syscall == rule.syscall && p.conditions.size() == rule.conditions.size() &&
+          p.why == rule.why)
+        before = &p;
+    }
+    ASSERT_NE(before, nullptr) << rule.syscall;
+    EXPECT_EQ(rule.action.errno_value, before->action.errno_value) << rule.syscall;
+    if (rule.syscall == "clone3") {
+      EXPECT_EQ(rule.action.kind, SeccompActionKind::kErrno);
+    } else if (before->action.kind == SeccompActionKind::kErrno) {
+      EXPECT_EQ(rule.action.kind, SeccompActionKind::kNotify) << rule.syscall;
+    }
+  }
+  // In the emulated filter: ptrace now waits for the supervisor, clone3 still gets ENOSYS.
+  EXPECT_EQ(Verdict(observed, "ptrace"), static_cast<std::uint32_t>(SECCOMP_RET_USER_NOTIF));
+  EXPECT_EQ(Verdict(observed, "clone3"), static_cast<std::uint32_t>(SECCOMP_RET_ERRNO | ENOSYS));
+  EXPECT_EQ(Verdict(observed, "getpid"), static_cast<std::uint32_t>(SECCOMP_RET_ALLOW));
+}
+
+TEST(ObservedSeccompPlanTest, ExecsAreNotifiedAndLetThrough) {
+  const SeccompPlan observed = ObserveSeccompPlan(CompileSeccompPlan({}));
+  for (const char* exec : {"execve", "execveat"}) {
+    auto rules = RulesFor(observed, exec);
+    ASSERT_EQ(rules.size(), 1u) << exec;
+    EXPECT_EQ(rules[0]->action, (SeccompAction{SeccompActionKind::kNotify, 0}));
+  }
+  // A profile that denies execveat keeps the denial (notified with its errno), not an observer.
+  SyscallSpec spec;
+  spec.deny = {"execveat"};
+  auto rules = RulesFor(ObserveSeccompPlan(CompileSeccompPlan(spec)), "execveat");
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0]->action, (SeccompAction{SeccompActionKind::kNotify, EPERM}));
+}
+
+TEST(ObservedSeccompPlanTest, MatchFindsTheRuleTheKernelApplied) {
+  const SeccompPlan plan = ObserveSeccompPlan(CompileSeccompPlan({}));
+  std::uint64_t tiocsti[6] = {0, 0xffffffff00005412ull};  // high bits set: still TIOCSTI
+  const SeccompRule* rule = MatchSeccompRule(plan, "ioctl", tiocsti);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_NE(rule->why.find("TIOCSTI"), std::string::npos) << rule->why;
+  std::uint64_t tcgets[6] = {0, 0x5401};
+  EXPECT_EQ(MatchSeccompRule(plan, "ioctl", tcgets), nullptr);
+  std::uint64_t newuser[6] = {0x10000000};
+  rule = MatchSeccompRule(plan, "unshare", newuser);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->action.errno_value, EPERM);
+  std::uint64_t none[6] = {};
+  EXPECT_EQ(MatchSeccompRule(plan, "getpid", none), nullptr);
+  ASSERT_NE(MatchSeccompRule(plan, "execve", none), nullptr);
+}
+
+}  // namespace
+}  // namespace tollgate::policy
+
+namespace tollgate::policy {
+namespace {
+
+TEST(ObservedSeccompPlanTest, TheFilesLevelNotifiesEveryFileCallAndKeepsDenials) {
+  SyscallSpec spec;
+  spec.deny = {"chmod"};
+  const SeccompPlan plan = ObserveSeccompPlan(CompileSeccompPlan(spec), /*observe_files=*/true);
+  for (std::string_view name : kObservedFileSyscalls) {
+    auto rules = RulesFor(plan, std::string(name));
+    ASSERT_EQ(rules.size(), 1u) << name;
+    EXPECT_EQ(rules[0]->action.kind, SeccompActionKind::kNotify) << name;
+    EXPECT_EQ(rules[0]->action.errno_value, name == "chmod" ? EPERM : 0) << name;
+  }
+  EXPECT_TRUE(RulesFor(ObserveSeccompPlan(CompileSeccompPlan({})), "openat").empty());
+}
+
+}  // namespace
+}  // namespace tollgate::policy
