@@ -96,6 +96,20 @@ echo "== 7. audit: records per second for each sync mode, and RSS after a millio
 "$root/$build/bin/tollgate_microbench" --benchmark_filter='BM_Audit' \
   --benchmark_out="$out/audit-writer.json" --benchmark_out_format=json
 
+echo "== 9. audit: the supervisor's peak RSS while it writes a million records (level files)"
+rm -rf "$audit_dir"
+"$tollgate" run --profile test-runner --workspace "$empty" --audit-log "$audit_dir" --audit-level files \
+  -- python3 -c "
+import os, time
+for i in range(1000000):
+    os.close(os.open('/etc/hostname', os.O_RDONLY))
+time.sleep(3)" &
+pid=$!
+sleep 5
+while kill -0 "$pid" 2>/dev/null; do grep VmHWM "/proc/$pid/status" >"$out/audit-rss.txt" 2>/dev/null; sleep 2; done
+echo "records: $(cat "$audit_dir"/audit-*.jsonl | wc -l) in $(ls "$audit_dir"/audit-*.jsonl | wc -l) files; supervisor $(cat "$out/audit-rss.txt")"
+"$tollgate" audit verify --audit-log "$audit_dir" | head -1
+
 if [ "${BENCH_BUILD:-0}" = 1 ]; then
   echo "== 8. audit: the observer's cost on tollgate's own build (levels run, actions, files)"
   hyperfine --runs 2 --prepare "rm -rf $src/b $audit_dir" --export-json "$out/audit-build.json" \

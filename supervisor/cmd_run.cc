@@ -114,6 +114,8 @@ int RunCommand(const RunArgs& args) {
   facts.sandbox_ids_why = ids.why;
   facts.audit_level = args.audit_level;
   facts.audit_sync = args.audit_sync;
+  spdlog::info("audit log {} (run {}, level {}, sync {})", audit_dir, audit_options.run,
+               args.audit_level, args.audit_sync);
   if (!audit_log->Append(RunStartEvent(facts)))
     return Fail("cannot write to the audit log: " + audit_log->failure());
 

@@ -119,8 +119,14 @@ Json SafeStrings::StringArray(const std::vector<std::string>& raw, const std::st
 }
 
 void SafeStrings::AnnotateRecord(Json* record) const {
-  if (!escaped_.empty()) (*record)[field::kEscaped] = escaped_;
-  if (!truncated_.empty()) (*record)[field::kTruncated] = truncated_;
+  if (!escaped_.empty()) {
+    Json& list = (*record)[field::kEscaped];
+    for (const Json& path : escaped_) list.push_back(path);
+  }
+  if (!truncated_.empty()) {
+    Json& map = (*record)[field::kTruncated];
+    for (const auto& [path, length] : truncated_.items()) map[path] = length;
+  }
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {

@@ -91,13 +91,16 @@ class SafeStrings {
   // the original number of items).
   Json StringArray(const std::vector<std::string>& raw, const std::string& path);
 
-  // Adds `escaped` / `truncated` to the record when anything was escaped or cut.
+  // Adds `escaped` / `truncated` to the record when anything was escaped or cut (to what it
+  // already lists, so two SafeStrings can annotate one record).
   void AnnotateRecord(Json* record) const;
   bool empty() const { return escaped_.empty() && truncated_.empty(); }
 
  private:
-  Json escaped_ = Json::array();
-  Json truncated_ = Json::object();
+  // Null until something is escaped or cut: most events have nothing to note, and an empty
+  // array or object would cost an allocation per event.
+  Json escaped_;
+  Json truncated_;
 };
 
 // What the caller knows of an event; the writer adds seq, time, run, task, profile, prev, hash.

@@ -324,7 +324,7 @@ std::string AuditWriter::EncodeRecord(const Event& event, std::int64_t now_ns, b
                                       std::string* hash) const {
   // Written field by field in key order (record.h): the hot path of every record, without
   // building a JSON object first. audit_writer_test checks it against SealRecord().
-  SafeStrings strings = event.strings;
+  SafeStrings strings;  // the envelope's own strings; the event's come noted already
   Json rule = strings.String(event.rule, field::kRule);
   Json reason = strings.String(event.reason, field::kReason);
   Json comm, exe;
@@ -333,6 +333,7 @@ std::string AuditWriter::EncodeRecord(const Event& event, std::int64_t now_ns, b
     exe = strings.String(event.process->exe, "process.exe");
   }
   Json notes = Json::object();
+  event.strings.AnnotateRecord(&notes);
   strings.AnnotateRecord(&notes);
   if (drop_details) {
     Json& truncated = notes[field::kTruncated];

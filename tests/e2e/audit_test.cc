@@ -264,3 +264,32 @@ TEST(Audit, RunLevelRecordsOnlyTheRunsStartAndEnd) {
 
 }  // namespace
 }  // namespace tollgate::e2e
+
+namespace tollgate::e2e {
+namespace {
+
+TEST(Audit, ALimitReachedIsALimitHitRecordBeforeTheRunsEnd) {
+  Scratch scratch;
+  scratch.Handover();
+  const std::string log = scratch.path() + "-audit";
+  const std::string profile = scratch.path() + "-tiny.json";
+  escapes::WriteFile(profile, R"({"name": "tiny-files", "description": "at most 1 MiB per file",
+    "extends": ["workspace-write"], "limits": {"file_size": "1M"}})");
+  RunOutput run =
+      Tollgate({"run", "--profile", profile, "--workspace", scratch.path(), "--audit-log", log,
+                "--", "/bin/sh", "-c", "exec head -c 2000000 /dev/zero > big"});
+  EXPECT_EQ(run.exit_code, 128 + 25) << run.err;  // SIGXFSZ
+  std::vector<Json> records = ReadLog(log);
+  std::vector<Json> hits = OfKind(records, "limit.hit");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["details"]["limit"], "file_size");
+  EXPECT_EQ(hits[0]["details"]["value"], 1u << 20);
+  EXPECT_EQ(hits[0]["verdict"], "deny");
+  EXPECT_EQ(records.back()["kind"], "run.end");
+  EXPECT_EQ(records.back()["details"]["limits_hit"], Json::array({"file_size"}));
+  escapes::RemoveTree(log);
+  unlink(profile.c_str());
+}
+
+}  // namespace
+}  // namespace tollgate::e2e
