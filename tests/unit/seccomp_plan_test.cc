@@ -292,7 +292,8 @@ TEST(ObservedSeccompPlanTest, ExecsAreNotifiedAndLetThrough) {
   // A profile that denies execveat keeps the denial (notified with its errno), not an observer.
   SyscallSpec spec;
   spec.deny = {"execveat"};
-  auto rules = RulesFor(ObserveSeccompPlan(CompileSeccompPlan(spec)), "execveat");
+  const SeccompPlan denied = ObserveSeccompPlan(CompileSeccompPlan(spec));
+  auto rules = RulesFor(denied, "execveat");
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0]->action, (SeccompAction{SeccompActionKind::kNotify, EPERM}));
 }
@@ -330,7 +331,8 @@ TEST(ObservedSeccompPlanTest, TheFilesLevelNotifiesEveryFileCallAndKeepsDenials)
     EXPECT_EQ(rules[0]->action.kind, SeccompActionKind::kNotify) << name;
     EXPECT_EQ(rules[0]->action.errno_value, name == "chmod" ? EPERM : 0) << name;
   }
-  EXPECT_TRUE(RulesFor(ObserveSeccompPlan(CompileSeccompPlan({})), "openat").empty());
+  const SeccompPlan actions_only = ObserveSeccompPlan(CompileSeccompPlan({}));
+  EXPECT_TRUE(RulesFor(actions_only, "openat").empty());
 }
 
 }  // namespace
