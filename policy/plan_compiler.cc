@@ -293,7 +293,16 @@ class Compiler {
                           .why = Describe(entry.where, "filesystem.hide")});
     }
     // The audit log must never be in reach of the agent it records, whatever the profile binds.
-    for (const std::string& path : context_.supervisor_private) {
+    std::vector<std::string> privates = context_.supervisor_private;
+    std::sort(privates.begin(), privates.end());
+    for (std::size_t i = 0; i < privates.size(); ++i) {
+      const std::string& path = privates[i];
+      // One cover over a directory hides what is inside it too (and a mount point inside a
+      // cover would not exist).
+      bool inside_another = false;
+      for (std::size_t j = 0; j < i; ++j)
+        inside_another = inside_another || IsWithin(path, privates[j]);
+      if (inside_another) continue;
       const MountOp* cover = Covering(layout, path);
       if (cover == nullptr || cover->kind == MountOpKind::kTmpfs) continue;
       plan.ops.push_back({.kind = MountOpKind::kHide,

@@ -13,6 +13,7 @@
 #include "supervisor/commands.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
+#include "supervisor/placeholder_ledger.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
 #include "supervisor/run_audit.h"
@@ -77,6 +78,10 @@ int RunCommand(const RunArgs& args) {
   const std::string audit_dir =
       args.audit_log.empty() ? audit::DefaultLogDirectory() : AbsolutePath(args.audit_log);
   context.context.supervisor_private.push_back(audit_dir);
+  // The placeholder ledger too: a sandbox that could edit it could make a later run leave a
+  // protected path unprotected.
+  if (std::string state = PlaceholderLedger::StateDirectory(); !state.empty())
+    context.context.supervisor_private.push_back(state);
 
   policy::CompileOptions options;
   options.landlock = ParseLandlockMode(args.landlock);

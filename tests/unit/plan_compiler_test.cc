@@ -262,3 +262,26 @@ TEST(Explain, FormatsSizesAndDurations) {
 
 }  // namespace
 }  // namespace tollgate::policy
+
+namespace tollgate::policy {
+namespace {
+
+TEST(PlanCompiler, TheSupervisorsStateIsHiddenWhereTheViewWouldShowIt) {
+  PlanContext context = Context();
+  context.workspace = "/home/ann";  // a workspace of the whole home: the state is inside it
+  context.supervisor_private = {"/home/ann/.local/state/tollgate/audit",
+                                "/home/ann/.local/state/tollgate", "/var/log/tollgate"};
+  CompileResult result = CompilePlan(WorkspaceWrite(), context);
+  ASSERT_TRUE(result.ok());
+  std::vector<std::string> hidden;
+  for (const MountOp& op : result.plan.mounts.ops) {
+    if (op.kind == MountOpKind::kHide && op.why.find("supervisor") != std::string::npos)
+      hidden.push_back(op.target);
+  }
+  // The state directory once (its audit log inside it needs no cover of its own); /var/log is
+  // not in the view, so there is nothing to hide there.
+  EXPECT_EQ(hidden, std::vector<std::string>{"/home/ann/.local/state/tollgate"});
+}
+
+}  // namespace
+}  // namespace tollgate::policy
