@@ -59,17 +59,26 @@ Status Answer(int listener, std::uint64_t id, int error, std::uint32_t flags) {
 }  // namespace
 
 std::size_t ReadProcessMemory(pid_t pid, std::uint64_t address, char* out, std::size_t size) {
+  // One process_vm_readv per up to 16 pages: the remote side split at page boundaries, so an
+  // unmapped page ends the read there instead of failing all of it.
+  static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  constexpr int kMaxPieces = 16;
   std::size_t done = 0;
-  const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   while (done < size) {
-    std::uint64_t at = address + done;
-    std::size_t chunk = std::min<std::uint64_t>(size - done, page - at % page);
-    iovec local{out + done, chunk};
-    iovec remote{reinterpret_cast<void*>(at), chunk};
-    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    iovec remote[kMaxPieces];
+    int pieces = 0;
+    std::size_t planned = 0;
+    while (pieces < kMaxPieces && done + planned < size) {
+      std::uint64_t at = address + done + planned;
+      std::size_t chunk = std::min<std::uint64_t>(size - done - planned, page - at % page);
+      remote[pieces++] = {reinterpret_cast<void*>(at), chunk};
+      planned += chunk;
+    }
+    iovec local{out + done, planned};
+    ssize_t n = ::process_vm_readv(pid, &local, 1, remote, pieces, 0);
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < chunk) break;
+    if (static_cast<std::size_t>(n) < planned) break;
   }
   return done;
 }
@@ -116,7 +125,7 @@ bool ReadProcessString(pid_t pid, std::uint64_t address, std::size_t max, std::s
   out->clear();
   *cut = false;
   if (address == 0) return false;
-  char buffer[512];
+  char buffer[4096];
   while (out->size() < max) {
     std::size_t want = std::min(sizeof buffer, max - out->size());
     std::size_t got = ReadProcessMemory(pid, address + out->size(), buffer, want);
@@ -138,20 +147,43 @@ bool ReadProcessStringArray(pid_t pid, std::uint64_t address, std::size_t max_it
   out->clear();
   *cut = false;
   if (address == 0) return true;  // execve(path, NULL, …): Linux treats it as an empty argv
+  // The pointers in one read, then the strings: execve's argv strings usually lie side by side
+  // (the caller's stack or heap), so one read of the span they start in serves most of them.
+  std::vector<std::uint64_t> pointers(max_items + 1);
+  std::size_t got = ReadProcessMemory(pid, address, reinterpret_cast<char*>(pointers.data()),
+                                      pointers.size() * sizeof(std::uint64_t));
+  std::size_t count = got / sizeof(std::uint64_t);
+  std::size_t items = 0;
+  while (items < count && pointers[items] != 0) ++items;
+  if (items == count && count < pointers.size()) return items > 0;  // unreadable before the end
+  if (items > max_items) {
+    items = max_items;
+    *cut = true;
+  }
+  std::uint64_t low = ~0ull;
+  for (std::size_t i = 0; i < items; ++i) low = std::min(low, pointers[i]);
+  std::string span(items > 0 ? max_bytes + 4096 : 0, '\0');
+  std::size_t span_size = items > 0 ? ReadProcessMemory(pid, low, span.data(), span.size()) : 0;
   std::size_t total = 0;
-  for (std::size_t i = 0;; ++i) {
-    std::uint64_t pointer = 0;
-    if (ReadProcessMemory(pid, address + i * sizeof pointer, reinterpret_cast<char*>(&pointer),
-                          sizeof pointer) != sizeof pointer)
-      return !out->empty();
-    if (pointer == 0) return true;
-    if (i == max_items || total >= max_bytes) {
+  for (std::size_t i = 0; i < items; ++i) {
+    if (total >= max_bytes) {
       *cut = true;
       return true;
     }
     std::string item;
     bool item_cut = false;
-    ReadProcessString(pid, pointer, max_bytes - total, &item, &item_cut);
+    std::uint64_t offset = pointers[i] - low;
+    const char* end =
+        offset < span_size
+            ? static_cast<const char*>(std::memchr(span.data() + offset, '\0', span_size - offset))
+            : nullptr;
+    if (end != nullptr &&
+        static_cast<std::size_t>(end - (span.data() + offset)) <= max_bytes - total) {
+      const char* begin = span.data() + offset;
+      item.assign(begin, static_cast<std::size_t>(end - begin));
+    } else {
+      ReadProcessString(pid, pointers[i], max_bytes - total, &item, &item_cut);
+    }
     total += item.size();
     out->push_back(std::move(item));
     if (item_cut) {
@@ -159,6 +191,7 @@ bool ReadProcessStringArray(pid_t pid, std::uint64_t address, std::size_t max_it
       return true;
     }
   }
+  return true;
 }
 
 bool ReadProcessFacts(pid_t pid, ProcessFacts* out) {
