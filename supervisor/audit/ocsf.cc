@@ -1,5 +1,7 @@
 #include "supervisor/audit/ocsf.h"
 
+#include "supervisor/audit/query.h"
+
 #include <set>
 
 namespace tollgate::audit {
@@ -34,20 +36,11 @@ class Details {
 
   std::string Text(const char* key) {
     auto it = details_.find(key);
-    if (it == details_.end()) return "";
+    // Objects (and anything not text-like) stay in `unmapped`, whole.
+    if (it == details_.end() || !(it->is_string() || it->is_number_integer() || it->is_array()))
+      return "";
     used_.insert(key);
-    if (it->is_string()) return it->get<std::string>();
-    if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>());
-    if (it->is_array()) {
-      std::string joined;
-      for (const Json& item : *it) {
-        if (!joined.empty()) joined += ' ';
-        joined += item.is_string() ? item.get<std::string>() : item.dump();
-      }
-      return joined;
-    }
-    used_.erase(key);  // an object: leave it unmapped, whole
-    return "";
+    return DetailText(details_, key);
   }
   std::optional<std::int64_t> Integer(const char* key) {
     auto it = details_.find(key);

@@ -17,23 +17,6 @@ bool MatchesPattern(std::string_view pattern, std::string_view value) {
   return pattern == value;
 }
 
-// A detail as text: strings as they are, integers in decimal, arrays joined by spaces.
-std::string DetailText(const Json& details, const char* key) {
-  auto it = details.find(key);
-  if (it == details.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>());
-  if (it->is_array()) {
-    std::string joined;
-    for (const Json& item : *it) {
-      if (!joined.empty()) joined += ' ';
-      joined += item.is_string() ? item.get<std::string>() : item.dump();
-    }
-    return joined;
-  }
-  return "";
-}
-
 std::string FirstDetail(const Json& details, std::initializer_list<const char*> keys) {
   for (const char* key : keys) {
     std::string text = DetailText(details, key);
@@ -87,6 +70,22 @@ void CountInto(std::map<std::string, std::uint64_t>* counts, const std::string& 
 }
 
 }  // namespace
+
+std::string DetailText(const Json& details, const char* key) {
+  auto it = details.find(key);
+  if (it == details.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>());
+  if (it->is_array()) {
+    std::string joined;
+    for (const Json& item : *it) {
+      if (!joined.empty()) joined += ' ';
+      joined += item.is_string() ? item.get<std::string>() : item.dump();
+    }
+    return joined;
+  }
+  return "";
+}
 
 bool RecordFilter::MayMatchLine(std::string_view line) const {
   return grep.empty() || line.find(grep) != std::string_view::npos;

@@ -36,6 +36,10 @@ struct RecordFilter {
 std::optional<std::int64_t> ParseTimeBound(std::string_view text, std::int64_t now_ns,
                                            std::string* error);
 
+// A detail as text: strings as they are, integers in decimal, arrays joined by spaces; "" for
+// anything else or a missing key.
+std::string DetailText(const Json& details, const char* key);
+
 // What a denied action was about, in a few words: "syscall ptrace", "exec /usr/bin/curl",
 // "net example.com:443", "tool git push", "file /home/a/.ssh/id_ed25519". Used by the summary
 // and the table of `list`.
