@@ -18,8 +18,7 @@ constexpr std::size_t kMaxArgvItems = audit::kMaxArrayItems;
 constexpr std::size_t kMaxArgvBytes = 32 * 1024;  // keeps an exec record well under 64 KiB
 
 // The process as the sandbox numbers it; its parent too, unless that is outside (the init's).
-std::optional<audit::ProcessInfo> DescribeProcess(pid_t host_pid, audit::SafeStrings* strings,
-                                                  audit::Json* details) {
+std::optional<audit::ProcessInfo> DescribeProcess(pid_t host_pid, audit::Json* details) {
   kernel::ProcessFacts facts;
   if (!kernel::ReadProcessFacts(host_pid, &facts)) return std::nullopt;
   audit::ProcessInfo info;
@@ -31,7 +30,6 @@ std::optional<audit::ProcessInfo> DescribeProcess(pid_t host_pid, audit::SafeStr
   info.comm = facts.comm;
   info.exe = kernel::ReadProcessLink(host_pid, "exe");
   (*details)["host_pid"] = host_pid;
-  (void)strings;
   return info;
 }
 
@@ -98,7 +96,7 @@ bool SeccompObserver::OnListenerReadable(int listener) {
     // recorded (an absent path can appear between a check and the call), marked by whether the
     // file was there as the sandbox sees it.
     const bool found = !at && kernel::ProcessPathExists(n.pid, path);
-    event.process = DescribeProcess(n.pid, &event.strings, &event.details);
+    event.process = DescribeProcess(n.pid, &event.details);
     // Everything above belongs to this call only if the process still waits in it.
     if (!kernel::NotificationValid(listener, n.id)) return true;
     event.kind = std::string(audit::kKindExec);
@@ -126,7 +124,7 @@ bool SeccompObserver::OnListenerReadable(int listener) {
   const int error = foreign           ? plan_->foreign_abi_action.errno_value
                     : rule != nullptr ? rule->action.errno_value
                                       : EPERM;
-  event.process = DescribeProcess(n.pid, &event.strings, &event.details);
+  event.process = DescribeProcess(n.pid, &event.details);
   if (!kernel::NotificationValid(listener, n.id)) return true;
   event.kind = std::string(audit::kKindSyscallDenied);
   event.verdict = audit::Verdict::kDeny;
@@ -267,7 +265,7 @@ bool SeccompObserver::OnFileCall(int listener, const kernel::SeccompNotification
     policy::FileDecision to = policy::DecideFileAccess(*files_, second, shape->access2);
     if (decision.allowed && !to.allowed) decision = to;
   }
-  event.process = DescribeProcess(n.pid, &event.strings, &event.details);
+  event.process = DescribeProcess(n.pid, &event.details);
   if (!kernel::NotificationValid(listener, n.id)) return true;
   event.kind = std::string(audit::kKindFileAccess);
   event.verdict = decision.allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny;
