@@ -180,15 +180,6 @@ int Export(const AuditArgs& args) {
       [&](const audit::ParsedRecord& record) { ocsf.Observe(record); });
 }
 
-std::string WithThousands(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 int Verify(const AuditArgs& args) {
   audit::VerifyReport report = audit::VerifyLog(args.log_dir);
   if (args.json) {
@@ -216,7 +207,8 @@ int Verify(const AuditArgs& args) {
   const std::string range = report.records == 0 ? ""
                                                 : " (seq " + std::to_string(report.first_seq) +
                                                       ".." + std::to_string(report.last_seq) + ")";
-  const std::string files = WithThousands(report.files) + (report.files == 1 ? " file" : " files");
+  const std::string files =
+      audit::WithThousands(report.files) + (report.files == 1 ? " file" : " files");
   if (report.first_bad) {
     const audit::VerifyFinding& bad = *report.first_bad;
     text += std::string("BAD: ") + audit::TamperingName(bad.kind) + " at " + bad.file;
@@ -224,11 +216,12 @@ int Verify(const AuditArgs& args) {
     if (bad.seq) text += " (seq " + std::to_string(*bad.seq) + ")";
     text += "\n  " + bad.why + "\n";
     if (report.records > 0)
-      text += "  " + WithThousands(report.records) + " records before it are intact" + range + "\n";
+      text += "  " + audit::WithThousands(report.records) + " records before it are intact" +
+              range + "\n";
   } else if (report.records == 0) {
     text += "no records in " + args.log_dir + " (" + files + ")\n";
   } else {
-    text += "ok: " + WithThousands(report.records) + " records in " + files + range +
+    text += "ok: " + audit::WithThousands(report.records) + " records in " + files + range +
             ", the chain is intact\n";
     text += "last hash: " + report.last_hash +
             "\n  (keep it elsewhere: records cut off cleanly at the end, or a log sealed again "

@@ -38,15 +38,6 @@ long Number(std::string_view text, std::size_t at, std::size_t count) {
   return value;
 }
 
-std::string WithThousands(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 // The entries of a count table, largest first (ties in name order), at most `top` of them.
 std::vector<std::pair<std::string, std::uint64_t>> Largest(
     const std::map<std::string, std::uint64_t>& counts, std::size_t top) {
@@ -70,6 +61,15 @@ void CountInto(std::map<std::string, std::uint64_t>* counts, const std::string& 
 }
 
 }  // namespace
+
+std::string WithThousands(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 std::string DetailText(const Json& details, const char* key) {
   auto it = details.find(key);

@@ -36,6 +36,9 @@ struct RecordFilter {
 std::optional<std::int64_t> ParseTimeBound(std::string_view text, std::int64_t now_ns,
                                            std::string* error);
 
+// 1234567 -> "1,234,567": counts as people read them.
+std::string WithThousands(std::uint64_t n);
+
 // A detail as text: strings as they are, integers in decimal, arrays joined by spaces; "" for
 // anything else or a missing key.
 std::string DetailText(const Json& details, const char* key);

@@ -9,13 +9,8 @@
 namespace tollgate::audit {
 namespace {
 
+using testing::Parse;
 using testing::TestLog;
-
-ParsedRecord Parse(const std::string& line) {
-  ParseResult result = ParseRecordLine(line.substr(0, line.size() - 1));
-  EXPECT_TRUE(result.record) << result.error;
-  return result.record.value_or(ParsedRecord{});
-}
 
 class AuditQueryTest : public ::testing::Test {
  protected:

@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "supervisor/audit/log_files.h"
+#include "supervisor/audit/reader.h"
 #include "supervisor/audit/record.h"
 
 namespace tollgate::audit::testing {
@@ -128,5 +131,12 @@ class TestLog {
   std::uint64_t last_seq_ = 0;
   std::string last_hash_{kGenesisHash};
 };
+
+// A line TestLog::Add returned (with its newline), parsed; a test failure if it does not parse.
+inline ParsedRecord Parse(const std::string& line) {
+  ParseResult result = ParseRecordLine(line.substr(0, line.size() - 1));
+  EXPECT_TRUE(result.record) << result.error;
+  return result.record.value_or(ParsedRecord{});
+}
 
 }  // namespace tollgate::audit::testing
