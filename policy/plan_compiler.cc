@@ -91,6 +91,8 @@ class Compiler {
     plan.env = CompileEnv();
     plan.network.mode = profile_.network.mode.value_or(NetworkMode::kNone);
     plan.network.new_namespace = plan.network.mode == NetworkMode::kNone;
+    for (const auto& [name, tool] : profile_.tools)
+      plan.tools[name] = ExpandToolSpec(tool, context_);
     // Network none is a private namespace with only loopback: TCP there reaches nothing but the
     // sandbox's own listeners, which test suites need (a local HTTP server, a database).
     plan.landlock.deny_tcp = false;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "policy/tool_rules.h"
+
 #include "policy/profile.h"
 
 namespace tollgate::policy {
@@ -181,6 +183,9 @@ struct SandboxPlan {
   LimitsPlan limits;
   EnvPlan env;
   NetworkPlan network;
+  // Mediated tools, placeholders expanded; the supervisor finds where each lives on the host
+  // and covers those paths with the shim (tool_paths.h).
+  std::map<std::string, ToolSpec> tools;
 };
 
 }  // namespace tollgate::policy

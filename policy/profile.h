@@ -11,21 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "policy/profile_types.h"
+#include "policy/tool_rules.h"
+
 namespace tollgate::policy {
-
-// Where a value came from, for messages and `tollgate explain`: "workspace-write.json:12:5".
-struct SourceRef {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string ToString() const;
-};
-
-// A path entry of the filesystem section, with the place it was written.
-struct PathEntry {
-  std::string path;  // absolute, may start with a placeholder such as "{workspace}/"
-  SourceRef where;
-};
 
 enum class HomeMode {
   kEmpty,  // a private, empty, writable tmpfs at {home}: tools find a home, secrets stay out
@@ -80,6 +69,8 @@ struct Profile {
   SyscallSpec syscalls;
   LimitsSpec limits;
   EnvSpec env;
+  std::map<std::string, ToolSpec> tools;  // by tool name; a child's entry replaces its parent's
+  std::vector<ToolExample> examples;      // this file's own; checked when the profile loads
 };
 
 }  // namespace tollgate::policy

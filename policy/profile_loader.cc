@@ -380,6 +380,11 @@ void MergeInto(Profile& into, const Profile& layer) {
   AppendUniqueStrings(into.env.keep, layer.env.keep);
   AppendUniqueStrings(into.env.drop, layer.env.drop);
   for (const auto& [name, value] : layer.env.set) into.env.set[name] = value;
+
+  // A tool is defined whole: a layer's entry replaces its parent's. Examples are each file's
+  // own: only the loaded profile's are checked, against the merged tools.
+  for (const auto& [name, tool] : layer.tools) into.tools[name] = tool;
+  into.examples = layer.examples;
 }
 
 // Turns one parsed JSON document into a Profile layer, reporting every problem it finds.
@@ -520,8 +525,9 @@ class DocumentChecker {
       return;
     }
     static const std::vector<std::string> kKnown = {
-        "name", "description", "extends", "filesystem", "network", "syscalls", "limits", "env"};
-    static const std::vector<std::string> kNotSupported = {"tools", "evidence", "examples"};
+        "name",     "description", "extends", "filesystem", "network",
+        "syscalls", "limits",      "env",     "tools",      "examples"};
+    static const std::vector<std::string> kNotSupported = {"evidence"};
     Profile& profile = result_.profile;
     for (const auto& [key, value] : root.items()) {
       std::string path = Child("", key);
@@ -554,6 +560,10 @@ class DocumentChecker {
         CheckLimits(path, value);
       } else if (key == "env") {
         CheckEnv(path, value);
+      } else if (key == "tools") {
+        CheckTools(path, value);
+      } else if (key == "examples") {
+        CheckExamples(path, value);
       } else {
         ReportUnknownKey(path, key, kKnown, kNotSupported);
       }
@@ -897,6 +907,423 @@ class DocumentChecker {
     }
   }
 
+  // --- tools ---
+
+  static bool IsToolName(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_' || c == '.' || c == '+';
+    });
+  }
+
+  static bool IsRuleId(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && IsProfileName(id);
+  }
+
+  std::optional<ToolVerdict> CheckVerdict(const std::string& path, const Json& value) {
+    auto text = ExpectString(path, value, "\"deny\"");
+    if (!text) return std::nullopt;
+    if (auto verdict = ParseToolVerdict(*text)) return verdict;
+    ValueError(path, "unknown verdict " + Quoted(*text), "write \"allow\", \"ask\" or \"deny\"");
+    return std::nullopt;
+  }
+
+  std::optional<std::string> CheckJustification(const std::string& path, const Json& value) {
+    auto text = ExpectString(path, value, "\"why this rule exists, as the agent will read it\"");
+    if (!text) return std::nullopt;
+    if (text->find_first_not_of(" \t") == std::string::npos) {
+      ValueError(path, "empty justification", "say in a sentence why; the agent is shown it");
+      return std::nullopt;
+    }
+    if (auto problem = CheckControlCharacters(*text)) {
+      ValueError(path, "the justification " + problem->message, "keep it to one line");
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  // Argv patterns: a string of whitespace-separated tokens, or an array of tokens (for tokens
+  // with spaces). "..." may only end the pattern.
+  void CheckArgsPattern(const std::string& path, const Json& value, ToolRule& rule) {
+    std::vector<std::pair<std::string, std::string>> tokens;  // json path, token
+    if (value.is_string()) {
+      std::string text = value.get<std::string>();
+      std::size_t i = 0;
+      while (i < text.size()) {
+        std::size_t start = text.find_first_not_of(" \t", i);
+        if (start == std::string::npos) break;
+        std::size_t end = text.find_first_of(" \t", start);
+        if (end == std::string::npos) end = text.size();
+        tokens.emplace_back(path, text.substr(start, end - start));
+        i = end;
+      }
+    } else if (value.is_array()) {
+      ForEachString(path, value, "\"push\", \"...\"",
+                    [&](const std::string& element_path, const std::string& token) {
+                      tokens.emplace_back(element_path, token);
+                    });
+    } else {
+      ValueError(path, "expected a string or an array of strings, got " + TypeName(value),
+                 "write \"push|fetch ...\" or [\"commit\", \"-m\", \"...\"]");
+      return;
+    }
+    rule.has_args = true;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const auto& [token_path, token] = tokens[i];
+      if (token == "...") {
+        if (i + 1 != tokens.size()) {
+          ValueError(token_path, "\"...\" must be the last token of a pattern",
+                     "\"...\" stands for any further tokens; put it at the end");
+          return;
+        }
+        rule.args_rest = true;
+        break;
+      }
+      if (token.empty() || token.find('\0') != std::string::npos) {
+        ValueError(token_path, "empty pattern token", "write a word, a glob or a|b alternatives");
+        return;
+      }
+      std::vector<std::string> alternatives;
+      std::size_t start = 0;
+      for (;;) {
+        std::size_t bar = token.find('|', start);
+        std::string alternative = token.substr(start, bar == std::string::npos ? bar : bar - start);
+        if (alternative.empty()) {
+          ValueError(token_path, "empty alternative in " + Quoted(token),
+                     "write alternatives as \"push|fetch\"");
+          return;
+        }
+        alternatives.push_back(alternative);
+        if (bar == std::string::npos) break;
+        start = bar + 1;
+      }
+      rule.args.push_back(std::move(alternatives));
+    }
+  }
+
+  void CheckOptionPatterns(const std::string& path, const Json& value,
+                           std::vector<std::string>& into) {
+    ForEachString(path, value, "\"-c\", \"--upload-pack*\"",
+                  [&](const std::string& element_path, const std::string& pattern) {
+                    if (pattern.size() < 2 || pattern[0] != '-') {
+                      ValueError(element_path, Quoted(pattern) + " is not an option pattern",
+                                 "options start with '-': \"-c\", \"--exec*\"");
+                      return;
+                    }
+                    AppendUnique(into, pattern);
+                  });
+  }
+
+  void CheckRule(const std::string& path, const Json& value, ToolSpec& tool,
+                 std::set<std::string>& ids) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {
+        "id", "verdict", "why", "args", "options", "env", "paths_outside", "skip_operands", "run"};
+    ToolRule rule;
+    rule.where = Where(path);
+    bool ok = true;
+    std::optional<std::size_t> skip;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "id") {
+        auto id = ExpectString(member_path, member, "\"git-push\"");
+        if (!id) {
+          ok = false;
+        } else if (!IsRuleId(*id)) {
+          ValueError(member_path, Quoted(*id) + " is not a rule id",
+                     "use lowercase letters, digits and '-', such as \"git-push\"");
+          ok = false;
+        } else if (!ids.insert(*id).second) {
+          ValueError(member_path, "duplicate rule id " + Quoted(*id),
+                     "each rule of a tool needs its own id");
+          ok = false;
+        } else {
+          rule.id = *id;
+        }
+      } else if (key == "verdict") {
+        if (auto verdict = CheckVerdict(member_path, member)) {
+          rule.verdict = *verdict;
+        } else {
+          ok = false;
+        }
+      } else if (key == "why") {
+        if (auto why = CheckJustification(member_path, member)) {
+          rule.why = *why;
+        } else {
+          ok = false;
+        }
+      } else if (key == "args") {
+        CheckArgsPattern(member_path, member, rule);
+      } else if (key == "options") {
+        CheckOptionPatterns(member_path, member, rule.options);
+      } else if (key == "env") {
+        CheckEnvPatterns(member_path, member, rule.env, "\"GIT_SSH_COMMAND\", \"GIT_CONFIG_*\"");
+      } else if (key == "paths_outside") {
+        PathCondition condition;
+        std::vector<PathEntry> roots;
+        CheckPathList(member_path, member, roots);
+        for (const PathEntry& root : roots) condition.within.push_back(root.path);
+        if (condition.within.empty()) {
+          ValueError(member_path, "no roots given",
+                     "list the directories path operands must stay inside, such as "
+                     "[\"{workspace}\", \"{tmp}\"]");
+        }
+        rule.paths_outside = std::move(condition);
+      } else if (key == "skip_operands") {
+        if (member.is_number_unsigned() && member.get<std::uint64_t>() <= 16) {
+          skip = member.get<std::size_t>();
+        } else {
+          ValueError(member_path, "expected a number from 0 to 16, got " + member.dump(),
+                     "how many leading operands are not paths (1 for chmod's mode)");
+        }
+      } else if (key == "run") {
+        auto where = ExpectString(member_path, member, "\"host\"");
+        if (where && *where == "host") {
+          rule.run_on_host = true;
+        } else if (where && *where != "sandbox") {
+          ValueError(member_path, "unknown run location " + Quoted(*where),
+                     "write \"sandbox\" (the default) or \"host\"");
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+    if (!value.contains("id")) {
+      ValueError(path, "a rule needs an \"id\"", "add \"id\": \"git-push\"");
+      ok = false;
+    }
+    if (!value.contains("verdict")) {
+      ValueError(path, "a rule needs a \"verdict\"",
+                 "add \"verdict\": \"allow\", \"ask\" or \"deny\"");
+      ok = false;
+    }
+    if (!value.contains("why")) {
+      ValueError(path, "a rule needs a justification",
+                 "add \"why\": \"...\"; the agent is shown it");
+      ok = false;
+    }
+    if (skip) {
+      if (rule.paths_outside) {
+        rule.paths_outside->skip = *skip;
+      } else {
+        ValueError(Child(path, "skip_operands"), "\"skip_operands\" without \"paths_outside\"",
+                   "it only says which operands \"paths_outside\" checks");
+      }
+    }
+    if (rule.run_on_host) {
+      // The host has the credentials: only an argv the rule spells out in full may run there.
+      bool literal = rule.has_args && !rule.args_rest &&
+                     std::all_of(rule.args.begin(), rule.args.end(), [](const auto& alternatives) {
+                       return std::all_of(
+                           alternatives.begin(), alternatives.end(), [](const std::string& token) {
+                             return token.find_first_of("*?[\\") == std::string::npos;
+                           });
+                     });
+      if (!literal) {
+        ValueError(Child(path, "run"), "a rule that runs on the host must match argv in full",
+                   "give \"args\" as literal words (alternatives a|b allowed), with no globs and "
+                   "no \"...\"");
+        ok = false;
+      }
+      if (rule.verdict == ToolVerdict::kDeny) {
+        ValueError(Child(path, "run"), "a deny rule does not run anywhere",
+                   "remove \"run\", or make the rule allow or ask");
+        ok = false;
+      }
+    }
+    if (ok) tool.rules.push_back(std::move(rule));
+  }
+
+  void CheckSubcommandGrammar(const std::string& path, const Json& value, ToolSpec& tool) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"flags", "value_options", "dashed_prefix"};
+    SubcommandGrammar grammar;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "flags") {
+        CheckOptionPatterns(member_path, member, grammar.flags);
+      } else if (key == "value_options") {
+        CheckOptionPatterns(member_path, member, grammar.value_options);
+      } else if (key == "dashed_prefix") {
+        if (auto prefix = ExpectString(member_path, member, "\"git-\"")) {
+          if (prefix->empty() || !IsToolName(*prefix)) {
+            ValueError(member_path, Quoted(*prefix) + " is not a name prefix",
+                       "write the tool's name and a dash: \"git-\"");
+          } else {
+            grammar.dashed_prefix = *prefix;
+          }
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+    for (const std::string& pattern : grammar.flags) {
+      if (pattern.find_first_of("*?[") != std::string::npos) {
+        ValueError(Child(path, "flags"), "grammar options are literal, not globs: " + pattern,
+                   "list each option as it is written");
+      }
+    }
+    tool.subcommand = std::move(grammar);
+  }
+
+  void CheckTool(const std::string& path, const std::string& name, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"paths",      "alias_dirs", "default", "why",
+                                                    "subcommand", "rules",      "host_env"};
+    ToolSpec tool;
+    tool.name = name;
+    tool.where = Where(path);
+    std::set<std::string> ids;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "paths") {
+        CheckPathList(member_path, member, tool.paths);
+      } else if (key == "alias_dirs") {
+        CheckPathList(member_path, member, tool.alias_dirs);
+      } else if (key == "default") {
+        if (auto verdict = CheckVerdict(member_path, member)) tool.default_verdict = *verdict;
+      } else if (key == "why") {
+        if (auto why = CheckJustification(member_path, member)) tool.default_why = *why;
+      } else if (key == "subcommand") {
+        CheckSubcommandGrammar(member_path, member, tool);
+      } else if (key == "rules") {
+        if (!member.is_array()) {
+          ValueError(member_path, "expected an array of rules, got " + TypeName(member),
+                     "write [{\"id\": ..., \"verdict\": ..., \"why\": ...}]");
+          continue;
+        }
+        for (std::size_t i = 0; i < member.size(); ++i)
+          CheckRule(Child(member_path, i), member[i], tool, ids);
+      } else if (key == "host_env") {
+        if (!ExpectObject(member_path, member)) continue;
+        for (const auto& [variable, setting] : member.items()) {
+          std::string setting_path = Child(member_path, variable);
+          if (!IsEnvName(variable)) {
+            KeyError(setting_path, Quoted(variable) + " is not a valid variable name",
+                     "use letters, digits and '_', not starting with a digit");
+            continue;
+          }
+          auto text = ExpectString(setting_path, setting, "\"{home}/.ssh/agent.sock\"");
+          if (!text) continue;
+          if (auto problem = CheckPlaceholderTokens(*text, 0, /*allow_known=*/true)) {
+            ValueError(setting_path, problem->message, problem->hint);
+            continue;
+          }
+          tool.host_env[variable] = *text;
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+    if (!value.contains("paths") ||
+        (value.contains("paths") && value["paths"].is_array() && value["paths"].empty())) {
+      ValueError(path, "tool " + Quoted(name) + " has no paths",
+                 "list every path it lives at: \"paths\": [\"/usr/bin/" + name + "\"]");
+    }
+    if (!value.contains("default")) {
+      ValueError(path, "tool " + Quoted(name) + " has no default verdict",
+                 "add \"default\": \"deny\" (what a call no rule matches gets)");
+    }
+    if (!value.contains("why")) {
+      ValueError(path, "tool " + Quoted(name) + " has no justification for its default",
+                 "add \"why\": \"...\"; the agent is shown it when the default denies");
+    }
+    result_.profile.tools[name] = std::move(tool);
+  }
+
+  void CheckTools(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    for (const auto& [name, member] : value.items()) {
+      std::string member_path = Child(path, name);
+      if (!IsToolName(name)) {
+        KeyError(member_path, Quoted(name) + " is not a tool name",
+                 "use the program's file name, such as \"git\" or \"npm\"");
+        continue;
+      }
+      CheckTool(member_path, name, member);
+    }
+  }
+
+  // --- examples ---
+
+  void CheckExample(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"call", "argv", "expect", "rule", "cwd", "env"};
+    ToolExample example;
+    example.json_path = path;
+    example.where = Where(path);
+    bool ok = true;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "call") {
+        if (auto text = ExpectString(member_path, member, "\"git push origin main\"")) {
+          std::size_t i = 0;
+          while (i < text->size()) {
+            std::size_t start = text->find_first_not_of(" \t", i);
+            if (start == std::string::npos) break;
+            std::size_t end = text->find_first_of(" \t", start);
+            if (end == std::string::npos) end = text->size();
+            example.argv.push_back(text->substr(start, end - start));
+            i = end;
+          }
+        }
+      } else if (key == "argv") {
+        ForEachString(
+            member_path, member, "\"git\", \"commit\", \"-m\", \"a message\"",
+            [&](const std::string&, const std::string& token) { example.argv.push_back(token); });
+      } else if (key == "expect") {
+        if (auto verdict = CheckVerdict(member_path, member)) {
+          example.expect = *verdict;
+        } else {
+          ok = false;
+        }
+      } else if (key == "rule") {
+        if (auto rule = ExpectString(member_path, member, "\"git-push\"")) example.rule = *rule;
+      } else if (key == "cwd") {
+        if (auto cwd = ExpectString(member_path, member, "\"{workspace}/src\"")) {
+          if (auto problem = CheckPath(*cwd)) {
+            ValueError(member_path, problem->message, problem->hint);
+            ok = false;
+          } else {
+            example.cwd = *cwd;
+          }
+        }
+      } else if (key == "env") {
+        if (!ExpectObject(member_path, member)) continue;
+        for (const auto& [variable, setting] : member.items()) {
+          if (auto text = ExpectString(Child(member_path, variable), setting, "\"value\""))
+            example.env.push_back(variable + "=" + *text);
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+    if (value.contains("call") == value.contains("argv")) {
+      ValueError(path, "an example needs exactly one of \"call\" and \"argv\"",
+                 "write \"call\": \"git push origin main\" or \"argv\": [\"git\", ...]");
+      ok = false;
+    } else if (example.argv.empty()) {
+      ValueError(path, "an example needs a call", "name the tool and its arguments");
+      ok = false;
+    }
+    if (!value.contains("expect")) {
+      ValueError(path, "an example needs \"expect\"",
+                 "add \"expect\": \"allow\", \"ask\" or \"deny\"");
+      ok = false;
+    }
+    if (ok) result_.profile.examples.push_back(std::move(example));
+  }
+
+  void CheckExamples(const std::string& path, const Json& value) {
+    if (!value.is_array()) {
+      ValueError(path, "expected an array of examples, got " + TypeName(value),
+                 "write [{\"call\": \"git push\", \"expect\": \"deny\"}]");
+      return;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) CheckExample(Child(path, i), value[i]);
+  }
+
   const Document& doc_;
   ParsedDocument result_;
 };
@@ -967,6 +1394,14 @@ class ExtendsResolver {
     merged.description = own.description;
     merged.extends = own.extends;
     merged.source_file = file;
+    for (const ExampleFailure& failure : CheckToolExamples(merged.tools, merged.examples)) {
+      errors_.push_back(ProfileError{failure.example->where.file, failure.example->json_path,
+                                     failure.example->where.line, failure.example->where.column,
+                                     "example fails: " + failure.message,
+                                     "fix the rules or the example; a profile whose examples "
+                                     "fail does not load"});
+    }
+    if (!errors_.empty()) return std::nullopt;
     return merged;
   }
 

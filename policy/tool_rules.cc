@@ -1,0 +1,302 @@
+#include "policy/tool_rules.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "policy/plan_compiler.h"
+
+namespace tollgate::policy {
+namespace {
+
+bool Contains(const std::vector<std::string>& items, std::string_view item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+bool IsOptionToken(std::string_view token) {
+  return token.size() > 1 && token[0] == '-';
+}
+
+std::string_view EnvName(std::string_view entry) {
+  return entry.substr(0, entry.find('='));
+}
+
+// Where the sub-command is, or why it cannot be known.
+struct SubcommandPosition {
+  std::size_t index = 0;  // args.size() when there is none
+  std::optional<std::string> unknown_option;
+};
+
+SubcommandPosition FindSubcommand(const SubcommandGrammar& grammar,
+                                  const std::vector<std::string>& args) {
+  SubcommandPosition position;
+  std::size_t i = 0;
+  while (i < args.size() && IsOptionToken(args[i])) {
+    const std::string& token = args[i];
+    if (token == "--") {  // nothing after it is an option; the next token is the sub-command
+      ++i;
+      break;
+    }
+    if (Contains(grammar.flags, token)) {
+      ++i;
+    } else if (Contains(grammar.value_options, token)) {
+      i += 2;
+    } else if (std::size_t eq = token.find('=');
+               token.starts_with("--") && eq != std::string::npos &&
+               Contains(grammar.value_options, std::string_view(token).substr(0, eq))) {
+      ++i;
+    } else {
+      position.unknown_option = token;
+      position.index = i;
+      return position;
+    }
+  }
+  position.index = std::min(i, args.size());
+  return position;
+}
+
+bool ArgsMatch(const ToolRule& rule, const std::vector<std::string>& args, std::size_t from) {
+  std::size_t available = args.size() - std::min(from, args.size());
+  if (available < rule.args.size()) return false;
+  if (!rule.args_rest && available != rule.args.size()) return false;
+  for (std::size_t i = 0; i < rule.args.size(); ++i) {
+    const std::string& token = args[from + i];
+    bool any = std::any_of(rule.args[i].begin(), rule.args[i].end(),
+                           [&](const std::string& pattern) { return GlobMatches(pattern, token); });
+    if (!any) return false;
+  }
+  return true;
+}
+
+// Option tokens: those starting with '-' before a "--" (after it everything is an operand). A
+// "--name=value" token is also tried as "--name".
+bool OptionsMatch(const ToolRule& rule, const std::vector<std::string>& args) {
+  for (const std::string& token : args) {
+    if (token == "--") break;
+    if (!IsOptionToken(token)) continue;
+    std::string_view name = token;
+    if (std::size_t eq = name.find('='); eq != std::string_view::npos) name = name.substr(0, eq);
+    for (const std::string& pattern : rule.options) {
+      if (GlobMatches(pattern, token) || GlobMatches(pattern, name)) return true;
+    }
+  }
+  return false;
+}
+
+bool EnvMatches(const ToolRule& rule, const std::vector<std::string>& env) {
+  for (const std::string& entry : env) {
+    std::string_view name = EnvName(entry);
+    for (const std::string& pattern : rule.env) {
+      if (GlobMatches(pattern, name)) return true;
+    }
+  }
+  return false;
+}
+
+bool StrictlyInside(std::string_view path, std::string_view root) {
+  if (root == "/") return path.size() > 1 && path[0] == '/';
+  return path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/';
+}
+
+// Operands: tokens after `from` that are not options; after "--" every token is one.
+bool SomePathOutside(const PathCondition& condition, const ToolCall& call,
+                     const std::vector<std::string>& args, std::size_t from) {
+  std::size_t skipped = 0;
+  bool operands_only = false;
+  for (std::size_t i = from; i < args.size(); ++i) {
+    const std::string& token = args[i];
+    if (!operands_only && token == "--") {
+      operands_only = true;
+      continue;
+    }
+    if (!operands_only && IsOptionToken(token)) continue;
+    if (skipped < condition.skip) {
+      ++skipped;
+      continue;
+    }
+    std::string path = AbsoluteLexical(token, call.cwd);
+    bool inside = std::any_of(condition.within.begin(), condition.within.end(),
+                              [&](const std::string& root) { return StrictlyInside(path, root); });
+    if (!inside) return true;
+  }
+  return false;
+}
+
+bool RuleMatches(const ToolRule& rule, const ToolCall& call, const std::vector<std::string>& args,
+                 std::size_t subcommand_index) {
+  if (rule.has_args && !ArgsMatch(rule, args, subcommand_index)) return false;
+  if (!rule.options.empty() && !OptionsMatch(rule, args)) return false;
+  if (!rule.env.empty() && !EnvMatches(rule, call.env)) return false;
+  if (rule.paths_outside) {
+    // Operands start after the tokens the rule's own pattern names (the sub-command and any
+    // literal words after it), or after the sub-command.
+    std::size_t operands_from = subcommand_index + (rule.has_args ? rule.args.size() : 0);
+    if (!SomePathOutside(*rule.paths_outside, call, args, operands_from)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* ToolVerdictName(ToolVerdict verdict) {
+  switch (verdict) {
+    case ToolVerdict::kAllow:
+      return "allow";
+    case ToolVerdict::kAsk:
+      return "ask";
+    case ToolVerdict::kDeny:
+      return "deny";
+  }
+  return "deny";
+}
+
+std::optional<ToolVerdict> ParseToolVerdict(std::string_view text) {
+  if (text == "allow") return ToolVerdict::kAllow;
+  if (text == "ask") return ToolVerdict::kAsk;
+  if (text == "deny") return ToolVerdict::kDeny;
+  return std::nullopt;
+}
+
+bool GlobMatches(std::string_view pattern, std::string_view text) {
+  // Literal fast path: most patterns are plain words.
+  if (pattern.find_first_of("*?[\\") == std::string_view::npos) return pattern == text;
+  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+}
+
+std::string AbsoluteLexical(std::string_view path, std::string_view cwd) {
+  std::filesystem::path joined = (!path.empty() && path[0] == '/')
+                                     ? std::filesystem::path(path)
+                                     : std::filesystem::path(cwd) / std::filesystem::path(path);
+  std::string normal = joined.lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal.empty() ? "/" : normal;
+}
+
+const ToolSpec* FindToolByName(const std::map<std::string, ToolSpec>& tools,
+                               std::string_view invoked_as) {
+  if (auto it = tools.find(std::string(invoked_as)); it != tools.end()) return &it->second;
+  for (const auto& [name, tool] : tools) {
+    if (tool.subcommand && !tool.subcommand->dashed_prefix.empty() &&
+        invoked_as.size() > tool.subcommand->dashed_prefix.size() &&
+        invoked_as.starts_with(tool.subcommand->dashed_prefix)) {
+      return &tool;
+    }
+  }
+  return nullptr;
+}
+
+ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
+  ToolDecision decision;
+  // The call as the program will see it: argv[0] is the tool's name, and a dashed start is
+  // spelled out, because multi-call programs (git) choose what to run by argv[0].
+  std::vector<std::string> args;
+  if (tool.subcommand && !tool.subcommand->dashed_prefix.empty() && call.invoked_as != tool.name &&
+      call.invoked_as.size() > tool.subcommand->dashed_prefix.size() &&
+      call.invoked_as.starts_with(tool.subcommand->dashed_prefix)) {
+    args.push_back(call.invoked_as.substr(tool.subcommand->dashed_prefix.size()));
+  }
+  args.insert(args.end(), call.args.begin(), call.args.end());
+  decision.argv.reserve(args.size() + 1);
+  decision.argv.push_back(tool.name);
+  decision.argv.insert(decision.argv.end(), args.begin(), args.end());
+
+  std::size_t subcommand_index = 0;
+  if (tool.subcommand) {
+    SubcommandPosition position = FindSubcommand(*tool.subcommand, args);
+    if (position.unknown_option) {
+      decision.verdict = ToolVerdict::kDeny;
+      decision.rule = "grammar";
+      decision.reason = "the option " + *position.unknown_option + " before the sub-command is " +
+                        "not in the profile's grammar for " + tool.name +
+                        ", so the sub-command it selects cannot be known";
+      return decision;
+    }
+    subcommand_index = position.index;
+    if (subcommand_index < args.size()) decision.subcommand = args[subcommand_index];
+  }
+
+  const ToolRule* best = nullptr;
+  for (const ToolRule& rule : tool.rules) {
+    if (!RuleMatches(rule, call, args, subcommand_index)) continue;
+    // Strictest wins; among equals the first, except that a rule that runs on the host (which
+    // matches its argv in full) is preferred to a general allow.
+    if (best == nullptr || rule.verdict > best->verdict ||
+        (rule.verdict == best->verdict && rule.run_on_host && !best->run_on_host)) {
+      best = &rule;
+    }
+  }
+  if (best == nullptr) {
+    decision.verdict = tool.default_verdict;
+    decision.rule = "default";
+    decision.reason = tool.default_why;
+    return decision;
+  }
+  decision.verdict = best->verdict;
+  decision.rule = best->id;
+  decision.reason = best->why;
+  decision.run_on_host = best->run_on_host && best->verdict != ToolVerdict::kDeny;
+  return decision;
+}
+
+ToolSpec ExpandToolSpec(const ToolSpec& tool, const PlanContext& context) {
+  ToolSpec expanded = tool;
+  auto expand = [&](std::string& text) { text = ExpandPlaceholders(text, context); };
+  for (PathEntry& entry : expanded.paths) expand(entry.path);
+  for (PathEntry& entry : expanded.alias_dirs) expand(entry.path);
+  for (ToolRule& rule : expanded.rules) {
+    if (!rule.paths_outside) continue;
+    for (std::string& root : rule.paths_outside->within) {
+      expand(root);
+      root = AbsoluteLexical(root, "/");
+    }
+  }
+  for (auto& [name, value] : expanded.host_env) expand(value);
+  return expanded;
+}
+
+std::vector<ExampleFailure> CheckToolExamples(const std::map<std::string, ToolSpec>& tools,
+                                              const std::vector<ToolExample>& examples) {
+  PlanContext values;
+  values.workspace = "/workspace";
+  values.home = "/home/agent";
+  values.tmp = "/tmp";
+  values.cache = "/home/agent/.cache";
+  std::vector<ExampleFailure> failures;
+  std::map<std::string, ToolSpec> expanded;
+  for (const ToolExample& example : examples) {
+    if (example.argv.empty()) continue;  // the loader reports it
+    std::string first = example.argv[0];
+    std::string invoked_as = first.substr(first.rfind('/') + 1);
+    const ToolSpec* tool = FindToolByName(tools, invoked_as);
+    if (tool == nullptr) {
+      failures.push_back({&example, "no tool named " + invoked_as + " in this profile"});
+      continue;
+    }
+    auto it = expanded.find(tool->name);
+    if (it == expanded.end())
+      it = expanded.emplace(tool->name, ExpandToolSpec(*tool, values)).first;
+    ToolCall call;
+    call.invoked_as = invoked_as;
+    for (std::size_t i = 1; i < example.argv.size(); ++i)
+      call.args.push_back(ExpandPlaceholders(example.argv[i], values));
+    call.cwd = AbsoluteLexical(
+        ExpandPlaceholders(example.cwd.empty() ? "{workspace}" : example.cwd, values), "/");
+    for (const std::string& entry : example.env)
+      call.env.push_back(ExpandPlaceholders(entry, values));
+    ToolDecision decision = DecideToolCall(it->second, call);
+    bool verdict_ok = decision.verdict == example.expect;
+    bool rule_ok = example.rule.empty() || decision.rule == example.rule;
+    if (verdict_ok && rule_ok) continue;
+    std::string call_text;
+    for (const std::string& token : example.argv)
+      call_text += (call_text.empty() ? "" : " ") + token;
+    failures.push_back(
+        {&example, "\"" + call_text + "\" is expected to be " + ToolVerdictName(example.expect) +
+                       (example.rule.empty() ? "" : " by rule " + example.rule) + ", but rule " +
+                       decision.rule + " decides " + ToolVerdictName(decision.verdict)});
+  }
+  return failures;
+}
+
+}  // namespace tollgate::policy
