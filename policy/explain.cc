@@ -31,6 +31,8 @@ const char* KindName(MountOpKind kind) {
       return "hide";
     case MountOpKind::kRootReadOnly:
       return "root-read-only";
+    case MountOpKind::kShim:
+      return "shim";
   }
   return "?";
 }

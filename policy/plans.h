@@ -45,6 +45,7 @@ enum class MountOpKind {
   kProtect,       // make `target` read-only; if absent, create a placeholder and mount it read-only
   kHide,          // cover `target` with an empty, unreadable, read-only file or directory
   kRootReadOnly,  // finally make the new root's own tmpfs read-only
+  kShim,          // keep the file at `target` open (the real tool), then bind host `source` over it
 };
 
 struct MountOp {

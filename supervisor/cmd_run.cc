@@ -17,6 +17,7 @@
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
 #include "supervisor/run_audit.h"
+#include "supervisor/tool_paths.h"
 
 namespace tollgate {
 namespace {
@@ -93,6 +94,12 @@ int RunCommand(const RunArgs& args) {
     return kExitSetupFailed;
   }
 
+  // Mediated tools: the shim goes over every path they live at (tool_paths.h).
+  ToolMounts tool_mounts = AddToolShims(&compiled.plan, FindShimBinary());
+  if (!tool_mounts.error.empty()) return Fail(tool_mounts.error);
+  for (const std::string& skipped : tool_mounts.skipped)
+    spdlog::debug("tool path skipped: {}", skipped);
+
   // The audit log is open and the run recorded before the sandbox is given anything to do: an
   // init cloned early (above) holds empty namespaces and waits for its plan, which Launch()
   // sends only after this record.
@@ -136,6 +143,9 @@ int RunCommand(const RunArgs& args) {
   // Level "run" records the run's start and end only: no observer in the sandbox at all.
   launch.audit_observe = args.audit_level != "run";
   launch.audit_files = args.audit_level == "files";
+  launch.tool_paths = tool_mounts.paths;
+  // Approvals are not served yet: `ask` is a deny in every run (docs/TOOLS.md).
+  launch.ask_is_deny = true;
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 

@@ -27,6 +27,8 @@ struct RunArgs {
   std::string audit_log;  // empty: audit::DefaultLogDirectory()
   std::string audit_sync = "batch";
   std::string audit_level = "actions";
+  // Never wait for a person: a tool rule's `ask` is a deny ("needs approval").
+  bool ci = false;
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);

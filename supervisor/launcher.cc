@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "policy/seccomp_plan.h"
+#include "shims/protocol.h"
 #include "supervisor/kernel/caps.h"
 #include "supervisor/kernel/env.h"
 #include "supervisor/kernel/fd_passing.h"
@@ -48,9 +49,11 @@
 #include "supervisor/kernel/pidns_init.h"
 #include "supervisor/kernel/sandbox_setup.h"
 #include "supervisor/kernel/seccomp.h"
+#include "supervisor/kernel/tool_spawner.h"
 #include "supervisor/kernel/userns.h"
 #include "supervisor/placeholder_ledger.h"
 #include "supervisor/seccomp_observer.h"
+#include "supervisor/tool_broker.h"
 
 namespace tollgate {
 
@@ -83,6 +86,10 @@ struct InitStart {
   int supervisor_pidfd = -1;  // the supervisor itself: lets the child see that it already died
   int netns_read = -1;        // where the network namespace arrives, if the plan asks (netns.h)
   int notify_send = -1;       // with seccomp_listener
+  // Tool mediation: the init sends the broker's listening socket over it, and the tool spawner
+  // it then starts talks to the supervisor over it (tool_spawner.h). Closed when the plan
+  // mediates no tool.
+  int broker_channel = -1;
 };
 
 InitStart InitStartFor(uid_t uid, gid_t gid, bool forward_signals, bool seccomp_listener) {
@@ -109,6 +116,7 @@ struct InitState {
   kernel::SandboxSetup setup;
   std::vector<sock_filter> seccomp_filter;
   kernel::InitConfig init;
+  std::vector<int> shim_real_fds;  // the real tools under the shims, for the tool spawner
 };
 
 [[noreturn]] void ReportAndExit(int status_fd, const Status& status) {
@@ -131,8 +139,11 @@ struct InitState {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
   const int report = s.start.status_write;
-  // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve.
-  Status status = kernel::CloseFdsExcept({report, s.start.notify_send});
+  // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve. So are the
+  // real tools and the broker channel, kept only to hand them to the tool spawner.
+  std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel};
+  keep.insert(keep.end(), s.shim_real_fds.begin(), s.shim_real_fds.end());
+  Status status = kernel::CloseFdsExcept(keep.data(), keep.size());
   if (status.ok) status = kernel::ApplyRlimits(s.setup.rlimits);
   // no_new_privs and the empty capability sets are inherited from the init (set before fork).
   int applied_abi = 0;
@@ -148,6 +159,9 @@ struct InitState {
     status = Status::Fail("prctl(PR_SET_DUMPABLE)", {}, errno);
   // Seccomp last: the filter need not allow anything the steps above do.
   if (status.ok) status = kernel::InstallSeccompFilter(s.seccomp_filter, s.start.notify_send);
+  // The spawner inherits everything above: the tools it starts are as confined as the command.
+  if (status.ok && s.start.broker_channel >= 0)
+    status = kernel::StartToolSpawner(s.start.broker_channel, s.shim_real_fds);
   if (!status.ok) ReportAndExit(report, status);
   kernel::LaunchTrace("command exec");
   int err = kernel::ExecFirstCandidate(s.setup.exec);
@@ -222,7 +236,7 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   };
   // Nothing the supervisor holds stays open in the sandbox, leaked or not.
   check(kernel::CloseFdsExcept({start.status_write, start.sync_read, start.supervisor_pidfd,
-                                start.netns_read, start.notify_send}));
+                                start.netns_read, start.notify_send, start.broker_channel}));
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     check(Status::Fail("prctl(PR_SET_PDEATHSIG)", {}, errno));
 
@@ -287,6 +301,20 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   }
   check(mounts);
   kernel::LaunchTrace("init mounts done");
+  // Tool mediation: the broker's socket, made while this process may still mount (it makes its
+  // directory read-only), goes to the supervisor; the real tools wait for the spawner.
+  for (int fd : outcome.shim_real_fds) {
+    if (fd >= 0) state->shim_real_fds.push_back(fd);
+  }
+  if (!state->shim_real_fds.empty() && state->start.broker_channel >= 0) {
+    int listener = -1;
+    check(kernel::CreateBrokerListener(kBrokerDirectory, shim_protocol::kSocketPath, &listener));
+    check(kernel::SendFd(state->start.broker_channel, listener));
+    ::close(listener);
+  } else if (state->start.broker_channel >= 0) {
+    ::close(state->start.broker_channel);
+    state->start.broker_channel = -1;
+  }
   if (!setup.cwd.empty() && ::chdir(setup.cwd.c_str()) != 0)
     check(Status::Fail("chdir", setup.cwd, errno));
   if (::sethostname(setup.hostname.data(), setup.hostname.size()) != 0) {
@@ -313,7 +341,12 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
     init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
   // With a seccomp listener the command makes itself dumpable (CommandMain): it must be forked,
   // not share this process's memory.
-  init.fork_command = start.notify_send >= 0;
+  init.fork_command = start.notify_send >= 0 || state->start.broker_channel >= 0;
+  // Only the spawner keeps the broker channel and the real tools.
+  if (state->start.broker_channel >= 0) {
+    init.close_after_command_start = state->shim_real_fds;
+    init.close_after_command_start.push_back(state->start.broker_channel);
+  }
   init.command_main = CommandMain;
   init.command_arg = state.get();
   kernel::LaunchTrace("init run");
@@ -478,6 +511,7 @@ struct InitHandle {
   int sync_write = -1;  // release byte, then the setup, then the seccomp program
   pid_t netns_helper = -1;
   int notify_read = -1;         // audited runs: where the command's seccomp listener arrives
+  int broker_channel = -1;      // the broker's listener, then the tool spawner (tool_spawner.h)
   Status error = Status::Ok();  // the init could not be cloned (pid < 0)
   int clone_errno = 0;          // when clone3 itself failed
   Status maps = Status::Ok();   // the id maps could not be written: the init was killed
@@ -532,6 +566,17 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
     }
     return h;
   }
+  // Always made: an init cloned early does not know yet whether its plan mediates tools.
+  int broker_socket[2] = {-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, broker_socket) != 0) {
+    h.error = Status::Fail("socketpair", {}, errno);
+    for (int fd : {status_pipe[0], status_pipe[1], sync[0], sync[1], netns_socket[0],
+                   netns_socket[1], notify_socket[0], notify_socket[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return h;
+  }
+  start.broker_channel = broker_socket[1];
   start.notify_send = notify_socket[1];
   start.status_write = status_pipe[1];
   start.sync_read = sync[1];
@@ -555,6 +600,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   ::close(status_pipe[1]);
   ::close(sync[1]);
   if (notify_socket[1] >= 0) ::close(notify_socket[1]);
+  ::close(broker_socket[1]);
   if (network_helper) {
     if (child > 0) {
       // Opened now, while the child still waits for its maps and is still dumpable.
@@ -573,6 +619,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
     ::close(status_pipe[0]);
     ::close(sync[0]);
     if (notify_socket[0] >= 0) ::close(notify_socket[0]);
+    ::close(broker_socket[0]);
     h.clone_errno = clone_errno;
     h.error = Status::Fail("clone3", {}, clone_errno);
     return h;
@@ -581,6 +628,7 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   h.status_read = status_pipe[0];
   h.sync_write = sync[0];
   h.notify_read = notify_socket[0];
+  h.broker_channel = broker_socket[0];
 
   h.maps = kernel::WriteIdMaps(h.pid, start.host_uid, start.host_gid, ::geteuid() == 0);
   if (h.maps.ok) {
@@ -607,6 +655,7 @@ void AbandonInit(InitHandle* init) {
   CloseIfOpen(&init->pidfd);
   CloseIfOpen(&init->status_read);
   CloseIfOpen(&init->notify_read);
+  CloseIfOpen(&init->broker_channel);
 }
 
 }  // namespace
@@ -814,6 +863,20 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   AddToEpoll(epoll_fd, signal_fd);
   AddToEpoll(epoll_fd, timer_fd);
   AddToEpoll(epoll_fd, init.notify_read);
+  ::fcntl(init.broker_channel, F_SETFL, O_NONBLOCK);
+  AddToEpoll(epoll_fd, init.broker_channel);
+  bool broker_listener_received = false;
+  std::optional<ToolBroker> broker;
+  if (!options.tool_paths.empty()) {
+    BrokerOptions broker_options;
+    broker_options.tools = &plan.tools;
+    broker_options.paths = options.tool_paths;
+    broker_options.profile = plan.profile_name;
+    broker_options.audit = options.audit;
+    broker_options.init_pid = init_pid;
+    broker_options.ask_is_deny = options.ask_is_deny;
+    broker.emplace(std::move(broker_options), epoll_fd, init.broker_channel);
+  }
   int listener = -1;
   std::optional<SeccompObserver> observer;
   if (observe)
@@ -851,6 +914,23 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
       } else if (fd == timer_fd) {
         timed_out = true;
         ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+      } else if (fd == init.broker_channel && !broker_listener_received) {
+        // The broker's listening socket, once; EOF when the plan mediates no tool.
+        broker_listener_received = true;
+        int broker_listener = -1;
+        (void)::fcntl(fd, F_SETFL, 0);
+        if (kernel::ReceiveFd(fd, &broker_listener).ok && broker_listener >= 0 && broker) {
+          broker->SetListener(broker_listener);
+        } else {
+          if (broker_listener >= 0) ::close(broker_listener);
+          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+        }
+        (void)::fcntl(fd, F_SETFL, O_NONBLOCK);
+      } else if (broker && broker->Owns(fd)) {
+        if (!broker->OnReady(fd, events[i].events) && !audit_failed) {
+          audit_failed = true;
+          ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+        }
       } else if (fd == init.notify_read) {
         // The command's seccomp listener, once; EOF when the sandbox ended without sending one.
         if (kernel::ReceiveFd(fd, &listener).ok && listener >= 0) AddToEpoll(epoll_fd, listener);
@@ -876,8 +956,9 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     }
     messages.Read(init.status_read);  // the final report was written before the init exited
   }
-  for (int fd :
-       {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read, init.notify_read, listener}) {
+  broker.reset();
+  for (int fd : {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read, init.notify_read,
+                 init.broker_channel, listener}) {
     if (fd >= 0) ::close(fd);
   }
 

@@ -24,6 +24,7 @@
 #include "supervisor/audit/writer.h"
 #include "supervisor/kernel/limits.h"
 #include "supervisor/run_result.h"
+#include "supervisor/tool_paths.h"
 
 namespace tollgate {
 
@@ -53,6 +54,11 @@ struct LaunchOptions {
   // own records), and whether it records file accesses too (level "files").
   bool audit_observe = true;
   bool audit_files = false;
+  // Tool mediation: the paths AddToolShims() covered in plan.mounts (tool_paths.h), in kShim op
+  // order. Empty: no tool is mediated. Needs `audit`.
+  std::vector<MediatedPath> tool_paths;
+  // `ask` rules answer deny (--ci, or no one to approve).
+  bool ask_is_deny = true;
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
                    "every exec and denied syscall) or files (also every file access)")
       ->check(CLI::IsMember({"run", "actions", "files"}))
       ->capture_default_str();
+  run_cmd->add_flag("--ci", run.ci,
+                    "Non-interactive: never wait for a person; a tool call a rule would ask "
+                    "about is denied");
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();
   run_cmd->prefix_command(false);

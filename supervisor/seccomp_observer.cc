@@ -9,6 +9,7 @@
 #include "policy/file_decision.h"
 #include "policy/seccomp_plan.h"
 #include "supervisor/kernel/seccomp_notify.h"
+#include "supervisor/process_description.h"
 
 namespace tollgate {
 namespace {
@@ -16,22 +17,6 @@ namespace {
 constexpr std::size_t kMaxPathBytes = 4096;
 constexpr std::size_t kMaxArgvItems = audit::kMaxArrayItems;
 constexpr std::size_t kMaxArgvBytes = 32 * 1024;  // keeps an exec record well under 64 KiB
-
-// The process as the sandbox numbers it; its parent too, unless that is outside (the init's).
-std::optional<audit::ProcessInfo> DescribeProcess(pid_t host_pid, audit::Json* details) {
-  kernel::ProcessFacts facts;
-  if (!kernel::ReadProcessFacts(host_pid, &facts)) return std::nullopt;
-  audit::ProcessInfo info;
-  info.pid = facts.sandbox_pid;
-  if (facts.sandbox_pid != 1) {
-    kernel::ProcessFacts parent;
-    if (kernel::ReadProcessFacts(facts.host_ppid, &parent)) info.ppid = parent.sandbox_pid;
-  }
-  info.comm = facts.comm;
-  info.exe = kernel::ReadProcessLink(host_pid, "exe");
-  (*details)["host_pid"] = host_pid;
-  return info;
-}
 
 std::string Hex(std::uint64_t value) {
   char text[24];

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -53,6 +54,79 @@ Status ReceiveFd(int socket, int* fd) {
     }
   }
   return Status::Fail("receive fd", {}, EBADMSG);
+}
+
+Status SendWithFds(int socket, const void* data, std::size_t size, const int* fds, int count) {
+  if (size == 0 || count < 0 || count > kMaxPassedFds)
+    return Status::Fail("send with fds", {}, EINVAL);
+  const char* p = static_cast<const char*>(data);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+  bool first = true;
+  while (size > 0) {
+    iovec iov{const_cast<char*>(p), size};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    if (first && count > 0) {
+      message.msg_control = control;
+      message.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<std::size_t>(count));
+      cmsghdr* header = CMSG_FIRSTHDR(&message);
+      header->cmsg_level = SOL_SOCKET;
+      header->cmsg_type = SCM_RIGHTS;
+      header->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<std::size_t>(count));
+      std::memcpy(CMSG_DATA(header), fds, sizeof(int) * static_cast<std::size_t>(count));
+    }
+    ssize_t n = ::sendmsg(socket, &message, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Fail("send with fds", {}, errno);
+    }
+    first = false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status ReceiveWithFds(int socket, void* data, std::size_t size, std::size_t* received, int* fds,
+                      int max_fds, int* fd_count) {
+  *received = 0;
+  *fd_count = 0;
+  iovec iov{data, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::Fail("receive", {}, errno);
+  *received = static_cast<std::size_t>(n);
+  bool too_many = (message.msg_flags & MSG_CTRUNC) != 0;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t bytes = header->cmsg_len - CMSG_LEN(0);
+    for (std::size_t i = 0; i < bytes / sizeof(int); ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
+      if (*fd_count < max_fds) {
+        fds[(*fd_count)++] = fd;
+      } else {
+        ::close(fd);
+        too_many = true;
+      }
+    }
+  }
+  if (too_many) {
+    for (int i = 0; i < *fd_count; ++i) ::close(fds[i]);
+    *fd_count = 0;
+    return Status::Fail("receive", {}, EMSGSIZE, "more descriptors than expected");
+  }
+  return Status::Ok();
 }
 
 }  // namespace tollgate::kernel

@@ -19,12 +19,14 @@ int CloseRange(unsigned first, unsigned last) {
 
 }  // namespace
 
-Status CloseFdsExcept(std::initializer_list<int> keep) {
+Status CloseFdsExcept(const int* keep, std::size_t keep_count) {
   // A fixed array keeps this usable between fork and exec without allocating.
-  std::array<int, 8> sorted{};
+  std::array<int, kMaxKeptFds> sorted{};
   std::size_t count = 0;
-  for (int fd : keep) {
-    if (fd >= 3 && count < sorted.size()) sorted[count++] = fd;
+  for (std::size_t i = 0; i < keep_count; ++i) {
+    if (keep[i] < 3) continue;
+    if (count == sorted.size()) return Status::Fail("close fds", {}, E2BIG, "too many fds to keep");
+    sorted[count++] = keep[i];
   }
   // Insertion sort: a handful of entries (std::sort trips g++ 12's -Warray-bounds here).
   for (std::size_t i = 1; i < count; ++i) {
@@ -34,11 +36,16 @@ Status CloseFdsExcept(std::initializer_list<int> keep) {
   unsigned next = 3;
   for (std::size_t i = 0; i < count; ++i) {
     unsigned fd = static_cast<unsigned>(sorted[i]);
+    if (fd < next) continue;  // listed twice
     if (fd > next && CloseRange(next, fd - 1) != 0) return Status::Fail("close_range", {}, errno);
     next = fd + 1;
   }
   if (CloseRange(next, ~0U) != 0) return Status::Fail("close_range", {}, errno);
   return Status::Ok();
+}
+
+Status CloseFdsExcept(std::initializer_list<int> keep) {
+  return CloseFdsExcept(keep.begin(), keep.size());
 }
 
 int WriteAll(int fd, const void* data, unsigned long size) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace tollgate::kernel {
 
@@ -52,6 +53,7 @@ class Fd {
   ~Fd() { Reset(); }
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  int Release() { return std::exchange(fd_, -1); }
   void Reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -301,6 +303,8 @@ class MountBuilder {
         return ApplyProtect(op);
       case MountOpKind::kHide:
         return ApplyHide(op, skipped);
+      case MountOpKind::kShim:
+        return ApplyShim(op, skipped);
       case MountOpKind::kRootReadOnly: {
         struct mount_attr attr {};
         attr.attr_set = MOUNT_ATTR_RDONLY;
@@ -470,6 +474,37 @@ class MountBuilder {
       if (!hidden_file_.valid()) return Status::Fail("hide: create empty file", kHiddenFile, errno);
     }
     return CloneOnto(hidden_file_.get(), attrs, target.get(), "hide", op.target);
+  }
+
+  // The real tool stays reachable only through the fd kept here (handed to the tool spawner,
+  // never to the command); its path shows the shim. Opened with symlinks refused, like every
+  // destination, so the fd is the file the plan named.
+  Status ApplyShim(const MountOp& op, bool* skipped) {
+    outcome_->shim_real_fds.push_back(-1);
+    Fd real(OpenAt2(newroot_.get(), op.target.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                    kResolveInRoot));
+    if (!real.valid()) {
+      if (errno == ELOOP) return SymlinkRefused(op.target);
+      if (errno == ENOENT || errno == ENOTDIR) {
+        *skipped = true;
+        return Status::Ok();
+      }
+      return Status::Fail("shim: open the real tool", op.target, errno);
+    }
+    struct stat st {};
+    if (::fstat(real.get(), &st) != 0) return Status::Fail("shim: stat", op.target, errno);
+    if (!S_ISREG(st.st_mode))
+      return Status::Fail("shim: the real tool is not a regular file", op.target, EINVAL);
+    Fd shim(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_CLOEXEC,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!shim.valid()) return Status::Fail("shim: open the shim", op.source, errno);
+    Fd dest(OpenInNewRoot(op.target));
+    if (!dest.valid()) return Status::Fail("shim: open destination", op.target, errno);
+    TOLLGATE_RETURN_IF_ERROR(CloneOnto(shim.get(),
+                                       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                       dest.get(), "shim", op.target));
+    outcome_->shim_real_fds.back() = real.Release();
+    return Status::Ok();
   }
 
   const policy::MountPlan& plan_;

@@ -35,6 +35,9 @@ struct ProtectPlaceholder {
 struct MountOutcome {
   std::vector<std::size_t> skipped_ops;  // indices of ops skipped (optional source missing, …)
   std::vector<ProtectPlaceholder> placeholders;
+  // One per kShim op, in plan order: the real tool under the shim, opened (O_RDONLY, O_CLOEXEC)
+  // before the shim covered it; -1 for an op that was skipped. Owned by the caller.
+  std::vector<int> shim_real_fds;
 };
 
 // The tmpfs base the view is built from, with the host root at /oldroot and an empty tmpfs at

@@ -78,6 +78,7 @@ class SandboxInit {
     if (signal_fd < 0) Fail(Status::Fail("signalfd", {}, errno));
 
     command_ = SpawnCommand(signal_fd);
+    for (int fd : config_.close_after_command_start) ::close(fd);
     if (command_ < 0) Fail(Status::Fail("start the command", {}, errno));
 
     const InitSampling& s = config_.sampling;

@@ -79,6 +79,8 @@ struct InitConfig {
   bool fork_command = false;
   void (*command_main)(void* arg) = nullptr;
   void* command_arg = nullptr;
+  // Fds the init holds only for the command process: closed once it is started.
+  std::vector<int> close_after_command_start;
 };
 
 // Never returns. The caller has dropped capabilities and set no_new_privs.

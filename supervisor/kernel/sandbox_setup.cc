@@ -87,8 +87,7 @@ void PutMountOp(Writer& w, const policy::MountOp& op) {
 
 bool GetMountOp(Reader& r, policy::MountOp* op) {
   std::uint32_t kind = 0;
-  if (!r.Get(&kind) || kind > static_cast<std::uint32_t>(policy::MountOpKind::kRootReadOnly))
-    return false;
+  if (!r.Get(&kind) || kind > static_cast<std::uint32_t>(policy::MountOpKind::kShim)) return false;
   op->kind = static_cast<policy::MountOpKind>(kind);
   bool has_size = false;
   std::uint64_t size = 0;

@@ -1,0 +1,89 @@
+// The broker: the supervisor's side of tool mediation.
+//
+// Shims connect to the listening socket the sandbox's init made at /run/tollgate/broker.sock
+// (tool_spawner.h). For each connection the broker
+//   1. identifies the caller by SO_PEERCRED and refuses one outside this sandbox's pid namespace;
+//   2. decodes one Call (shims/protocol.h); malformed, oversized or truncated input is refused
+//      and recorded, and never stops the broker;
+//   3. finds the tool by the path the shim runs at, takes the working directory from the fd the
+//      shim passed (not from what it says), and decides with policy::DecideToolCall;
+//   4. writes a `tool.call` record — before anything runs (no record, no action);
+//   5. refuses with one line the agent can read (exit 126), or asks the sandbox's tool spawner to
+//      start the real program with the decided argv and the shim's stdio, forwards the shim's
+//      signals, and at the end writes `tool.exit` and tells the shim how the tool ended.
+// Everything runs on the launcher's event loop; no call blocks it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policy/plans.h"
+#include "supervisor/audit/writer.h"
+#include "supervisor/kernel/tool_spawner.h"
+#include "supervisor/tool_paths.h"
+
+namespace tollgate {
+
+namespace shim_protocol {
+struct Call;
+}
+
+struct BrokerOptions {
+  const std::map<std::string, policy::ToolSpec>* tools = nullptr;  // the plan's, expanded
+  std::vector<MediatedPath> paths;  // in kShim op order: index = the spawner's tool index
+  std::string profile;              // named in refusals
+  audit::AuditWriter* audit = nullptr;
+  pid_t init_pid = 0;  // host pid of the sandbox's init: its pid namespace is the sandbox's
+  // `ask` cannot be answered by a person in this run (--ci, or no approver): it is a deny.
+  bool ask_is_deny = true;
+};
+
+class ToolBroker {
+ public:
+  ToolBroker(BrokerOptions options, int epoll_fd, int spawner_channel);
+  ~ToolBroker();
+  ToolBroker(const ToolBroker&) = delete;
+  ToolBroker& operator=(const ToolBroker&) = delete;
+
+  // The listening socket, once the init has sent it.
+  void SetListener(int listener);
+
+  // Whether `fd` is one of the broker's (the listener, a connection, the spawner channel).
+  bool Owns(int fd) const;
+  // Handles readiness of one of its fds. False when an audit record could not be written: the
+  // run must stop (the action was refused).
+  bool OnReady(int fd, std::uint32_t events);
+
+  std::uint64_t calls() const { return calls_; }
+
+ private:
+  struct Connection;
+  bool Accept();
+  bool OnConnectionReadable(Connection* connection);
+  bool OnSpawnerReadable();
+  bool HandleCall(Connection* connection, const shim_protocol::Call& call);
+  bool Refuse(Connection* connection, const std::string& rule, const std::string& reason,
+              const std::string& message);
+  void Close(Connection* connection);
+  void Send(Connection* connection, const std::string& frame);
+
+  BrokerOptions options_;
+  int epoll_fd_;
+  int spawner_channel_;
+  int listener_ = -1;
+  std::string sandbox_pid_namespace_;  // "pid:[4026532...]"
+  kernel::SpawnerEventReader spawner_events_;
+  bool spawner_gone_ = false;
+  std::map<int, std::unique_ptr<Connection>> connections_;  // by fd
+  std::map<std::uint64_t, Connection*> by_call_;            // calls spawned or running
+  std::uint64_t next_call_ = 1;
+  std::uint64_t calls_ = 0;
+};
+
+}  // namespace tollgate
