@@ -1169,8 +1169,8 @@ class DocumentChecker {
 
   void CheckTool(const std::string& path, const std::string& name, const Json& value) {
     if (!ExpectObject(path, value)) return;
-    static const std::vector<std::string> kKnown = {"paths",      "alias_dirs", "default", "why",
-                                                    "subcommand", "rules",      "host_env"};
+    static const std::vector<std::string> kKnown = {
+        "paths", "alias_dirs", "default", "why", "subcommand", "rules", "host_env", "host_cwd"};
     ToolSpec tool;
     tool.name = name;
     tool.where = Where(path);
@@ -1195,6 +1195,14 @@ class DocumentChecker {
         }
         for (std::size_t i = 0; i < member.size(); ++i)
           CheckRule(Child(member_path, i), member[i], tool, ids);
+      } else if (key == "host_cwd") {
+        if (auto cwd = ExpectString(member_path, member, "\"{workspace}\"")) {
+          if (auto problem = CheckPath(*cwd)) {
+            ValueError(member_path, problem->message, problem->hint);
+          } else {
+            tool.host_cwd = *cwd;
+          }
+        }
       } else if (key == "host_env") {
         if (!ExpectObject(member_path, member)) continue;
         for (const auto& [variable, setting] : member.items()) {
@@ -1206,6 +1214,11 @@ class DocumentChecker {
           }
           auto text = ExpectString(setting_path, setting, "\"{home}/.ssh/agent.sock\"");
           if (!text) continue;
+          if (text->starts_with("$") && !IsEnvName(text->substr(1))) {
+            ValueError(setting_path, Quoted(*text) + " names no variable",
+                       "write \"$NAME\" to pass the supervisor's own NAME, or a literal value");
+            continue;
+          }
           if (auto problem = CheckPlaceholderTokens(*text, 0, /*allow_known=*/true)) {
             ValueError(setting_path, problem->message, problem->hint);
             continue;

@@ -252,6 +252,7 @@ ToolSpec ExpandToolSpec(const ToolSpec& tool, const PlanContext& context) {
     }
   }
   for (auto& [name, value] : expanded.host_env) expand(value);
+  expand(expanded.host_cwd);
   return expanded;
 }
 

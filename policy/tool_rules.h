@@ -70,7 +70,11 @@ struct ToolSpec {
   std::string default_why;
   std::optional<SubcommandGrammar> subcommand;
   std::vector<ToolRule> rules;
-  std::map<std::string, std::string> host_env;  // the environment of calls run on the host
+  // Calls a rule runs on the host get this environment ("$NAME": the supervisor's own NAME), not
+  // the agent's, and run in host_cwd (default {workspace}), not in the agent's working directory:
+  // a repository the agent made elsewhere would bring its own hooks and configuration.
+  std::map<std::string, std::string> host_env;
+  std::string host_cwd = "{workspace}";
   SourceRef where;
 };
 

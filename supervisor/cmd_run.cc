@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "policy/plan_compiler.h"
+#include "policy/profile_loader.h"
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
@@ -94,6 +95,12 @@ int RunCommand(const RunArgs& args) {
     return kExitSetupFailed;
   }
 
+  std::optional<std::uint64_t> approval_timeout = policy::ParseDuration(args.approval_timeout);
+  if (!approval_timeout || *approval_timeout == 0)
+    return Fail("--approval-timeout " + args.approval_timeout + " is not a duration (90s, 5m)");
+  if (args.ci && args.approvals == "wait")
+    return Fail("--ci never waits for a person: drop --approvals wait");
+
   // Mediated tools: the shim goes over every path they live at (tool_paths.h).
   ToolMounts tool_mounts = AddToolShims(&compiled.plan, FindShimBinary());
   if (!tool_mounts.error.empty()) return Fail(tool_mounts.error);
@@ -144,8 +151,12 @@ int RunCommand(const RunArgs& args) {
   launch.audit_observe = args.audit_level != "run";
   launch.audit_files = args.audit_level == "files";
   launch.tool_paths = tool_mounts.paths;
-  // Approvals are not served yet: `ask` is a deny in every run (docs/TOOLS.md).
-  launch.ask_is_deny = true;
+  // `ask`: wait for a person only where one can answer (approvals.h).
+  const bool wait_for_approval =
+      !args.ci && (args.approvals == "wait" || (args.approvals.empty() && ::isatty(STDERR_FILENO)));
+  launch.ask_is_deny = !wait_for_approval;
+  launch.run_id = audit_options.run;
+  launch.approval_timeout = std::chrono::seconds(*approval_timeout);
   spdlog::info("profile {} ({}), workspace {}, sandbox uid {} ({})", loaded.profile->name,
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 

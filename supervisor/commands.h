@@ -1,6 +1,7 @@
 // The subcommands of the tollgate program. Each returns the process exit status.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ struct RunArgs {
   std::string audit_level = "actions";
   // Never wait for a person: a tool rule's `ask` is a deny ("needs approval").
   bool ci = false;
+  // How `ask` is answered: "wait" for `tollgate approvals`, or "deny"; empty: wait when stderr
+  // is a terminal and not --ci.
+  std::string approvals;
+  std::string approval_timeout = "2m";
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);
@@ -59,5 +64,18 @@ struct AuditArgs {
 // Adds the `audit` subcommand and its own subcommands to `app`, bound to `args`.
 CLI::App* AddAuditCommand(CLI::App* app, AuditArgs* args);
 int AuditCommand(const AuditArgs& args);
+
+// tollgate approvals [list|approve ID|deny ID] (cmd_approvals.cc): answers the tool calls that
+// running sandboxes wait on (approvals.h). Exit 0, kExitInvalid when the call was not found or
+// not answered, kExitUsage on bad arguments.
+struct ApprovalsArgs {
+  std::string action = "list";  // list, approve, deny
+  std::uint64_t id = 0;
+  std::string run;  // a run id or prefix; needed only when several runs wait
+  bool for_run = false;
+  bool json = false;
+};
+CLI::App* AddApprovalsCommand(CLI::App* app, ApprovalsArgs* args);
+int ApprovalsCommand(const ApprovalsArgs& args);
 
 }  // namespace tollgate

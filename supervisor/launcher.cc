@@ -875,6 +875,15 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     broker_options.audit = options.audit;
     broker_options.init_pid = init_pid;
     broker_options.ask_is_deny = options.ask_is_deny;
+    broker_options.run = options.run_id.empty() ? std::to_string(::getpid()) : options.run_id;
+    broker_options.approval_timeout = options.approval_timeout;
+    broker_options.mounts = &plan.mounts;
+    broker_options.host_uid = options.host_uid;
+    broker_options.host_gid = options.host_gid;
+    broker_options.notify = [](const std::string& line) {
+      std::string text = line + "\n";
+      (void)!::write(STDERR_FILENO, text.data(), text.size());
+    };
     broker.emplace(std::move(broker_options), epoll_fd, init.broker_channel);
   }
   int listener = -1;

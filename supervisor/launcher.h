@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,11 @@ struct LaunchOptions {
   // Tool mediation: the paths AddToolShims() covered in plan.mounts (tool_paths.h), in kShim op
   // order. Empty: no tool is mediated. Needs `audit`.
   std::vector<MediatedPath> tool_paths;
-  // `ask` rules answer deny (--ci, or no one to approve).
+  // `ask` rules answer deny (--ci, or no one to approve); otherwise calls wait for
+  // `tollgate approvals` on the run's socket, named by run_id, up to approval_timeout.
   bool ask_is_deny = true;
+  std::string run_id;
+  std::chrono::seconds approval_timeout{120};
 };
 
 // The uid/gid a sandbox launched by the current user runs as on the host. An ordinary user

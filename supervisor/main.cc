@@ -49,6 +49,16 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--ci", run.ci,
                     "Non-interactive: never wait for a person; a tool call a rule would ask "
                     "about is denied");
+  run_cmd
+      ->add_option("--approvals", run.approvals,
+                   "How a tool call a rule asks about is answered: wait (for `tollgate "
+                   "approvals` in another terminal) or deny. Default: wait when stderr is a "
+                   "terminal and --ci is not given")
+      ->check(CLI::IsMember({"wait", "deny"}));
+  run_cmd
+      ->add_option("--approval-timeout", run.approval_timeout,
+                   "How long a call waits for approval before it is denied (90s, 5m)")
+      ->capture_default_str();
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();
   run_cmd->prefix_command(false);
@@ -66,6 +76,8 @@ int main(int argc, char** argv) {
 
   AuditArgs audit_args;
   CLI::App* audit_cmd = AddAuditCommand(&app, &audit_args);
+  ApprovalsArgs approvals_args;
+  CLI::App* approvals_cmd = AddApprovalsCommand(&app, &approvals_args);
 
   try {
     app.parse(argc, argv);
@@ -91,5 +103,6 @@ int main(int argc, char** argv) {
   if (*check_cmd) return CheckCommand(check_profiles);
   if (*explain_cmd) return ExplainCommand(explain);
   if (*audit_cmd) return AuditCommand(audit_args);
+  if (*approvals_cmd) return ApprovalsCommand(approvals_args);
   return kExitUsage;
 }

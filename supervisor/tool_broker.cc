@@ -1,11 +1,16 @@
 #include "supervisor/tool_broker.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -14,6 +19,7 @@
 #include "policy/tool_rules.h"
 #include "shims/protocol.h"
 #include "supervisor/kernel/fd_passing.h"
+#include "supervisor/kernel/mountns.h"
 #include "supervisor/kernel/seccomp_notify.h"
 #include "supervisor/process_description.h"
 
@@ -49,13 +55,24 @@ struct ToolBroker::Connection {
   std::string pending;
   int fds[kernel::kSpawnFdCount] = {-1, -1, -1, -1};
   int fd_count = 0;
-  enum class State { kAwaitCall, kSpawning, kRunning, kDone } state = State::kAwaitCall;
+  enum class State { kAwaitCall, kAwaitApproval, kSpawning, kRunning } state = State::kAwaitCall;
   std::uint64_t call_id = 0;
   std::string tool;
   std::int64_t started_ns = 0;
   bool shim_gone = false;
   std::optional<audit::ProcessInfo> process;
   audit::Json process_details = audit::Json::object();
+  // The decided call, kept while it waits for a person.
+  std::size_t tool_index = 0;
+  policy::ToolDecision decision;
+  std::string exe;
+  std::string cwd;
+  std::vector<std::string> env;
+  std::int32_t pgid = 0;
+  std::int64_t asked_unix_ns = 0;
+  std::int64_t deadline_ns = 0;  // steady clock
+  pid_t host_child = -1;         // a call run on the host
+  int host_pidfd = -1;
 
   void CloseFds() {
     for (int& fd_ref : fds) {
@@ -70,14 +87,39 @@ ToolBroker::ToolBroker(BrokerOptions options, int epoll_fd, int spawner_channel)
     : options_(std::move(options)), epoll_fd_(epoll_fd), spawner_channel_(spawner_channel) {
   sandbox_pid_namespace_ =
       kernel::ReadProcessLink(options_.init_pid, "ns/pid");  // the init's: the sandbox's own
+  if (!options_.ask_is_deny) {
+    std::string error;
+    approvals_ = ApprovalServer::Open(
+        ApprovalsDirectory(), options_.run, epoll_fd_, [this] { return Pending(); },
+        [this](std::uint64_t id, ApprovalAnswer answer) { return Answer(id, answer); }, &error);
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (!approvals_ || timer_fd_ < 0) {
+      if (options_.notify)
+        options_.notify("tollgate: approvals are off for this run (" + error +
+                        "): calls a rule asks about are denied");
+      options_.ask_is_deny = true;
+      approvals_.reset();
+    } else {
+      struct epoll_event event {};
+      event.events = EPOLLIN;
+      event.data.fd = timer_fd_;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
+    }
+  }
 }
 
 ToolBroker::~ToolBroker() {
   for (auto& [fd, connection] : connections_) {
     connection->CloseFds();
+    if (connection->host_child > 0 && connection->host_pidfd >= 0) {
+      ::kill(connection->host_child, SIGKILL);
+      ::waitpid(connection->host_child, nullptr, 0);
+      ::close(connection->host_pidfd);
+    }
     ::close(fd);
   }
   if (listener_ >= 0) ::close(listener_);
+  if (timer_fd_ >= 0) ::close(timer_fd_);
 }
 
 void ToolBroker::SetListener(int listener) {
@@ -89,12 +131,20 @@ void ToolBroker::SetListener(int listener) {
 }
 
 bool ToolBroker::Owns(int fd) const {
-  return fd == listener_ || fd == spawner_channel_ || connections_.count(fd) > 0;
+  return fd == listener_ || fd == spawner_channel_ || (fd >= 0 && fd == timer_fd_) ||
+         host_calls_.count(fd) > 0 || connections_.count(fd) > 0 ||
+         (approvals_ && approvals_->Owns(fd));
 }
 
 bool ToolBroker::OnReady(int fd, std::uint32_t events) {
   if (fd == listener_) return Accept();
   if (fd == spawner_channel_) return OnSpawnerReadable();
+  if (fd == timer_fd_) return OnTimer();
+  if (host_calls_.count(fd) > 0) return OnHostExit(fd);
+  if (approvals_ && approvals_->Owns(fd)) {
+    approvals_->OnReady(fd);  // answers conclude calls, which write records
+    return !audit_failed_;
+  }
   auto it = connections_.find(fd);
   if (it == connections_.end()) return true;
   (void)events;
@@ -164,9 +214,17 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
       if (c->state == Connection::State::kRunning || c->state == Connection::State::kSpawning) {
         c->shim_gone = true;
         ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
-        if (c->state == Connection::State::kRunning)
+        if (c->host_child > 0) {
+          ::kill(c->host_child, SIGKILL);
+        } else if (c->state == Connection::State::kRunning) {
           (void)kernel::SendSpawnSignal(spawner_channel_, c->call_id, SIGKILL);
+        }
         return true;
+      }
+      if (c->state == Connection::State::kAwaitApproval) {
+        waiting_.erase(c->call_id);
+        return Conclude(c, false, "the caller went away while the call waited for approval",
+                        "abandoned");
       }
       if (c->state == Connection::State::kAwaitCall && !c->pending.empty()) {
         return Refuse(
@@ -201,8 +259,11 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (!HandleCall(c, *call)) return false;
         if (connections_.count(c->fd) == 0) return true;  // refused and closed
       } else if (const auto* signal = std::get_if<protocol::Signal>(&decoded.message)) {
-        if (c->state == Connection::State::kRunning)
+        if (c->host_child > 0) {
+          ::kill(c->host_child, signal->signo);
+        } else if (c->state == Connection::State::kRunning) {
           (void)kernel::SendSpawnSignal(spawner_channel_, c->call_id, signal->signo);
+        }
       } else if (c->state == Connection::State::kAwaitCall) {
         return Refuse(c, "protocol", "expected a call, got another message",
                       "tollgate: refused: expected a call");
@@ -252,32 +313,69 @@ bool ToolBroker::HandleCall(Connection* c, const protocol::Call& call) {
   request.env = call.env;
   policy::ToolDecision decision = policy::DecideToolCall(tool, request);
 
-  policy::ToolVerdict verdict = decision.verdict;
-  std::string reason = decision.reason;
-  if (verdict == policy::ToolVerdict::kAsk && options_.ask_is_deny) {
-    verdict = policy::ToolVerdict::kDeny;
-    reason = "needs approval, and no one can approve in this run: " + decision.reason;
-  }
-  const bool allowed =
-      verdict == policy::ToolVerdict::kAllow || (verdict == policy::ToolVerdict::kAsk && false);
+  c->tool_index = index;
+  c->decision = std::move(decision);
+  c->exe = call.exe;
+  c->cwd = request.cwd;
+  c->env = call.env;
+  c->pgid = call.pgid;
+  c->call_id = next_call_++;
 
+  const policy::ToolDecision& decided = c->decision;
+  if (decided.verdict == policy::ToolVerdict::kAllow) return Conclude(c, true, decided.reason, "");
+  if (decided.verdict == policy::ToolVerdict::kDeny) return Conclude(c, false, decided.reason, "");
+  // ask
+  if (approved_for_run_.count({tool.name, decided.rule}) > 0)
+    return Conclude(c, true, decided.reason, "approved for the run");
+  if (options_.ask_is_deny) {
+    return Conclude(c, false,
+                    "needs approval, and no one can approve in this run: " + decided.reason,
+                    "not possible");
+  }
+  c->state = Connection::State::kAwaitApproval;
+  c->asked_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  c->deadline_ns = NowNs() + options_.approval_timeout.count();
+  waiting_[c->call_id] = c;
+  ArmTimer();
+  if (options_.notify) {
+    std::string command;
+    for (const std::string& token : decided.argv) command += (command.empty() ? "" : " ") + token;
+    options_.notify(
+        "tollgate: approval needed for call " + std::to_string(c->call_id) + ": " + command +
+        " (rule " + decided.rule + ": " + decided.reason +
+        "). Answer with `tollgate approvals approve " + std::to_string(c->call_id) +
+        "` (or deny) within " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(options_.approval_timeout).count()) +
+        " s.");
+  }
+  return true;
+}
+
+bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason,
+                          const std::string& approval) {
+  const policy::ToolDecision& decision = c->decision;
   audit::Event event;
   event.kind = "tool.call";
   event.verdict = allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny;
-  event.rule = tool.name + ":" + decision.rule;
+  event.rule = c->tool + ":" + decision.rule;
   event.reason = reason;
   event.process = c->process;
   event.details = c->process_details;
-  event.details["tool"] = tool.name;
-  event.details["call"] = next_call_;
-  event.details["path"] = event.strings.String(call.exe, "details.path");
+  event.details["tool"] = c->tool;
+  event.details["call"] = c->call_id;
+  event.details["path"] = event.strings.String(c->exe, "details.path");
   event.details["argv"] = event.strings.StringArray(decision.argv, "details.argv");
-  event.details["cwd"] = event.strings.String(request.cwd, "details.cwd");
+  event.details["cwd"] = event.strings.String(c->cwd, "details.cwd");
   if (!decision.subcommand.empty())
     event.details["subcommand"] = event.strings.String(decision.subcommand, "details.subcommand");
   event.details["decision"] = policy::ToolVerdictName(decision.verdict);
+  if (!approval.empty()) event.details["approval"] = approval;
   event.details["run"] = decision.run_on_host ? "host" : "sandbox";
   if (!options_.audit->Append(event)) {
+    audit_failed_ = true;
     Send(c, protocol::Encode(
                 protocol::Decision{protocol::Verdict::kDeny, 126,
                                    "tollgate: refused: the audit log could not be written"}));
@@ -285,7 +383,7 @@ bool ToolBroker::HandleCall(Connection* c, const protocol::Call& call) {
     return false;
   }
   if (!allowed) {
-    std::string message = "tollgate: " + tool.name;
+    std::string message = "tollgate: " + c->tool;
     if (!decision.subcommand.empty()) message += " " + decision.subcommand;
     message +=
         " denied by rule " + decision.rule + " of profile " + options_.profile + ": " + reason;
@@ -293,16 +391,17 @@ bool ToolBroker::HandleCall(Connection* c, const protocol::Call& call) {
     Close(c);
     return true;
   }
+  if (decision.run_on_host) return StartOnHost(c);
   if (spawner_gone_) {
     return Refuse(c, "broker", "the sandbox's tool spawner is gone",
                   "tollgate: refused: the tool spawner of this sandbox is gone");
   }
   kernel::SpawnRequest spawn;
-  spawn.call_id = next_call_++;
-  spawn.tool_index = static_cast<std::uint32_t>(index);
-  spawn.pgid = call.pgid;
+  spawn.call_id = c->call_id;
+  spawn.tool_index = static_cast<std::uint32_t>(c->tool_index);
+  spawn.pgid = c->pgid;
   spawn.argv = decision.argv;
-  spawn.env = call.env;
+  spawn.env = c->env;
   kernel::Status sent = kernel::SendSpawnRequest(spawner_channel_, spawn, c->fds);
   c->CloseFds();
   if (!sent.ok) {
@@ -310,10 +409,88 @@ bool ToolBroker::HandleCall(Connection* c, const protocol::Call& call) {
                   "tollgate: refused: the tool could not be started");
   }
   c->state = Connection::State::kSpawning;
-  c->call_id = spawn.call_id;
   c->started_ns = NowNs();
   by_call_[spawn.call_id] = c;
   return true;
+}
+
+std::vector<PendingApproval> ToolBroker::Pending() const {
+  std::vector<PendingApproval> out;
+  for (const auto& [id, c] : waiting_) {
+    PendingApproval item;
+    item.id = id;
+    item.tool = c->tool;
+    item.argv = c->decision.argv;
+    item.cwd = c->cwd;
+    item.rule = c->decision.rule;
+    item.why = c->decision.reason;
+    item.asked_unix_ns = c->asked_unix_ns;
+    item.deadline_unix_ns = c->asked_unix_ns + options_.approval_timeout.count();
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::string ToolBroker::Answer(std::uint64_t id, ApprovalAnswer answer) {
+  auto it = waiting_.find(id);
+  if (it == waiting_.end()) return "no call " + std::to_string(id) + " waits for approval";
+  Connection* c = it->second;
+  waiting_.erase(it);
+  ArmTimer();
+  switch (answer) {
+    case ApprovalAnswer::kOnce:
+      if (!Conclude(c, true, c->decision.reason, "approved once")) audit_failed_ = true;
+      break;
+    case ApprovalAnswer::kForRun:
+      approved_for_run_.insert({c->tool, c->decision.rule});
+      if (!Conclude(c, true, c->decision.reason, "approved for the run")) audit_failed_ = true;
+      break;
+    case ApprovalAnswer::kDeny:
+      if (!Conclude(c, false, "a person denied it: " + c->decision.reason, "denied"))
+        audit_failed_ = true;
+      break;
+  }
+  return "";
+}
+
+bool ToolBroker::OnTimer() {
+  std::uint64_t expirations;
+  (void)!::read(timer_fd_, &expirations, sizeof expirations);
+  const std::int64_t now = NowNs();
+  std::vector<Connection*> expired;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second->deadline_ns <= now) {
+      expired.push_back(it->second);
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  bool ok = true;
+  for (Connection* c : expired) {
+    std::string seconds = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(options_.approval_timeout).count());
+    ok = Conclude(c, false, "no approval within " + seconds + " s: " + c->decision.reason,
+                  "timed out") &&
+         ok;
+  }
+  ArmTimer();
+  return ok;
+}
+
+void ToolBroker::ArmTimer() {
+  if (timer_fd_ < 0) return;
+  std::int64_t earliest = 0;
+  for (const auto& [id, c] : waiting_) {
+    if (earliest == 0 || c->deadline_ns < earliest) earliest = c->deadline_ns;
+  }
+  struct itimerspec spec {};
+  if (earliest != 0) {
+    std::int64_t delay = std::max<std::int64_t>(earliest - NowNs(), 1);
+    spec.it_value.tv_sec = delay / 1000000000;
+    spec.it_value.tv_nsec = delay % 1000000000;
+  }
+  ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
 }
 
 bool ToolBroker::OnSpawnerReadable() {
@@ -352,27 +529,7 @@ bool ToolBroker::OnSpawnerReadable() {
     }
     // kExited
     by_call_.erase(it);
-    const int status = event.value;
-    audit::Event record;
-    record.kind = "tool.exit";
-    record.verdict = audit::Verdict::kInfo;
-    record.details["tool"] = c->tool;
-    record.details["call"] = c->call_id;
-    record.details["duration_ns"] = NowNs() - c->started_ns;
-    if (WIFEXITED(status)) {
-      record.details["exit"] = WEXITSTATUS(status);
-      record.reason = "exited with status " + std::to_string(WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-      record.details["signal"] = ::sigabbrev_np(WTERMSIG(status))
-                                     ? std::string("SIG") + ::sigabbrev_np(WTERMSIG(status))
-                                     : std::to_string(WTERMSIG(status));
-      record.reason = "ended by signal " + record.details["signal"].get<std::string>();
-    }
-    if (c->shim_gone) record.details["shim_gone"] = true;
-    bool ok = options_.audit->Append(record);
-    if (!c->shim_gone) Send(c, protocol::Encode(protocol::Exit{status}));
-    Close(c);
-    if (!ok) return false;
+    if (!FinishCall(c, event.value)) return false;
   }
   if (spawner_gone_) {
     // Nothing started will report any more: release every waiting shim.
@@ -386,6 +543,119 @@ bool ToolBroker::OnSpawnerReadable() {
     }
   }
   return true;
+}
+
+bool ToolBroker::FinishCall(Connection* c, int status) {
+  audit::Event record;
+  record.kind = "tool.exit";
+  record.verdict = audit::Verdict::kInfo;
+  record.process = c->process;
+  record.details["tool"] = c->tool;
+  record.details["call"] = c->call_id;
+  record.details["run"] = c->host_child > 0 ? "host" : "sandbox";
+  record.details["duration_ns"] = NowNs() - c->started_ns;
+  if (WIFEXITED(status)) {
+    record.details["exit"] = WEXITSTATUS(status);
+    record.reason = "exited with status " + std::to_string(WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    const char* name = ::sigabbrev_np(WTERMSIG(status));
+    record.details["signal"] = name ? std::string("SIG") + name : std::to_string(WTERMSIG(status));
+    record.reason = "ended by signal " + record.details["signal"].get<std::string>();
+  }
+  if (c->shim_gone) record.details["shim_gone"] = true;
+  bool ok = options_.audit->Append(record);
+  if (!c->shim_gone) Send(c, protocol::Encode(protocol::Exit{status}));
+  Close(c);
+  return ok;
+}
+
+// The credential broker: the approved argv, exactly as decided, runs outside the sandbox with
+// the profile's environment and working directory and the shim's stdio. The rule matched the
+// argv in full (the loader refuses anything looser for `run: host`).
+bool ToolBroker::StartOnHost(Connection* c) {
+  const policy::ToolSpec& tool = options_.tools->at(c->tool);
+  std::string cwd = options_.mounts != nullptr
+                        ? kernel::HostPathForSandboxPath(*options_.mounts, tool.host_cwd)
+                        : std::string();
+  if (cwd.empty()) {
+    return Refuse(
+        c, "broker", "the host directory for " + tool.host_cwd + " is not known",
+        "tollgate: refused: " + c->tool + " cannot run on the host from " + tool.host_cwd);
+  }
+  const std::string& program = options_.paths[c->tool_index].path;
+  std::vector<std::string> env;
+  bool has_path = false;
+  for (const auto& [name, value] : tool.host_env) {
+    if (name == "PATH") has_path = true;
+    if (value.starts_with("$")) {
+      if (const char* host = std::getenv(value.c_str() + 1)) env.push_back(name + "=" + host);
+    } else {
+      env.push_back(name + "=" + value);
+    }
+  }
+  if (!has_path) env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  std::vector<std::string> argv = c->decision.argv;
+  std::vector<char*> argv_pointers, env_pointers;
+  for (std::string& item : argv) argv_pointers.push_back(item.data());
+  argv_pointers.push_back(nullptr);
+  for (std::string& item : env) env_pointers.push_back(item.data());
+  env_pointers.push_back(nullptr);
+  const bool drop = ::geteuid() == 0;
+  const uid_t uid = options_.host_uid;
+  const gid_t gid = options_.host_gid;
+  int fds[3] = {c->fds[0], c->fds[1], c->fds[2]};
+
+  // The supervisor may have a thread (the audit log's batch sync): the child only makes
+  // async-signal-safe calls before execve, on data prepared above.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      if (::dup2(fds[i], i) < 0) ::_exit(127);
+    }
+    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+    if (drop && (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+                 ::setresuid(uid, uid, uid) != 0)) {
+      ::_exit(127);
+    }
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    ::execve(program.c_str(), argv_pointers.data(), env_pointers.data());
+    ::_exit(127);
+  }
+  c->CloseFds();
+  if (pid < 0) {
+    return Refuse(c, "broker", std::string("fork for the host: ") + std::strerror(errno),
+                  "tollgate: refused: " + c->tool + " could not be started on the host");
+  }
+  c->host_child = pid;
+  c->host_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  c->state = Connection::State::kRunning;
+  c->started_ns = NowNs();
+  if (c->host_pidfd >= 0) {
+    host_calls_[c->host_pidfd] = c;
+    struct epoll_event event {};
+    event.events = EPOLLIN;
+    event.data.fd = c->host_pidfd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->host_pidfd, &event);
+  }
+  Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kAllow, 0, ""}));
+  return true;
+}
+
+bool ToolBroker::OnHostExit(int pidfd) {
+  auto it = host_calls_.find(pidfd);
+  Connection* c = it->second;
+  host_calls_.erase(it);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, pidfd, nullptr);
+  int status = 0;
+  while (::waitpid(c->host_child, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::close(pidfd);
+  c->host_pidfd = -1;
+  return FinishCall(c, status);
 }
 
 bool ToolBroker::Refuse(Connection* c, const std::string& rule, const std::string& reason,
@@ -411,7 +681,20 @@ void ToolBroker::Send(Connection* c, const std::string& frame) {
 
 void ToolBroker::Close(Connection* c) {
   c->CloseFds();
-  if (c->call_id != 0) by_call_.erase(c->call_id);
+  if (c->host_pidfd >= 0) {
+    // A host call still running when its connection ends (the run ends): it ends too.
+    host_calls_.erase(c->host_pidfd);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->host_pidfd, nullptr);
+    ::kill(c->host_child, SIGKILL);
+    while (::waitpid(c->host_child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    ::close(c->host_pidfd);
+    c->host_pidfd = -1;
+  }
+  if (c->call_id != 0) {
+    by_call_.erase(c->call_id);
+    waiting_.erase(c->call_id);
+  }
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
   int fd = c->fd;
   ::close(fd);

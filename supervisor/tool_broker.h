@@ -18,12 +18,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "policy/plans.h"
+#include "supervisor/approvals.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/kernel/tool_spawner.h"
 #include "supervisor/tool_paths.h"
@@ -41,7 +44,17 @@ struct BrokerOptions {
   audit::AuditWriter* audit = nullptr;
   pid_t init_pid = 0;  // host pid of the sandbox's init: its pid namespace is the sandbox's
   // `ask` cannot be answered by a person in this run (--ci, or no approver): it is a deny.
+  // Otherwise the call waits for `tollgate approvals` (approvals.h) until the timeout denies it.
   bool ask_is_deny = true;
+  std::string run;  // names the approvals socket
+  // Calls run on the host (`run: host`): the view's binds map the tool's host_cwd to the host,
+  // and when the supervisor is root the call runs as the sandbox's uid/gid, never as root.
+  const policy::MountPlan* mounts = nullptr;
+  uid_t host_uid = 0;
+  gid_t host_gid = 0;
+  std::chrono::nanoseconds approval_timeout = std::chrono::minutes(2);
+  // Where a person is told that a call waits (the supervisor's stderr).
+  std::function<void(const std::string&)> notify;
 };
 
 class ToolBroker {
@@ -68,6 +81,16 @@ class ToolBroker {
   bool OnConnectionReadable(Connection* connection);
   bool OnSpawnerReadable();
   bool HandleCall(Connection* connection, const shim_protocol::Call& call);
+  // Records the final verdict, then refuses or starts the tool.
+  bool Conclude(Connection* connection, bool allowed, const std::string& reason,
+                const std::string& approval);
+  std::vector<PendingApproval> Pending() const;
+  std::string Answer(std::uint64_t id, ApprovalAnswer answer);
+  bool OnTimer();
+  void ArmTimer();
+  bool StartOnHost(Connection* connection);
+  bool OnHostExit(int pidfd);
+  bool FinishCall(Connection* connection, int wait_status);
   bool Refuse(Connection* connection, const std::string& rule, const std::string& reason,
               const std::string& message);
   void Close(Connection* connection);
@@ -84,6 +107,12 @@ class ToolBroker {
   std::map<std::uint64_t, Connection*> by_call_;            // calls spawned or running
   std::uint64_t next_call_ = 1;
   std::uint64_t calls_ = 0;
+  std::unique_ptr<ApprovalServer> approvals_;
+  int timer_fd_ = -1;
+  std::map<std::uint64_t, Connection*> waiting_;                    // asks by call id
+  std::map<int, Connection*> host_calls_;                           // by pidfd
+  std::set<std::pair<std::string, std::string>> approved_for_run_;  // (tool, rule)
+  bool audit_failed_ = false;
 };
 
 }  // namespace tollgate
