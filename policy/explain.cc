@@ -277,6 +277,57 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
   } else {
     out << "host: the host's network, shared (trusted work only)\n";
   }
+
+  out << "\nTools — ";
+  if (plan.tools.empty()) {
+    out << "none mediated: programs run as they are\n";
+  } else {
+    out << "mediated: the shim stands at every path below (the \"shim\" mounts above list the\n"
+           "  files found on this machine); each call is decided by the first strictest rule that\n"
+           "  matches, else the default (docs/TOOLS.md):\n";
+  }
+  for (const auto& [name, tool] : plan.tools) {
+    out << "  " << name << "  default " << ToolVerdictName(tool.default_verdict) << " — "
+        << tool.default_why << "\n";
+    out << "    paths:";
+    for (const PathEntry& path : tool.paths) out << " " << path.path;
+    for (const PathEntry& dir : tool.alias_dirs) out << " (hard links in " << dir.path << ")";
+    out << "\n";
+    if (tool.subcommand) {
+      out << "    options before the sub-command:";
+      for (const std::string& flag : tool.subcommand->flags) out << " " << flag;
+      for (const std::string& option : tool.subcommand->value_options) out << " " << option << " X";
+      out << " (any other: deny)\n";
+    }
+    for (const ToolRule& rule : tool.rules) {
+      out << "    " << ToolVerdictName(rule.verdict) << " " << rule.id << ":";
+      if (rule.has_args) {
+        out << " args";
+        for (const auto& alternatives : rule.args) {
+          out << " ";
+          for (std::size_t i = 0; i < alternatives.size(); ++i)
+            out << (i ? "|" : "") << alternatives[i];
+        }
+        if (rule.args_rest) out << " ...";
+      }
+      if (!rule.options.empty()) {
+        out << " options";
+        for (const std::string& option : rule.options) out << " " << option;
+      }
+      if (!rule.env.empty()) {
+        out << " env";
+        for (const std::string& name_pattern : rule.env) out << " " << name_pattern;
+      }
+      if (rule.paths_outside) {
+        out << " a path outside";
+        for (const std::string& root : rule.paths_outside->within) out << " " << root;
+      }
+      if (!rule.has_args && rule.options.empty() && rule.env.empty() && !rule.paths_outside)
+        out << " every call";
+      if (rule.run_on_host) out << " — runs on the host in " << tool.host_cwd;
+      out << "\n      why: " << rule.why << "\n";
+    }
+  }
   return out.str();
 }
 

@@ -9,6 +9,7 @@
 #include "supervisor/launcher.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
+#include "supervisor/tool_paths.h"
 
 namespace tollgate {
 
@@ -30,6 +31,9 @@ int ExplainCommand(const ExplainArgs& args) {
     for (const std::string& error : compiled.errors) std::cerr << "tollgate: " << error << "\n";
     return kExitInvalid;
   }
+  // The files the shim will cover on this machine, as `tollgate run` finds them.
+  ToolMounts tools = AddToolShims(&compiled.plan, FindShimBinary());
+  if (!tools.error.empty()) std::cerr << "tollgate: " << tools.error << "\n";
   if (args.json) {
     std::cout << policy::PlanToJson(compiled.plan).dump(2) << "\n";
   } else {
