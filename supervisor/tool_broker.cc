@@ -109,6 +109,9 @@ ToolBroker::ToolBroker(BrokerOptions options, int epoll_fd, int spawner_channel)
 }
 
 ToolBroker::~ToolBroker() {
+  for (OutgoingFrame& frame : to_spawner_) {
+    for (int fd : frame.fds) ::close(fd);
+  }
   for (auto& [fd, connection] : connections_) {
     connection->CloseFds();
     if (connection->host_child > 0 && connection->host_pidfd >= 0) {
@@ -138,7 +141,11 @@ bool ToolBroker::Owns(int fd) const {
 
 bool ToolBroker::OnReady(int fd, std::uint32_t events) {
   if (fd == listener_) return Accept();
-  if (fd == spawner_channel_) return OnSpawnerReadable();
+  if (fd == spawner_channel_) {
+    if (events & EPOLLOUT) FlushToSpawner();
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) return OnSpawnerReadable();
+    return true;
+  }
   if (fd == timer_fd_) return OnTimer();
   if (host_calls_.count(fd) > 0) return OnHostExit(fd);
   if (approvals_ && approvals_->Owns(fd)) {
@@ -147,7 +154,6 @@ bool ToolBroker::OnReady(int fd, std::uint32_t events) {
   }
   auto it = connections_.find(fd);
   if (it == connections_.end()) return true;
-  (void)events;
   return OnConnectionReadable(it->second.get());
 }
 
@@ -217,7 +223,7 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (c->host_child > 0) {
           ::kill(c->host_child, SIGKILL);
         } else if (c->state == Connection::State::kRunning) {
-          (void)kernel::SendSpawnSignal(spawner_channel_, c->call_id, SIGKILL);
+          QueueToSpawner(kernel::EncodeSpawnSignal(c->call_id, SIGKILL), nullptr, 0);
         }
         return true;
       }
@@ -262,7 +268,7 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (c->host_child > 0) {
           ::kill(c->host_child, signal->signo);
         } else if (c->state == Connection::State::kRunning) {
-          (void)kernel::SendSpawnSignal(spawner_channel_, c->call_id, signal->signo);
+          QueueToSpawner(kernel::EncodeSpawnSignal(c->call_id, signal->signo), nullptr, 0);
         }
       } else if (c->state == Connection::State::kAwaitCall) {
         return Refuse(c, "protocol", "expected a call, got another message",
@@ -402,15 +408,16 @@ bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason
   spawn.pgid = c->pgid;
   spawn.argv = decision.argv;
   spawn.env = c->env;
-  kernel::Status sent = kernel::SendSpawnRequest(spawner_channel_, spawn, c->fds);
-  c->CloseFds();
-  if (!sent.ok) {
-    return Refuse(c, "broker", "the tool could not be handed to the spawner: " + sent.ToString(),
-                  "tollgate: refused: the tool could not be started");
-  }
-  c->state = Connection::State::kSpawning;
+  // The fds now belong to the queue, which closes them once they are sent.
+  QueueToSpawner(kernel::EncodeSpawnRequest(spawn), c->fds, kernel::kSpawnFdCount);
+  for (int& fd : c->fds) fd = -1;
+  c->fd_count = 0;
+  // The spawner reports only a start that failed (then the shim gets a refusal instead of the
+  // exit status, which it has not seen yet): the allow goes out now.
+  c->state = Connection::State::kRunning;
   c->started_ns = NowNs();
   by_call_[spawn.call_id] = c;
+  Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kAllow, 0, ""}));
   return true;
 }
 
@@ -493,6 +500,63 @@ void ToolBroker::ArmTimer() {
   ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
 }
 
+void ToolBroker::QueueToSpawner(std::string frame, const int* fds, int fd_count) {
+  OutgoingFrame outgoing;
+  outgoing.bytes = std::move(frame);
+  outgoing.fds.assign(fds, fds + fd_count);
+  to_spawner_.push_back(std::move(outgoing));
+  FlushToSpawner();
+}
+
+void ToolBroker::FlushToSpawner() {
+  while (!to_spawner_.empty() && !spawner_gone_) {
+    OutgoingFrame& frame = to_spawner_.front();
+    const bool first = frame.sent == 0;
+    std::size_t size = frame.bytes.size() - frame.sent;
+    iovec iov{frame.bytes.data() + frame.sent, size};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kernel::kSpawnFdCount)] = {};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    if (first && !frame.fds.empty()) {
+      message.msg_control = control;
+      message.msg_controllen = CMSG_SPACE(sizeof(int) * frame.fds.size());
+      cmsghdr* header = CMSG_FIRSTHDR(&message);
+      header->cmsg_level = SOL_SOCKET;
+      header->cmsg_type = SCM_RIGHTS;
+      header->cmsg_len = CMSG_LEN(sizeof(int) * frame.fds.size());
+      std::memcpy(CMSG_DATA(header), frame.fds.data(), sizeof(int) * frame.fds.size());
+    }
+    ssize_t n = ::sendmsg(spawner_channel_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {  // the spawner is gone; OnSpawnerReadable sees the end and releases the calls
+      spawner_gone_ = true;
+      break;
+    }
+    if (first) {
+      for (int fd : frame.fds) ::close(fd);
+      frame.fds.clear();
+    }
+    frame.sent += static_cast<std::size_t>(n);
+    if (frame.sent == frame.bytes.size()) to_spawner_.pop_front();
+  }
+  if (spawner_gone_) {
+    for (OutgoingFrame& frame : to_spawner_) {
+      for (int fd : frame.fds) ::close(fd);
+    }
+    to_spawner_.clear();
+  }
+  const bool want_output = !to_spawner_.empty();
+  if (want_output != watching_spawner_output_) {
+    struct epoll_event event {};
+    event.events = EPOLLIN | (want_output ? EPOLLOUT : 0u);
+    event.data.fd = spawner_channel_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, spawner_channel_, &event);
+    watching_spawner_output_ = want_output;
+  }
+}
+
 bool ToolBroker::OnSpawnerReadable() {
   std::vector<kernel::SpawnerEvent> events;
   if (!spawner_events_.Read(spawner_channel_, &events)) {
@@ -504,12 +568,7 @@ bool ToolBroker::OnSpawnerReadable() {
     if (it == by_call_.end()) continue;
     Connection* c = it->second;
     if (event.type == kernel::SpawnerEventType::kStarted) {
-      if (event.value > 0) {
-        c->state = Connection::State::kRunning;
-        if (c->shim_gone) (void)kernel::SendSpawnSignal(spawner_channel_, c->call_id, SIGKILL);
-        Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kAllow, 0, ""}));
-        continue;
-      }
+      if (event.value > 0) continue;  // (not sent any more: a start that worked is silent)
       by_call_.erase(it);
       audit::Event record;
       record.kind = "tool.exit";

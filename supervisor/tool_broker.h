@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +92,9 @@ class ToolBroker {
   bool StartOnHost(Connection* connection);
   bool OnHostExit(int pidfd);
   bool FinishCall(Connection* connection, int wait_status);
+  // Frames to the spawner wait here while its socket is full (a burst of calls).
+  void QueueToSpawner(std::string frame, const int* fds, int fd_count);
+  void FlushToSpawner();
   bool Refuse(Connection* connection, const std::string& rule, const std::string& reason,
               const std::string& message);
   void Close(Connection* connection);
@@ -109,8 +113,15 @@ class ToolBroker {
   std::uint64_t calls_ = 0;
   std::unique_ptr<ApprovalServer> approvals_;
   int timer_fd_ = -1;
-  std::map<std::uint64_t, Connection*> waiting_;                    // asks by call id
-  std::map<int, Connection*> host_calls_;                           // by pidfd
+  std::map<std::uint64_t, Connection*> waiting_;  // asks by call id
+  std::map<int, Connection*> host_calls_;         // by pidfd
+  struct OutgoingFrame {
+    std::string bytes;
+    std::vector<int> fds;  // sent with the first byte, then closed here
+    std::size_t sent = 0;
+  };
+  std::deque<OutgoingFrame> to_spawner_;
+  bool watching_spawner_output_ = false;
   std::set<std::pair<std::string, std::string>> approved_for_run_;  // (tool, rule)
   bool audit_failed_ = false;
 };

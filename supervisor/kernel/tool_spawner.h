@@ -36,7 +36,7 @@ struct SpawnRequest {
 };
 
 enum class SpawnerEventType : std::uint32_t {
-  kStarted = 3,  // value: the tool's pid (as the sandbox numbers it), or -errno
+  kStarted = 3,  // sent only when the start failed: value is -errno
   kExited = 4,   // value: its wait status
 };
 
@@ -51,10 +51,10 @@ static_assert(sizeof(SpawnerEvent) == 24);
 
 // ---- supervisor side
 
-// Sends one request with its fds (SCM_RIGHTS). The channel may be non-blocking: a request is
-// small next to the socket buffer, and a full buffer is reported as an error.
-Status SendSpawnRequest(int channel, const SpawnRequest& request, const int fds[kSpawnFdCount]);
-Status SendSpawnSignal(int channel, std::uint64_t call_id, int signo);
+// The frames the supervisor sends. A spawn request's kSpawnFdCount fds must go with its first
+// byte (kernel::SendWithFds, or a queue that sends them with the frame's first chunk).
+std::string EncodeSpawnRequest(const SpawnRequest& request);
+std::string EncodeSpawnSignal(std::uint64_t call_id, int signo);
 
 // Collects events from a non-blocking channel. Read() returns false when the spawner is gone.
 class SpawnerEventReader {
