@@ -264,7 +264,8 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (c->state != Connection::State::kAwaitCall) continue;  // one call per connection
         if (!HandleCall(c, *call)) return false;
         if (connections_.count(c->fd) == 0) return true;  // refused and closed
-      } else if (const auto* signal = std::get_if<protocol::Signal>(&decoded.message)) {
+      } else if (const auto* signal = std::get_if<protocol::Signal>(&decoded.message);
+                 signal != nullptr && c->state != Connection::State::kAwaitCall) {
         if (c->host_child > 0) {
           ::kill(c->host_child, signal->signo);
         } else if (c->state == Connection::State::kRunning) {
