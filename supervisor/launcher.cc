@@ -160,8 +160,12 @@ struct InitState {
   // Seccomp last: the filter need not allow anything the steps above do.
   if (status.ok) status = kernel::InstallSeccompFilter(s.seccomp_filter, s.start.notify_send);
   // The spawner inherits everything above: the tools it starts are as confined as the command.
-  if (status.ok && s.start.broker_channel >= 0)
+  if (status.ok && s.start.broker_channel >= 0) {
     status = kernel::StartToolSpawner(s.start.broker_channel, s.shim_real_fds);
+    // The command goes one Landlock domain below the spawner and its tools: nothing it starts
+    // can open a running tool's /proc/PID/exe (the real program) or its fds and memory.
+    if (status.ok && applied_abi > 0) status = kernel::NestLandlockDomain(applied_abi);
+  }
   if (!status.ok) ReportAndExit(report, status);
   kernel::LaunchTrace("command exec");
   int err = kernel::ExecFirstCandidate(s.setup.exec);
@@ -510,8 +514,12 @@ struct InitHandle {
   int status_read = -1;
   int sync_write = -1;  // release byte, then the setup, then the seccomp program
   pid_t netns_helper = -1;
-  int notify_read = -1;         // audited runs: where the command's seccomp listener arrives
-  int broker_channel = -1;      // the broker's listener, then the tool spawner (tool_spawner.h)
+  int notify_read = -1;     // audited runs: where the command's seccomp listener arrives
+  int broker_channel = -1;  // the broker's listener, then the tool spawner (tool_spawner.h)
+  // The sandbox's pid namespace (stat of /proc/PID/ns/pid), taken while the init is still
+  // dumpable: the broker tells its callers by it.
+  dev_t pid_ns_dev = 0;
+  ino_t pid_ns_ino = 0;
   Status error = Status::Ok();  // the init could not be cloned (pid < 0)
   int clone_errno = 0;          // when clone3 itself failed
   Status maps = Status::Ok();   // the id maps could not be written: the init was killed
@@ -601,6 +609,14 @@ InitHandle CloneInit(InitStart start, int cgroup_fd, bool network_helper) {
   ::close(sync[1]);
   if (notify_socket[1] >= 0) ::close(notify_socket[1]);
   ::close(broker_socket[1]);
+  if (child > 0) {
+    struct stat ns {};
+    std::string path = "/proc/" + std::to_string(child) + "/ns/pid";
+    if (::stat(path.c_str(), &ns) == 0) {
+      h.pid_ns_dev = ns.st_dev;
+      h.pid_ns_ino = ns.st_ino;
+    }
+  }
   if (network_helper) {
     if (child > 0) {
       // Opened now, while the child still waits for its maps and is still dumpable.
@@ -873,7 +889,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     broker_options.paths = options.tool_paths;
     broker_options.profile = plan.profile_name;
     broker_options.audit = options.audit;
-    broker_options.init_pid = init_pid;
+    broker_options.pid_ns_dev = init.pid_ns_dev;
+    broker_options.pid_ns_ino = init.pid_ns_ino;
     broker_options.ask_is_deny = options.ask_is_deny;
     broker_options.run = options.run_id.empty() ? std::to_string(::getpid()) : options.run_id;
     broker_options.approval_timeout = options.approval_timeout;
@@ -885,6 +902,14 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
       (void)!::write(STDERR_FILENO, text.data(), text.size());
     };
     broker.emplace(std::move(broker_options), epoll_fd, init.broker_channel);
+    // Every call passes four fds through the supervisor: the kernel counts fds in flight per
+    // user against the sender's open-file limit (ETOOMANYREFS), so a burst of calls needs the
+    // hard limit, not the soft one. The sandbox was cloned with the limit as it was.
+    struct rlimit files {};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+    }
   }
   int listener = -1;
   std::optional<SeccompObserver> observer;

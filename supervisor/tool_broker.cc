@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -85,8 +86,6 @@ struct ToolBroker::Connection {
 
 ToolBroker::ToolBroker(BrokerOptions options, int epoll_fd, int spawner_channel)
     : options_(std::move(options)), epoll_fd_(epoll_fd), spawner_channel_(spawner_channel) {
-  sandbox_pid_namespace_ =
-      kernel::ReadProcessLink(options_.init_pid, "ns/pid");  // the init's: the sandbox's own
   if (!options_.ask_is_deny) {
     std::string error;
     approvals_ = ApprovalServer::Open(
@@ -170,9 +169,11 @@ bool ToolBroker::Accept() {
       connection->uid = peer.uid;
       // The caller's pid namespace must be the sandbox's: a process outside (another sandbox,
       // the host) that found the socket is not this run's agent.
-      connection->in_sandbox =
-          peer.pid > 0 && !sandbox_pid_namespace_.empty() &&
-          kernel::ReadProcessLink(peer.pid, "ns/pid") == sandbox_pid_namespace_;
+      struct stat ns {};
+      std::string path = "/proc/" + std::to_string(peer.pid) + "/ns/pid";
+      connection->in_sandbox = peer.pid > 0 && options_.pid_ns_ino != 0 &&
+                               ::stat(path.c_str(), &ns) == 0 && ns.st_dev == options_.pid_ns_dev &&
+                               ns.st_ino == options_.pid_ns_ino;
       connection->process = DescribeProcess(peer.pid, &connection->process_details);
     }
     Connection* raw = connection.get();
@@ -223,7 +224,7 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (c->host_child > 0) {
           ::kill(c->host_child, SIGKILL);
         } else if (c->state == Connection::State::kRunning) {
-          QueueToSpawner(kernel::EncodeSpawnSignal(c->call_id, SIGKILL), nullptr, 0);
+          QueueToSpawner(c->call_id, kernel::EncodeSpawnSignal(c->call_id, SIGKILL), nullptr, 0);
         }
         return true;
       }
@@ -269,7 +270,8 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (c->host_child > 0) {
           ::kill(c->host_child, signal->signo);
         } else if (c->state == Connection::State::kRunning) {
-          QueueToSpawner(kernel::EncodeSpawnSignal(c->call_id, signal->signo), nullptr, 0);
+          QueueToSpawner(c->call_id, kernel::EncodeSpawnSignal(c->call_id, signal->signo), nullptr,
+                         0);
         }
       } else if (c->state == Connection::State::kAwaitCall) {
         return Refuse(c, "protocol", "expected a call, got another message",
@@ -410,7 +412,7 @@ bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason
   spawn.argv = decision.argv;
   spawn.env = c->env;
   // The fds now belong to the queue, which closes them once they are sent.
-  QueueToSpawner(kernel::EncodeSpawnRequest(spawn), c->fds, kernel::kSpawnFdCount);
+  QueueToSpawner(c->call_id, kernel::EncodeSpawnRequest(spawn), c->fds, kernel::kSpawnFdCount);
   for (int& fd : c->fds) fd = -1;
   c->fd_count = 0;
   // The spawner reports only a start that failed (then the shim gets a refusal instead of the
@@ -501,8 +503,10 @@ void ToolBroker::ArmTimer() {
   ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
 }
 
-void ToolBroker::QueueToSpawner(std::string frame, const int* fds, int fd_count) {
+void ToolBroker::QueueToSpawner(std::uint64_t call_id, std::string frame, const int* fds,
+                                int fd_count) {
   OutgoingFrame outgoing;
+  outgoing.call_id = call_id;
   outgoing.bytes = std::move(frame);
   outgoing.fds.assign(fds, fds + fd_count);
   to_spawner_.push_back(std::move(outgoing));
@@ -531,7 +535,19 @@ void ToolBroker::FlushToSpawner() {
     ssize_t n = ::sendmsg(spawner_channel_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n <= 0) {  // the spawner is gone; OnSpawnerReadable sees the end and releases the calls
+    if (n < 0 && first && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN) {
+      // This frame cannot go (ETOOMANYREFS: the user has too many fds in flight; ENOBUFS):
+      // its call fails, the others go on. Nothing was sent of it, so the stream stays whole.
+      const int error = errno;
+      const std::uint64_t call_id = frame.call_id;
+      const bool spawn = !frame.fds.empty();
+      for (int fd : frame.fds) ::close(fd);
+      to_spawner_.pop_front();
+      if (auto it = by_call_.find(call_id); it != by_call_.end() && spawn)
+        (void)FailStart(it->second, error);
+      continue;
+    }
+    if (n <= 0) {  // the spawner is gone
       spawner_gone_ = true;
       break;
     }
@@ -547,6 +563,7 @@ void ToolBroker::FlushToSpawner() {
       for (int fd : frame.fds) ::close(fd);
     }
     to_spawner_.clear();
+    ReleaseCallsOfGoneSpawner();
   }
   const bool want_output = !to_spawner_.empty();
   if (want_output != watching_spawner_output_) {
@@ -570,39 +587,45 @@ bool ToolBroker::OnSpawnerReadable() {
     Connection* c = it->second;
     if (event.type == kernel::SpawnerEventType::kStarted) {
       if (event.value > 0) continue;  // (not sent any more: a start that worked is silent)
-      by_call_.erase(it);
-      audit::Event record;
-      record.kind = "tool.exit";
-      record.verdict = audit::Verdict::kInfo;
-      record.reason = std::string("the tool could not be started: ") + std::strerror(-event.value);
-      record.details["tool"] = c->tool;
-      record.details["call"] = c->call_id;
-      record.details["error"] = std::strerror(-event.value);
-      bool ok = options_.audit->Append(record);
-      Send(c,
-           protocol::Encode(protocol::Decision{
-               protocol::Verdict::kDeny, 126,
-               "tollgate: " + c->tool + " could not be started: " + std::strerror(-event.value)}));
-      Close(c);
-      if (!ok) return false;
+      if (!FailStart(c, -event.value)) return false;
       continue;
     }
     // kExited
     by_call_.erase(it);
     if (!FinishCall(c, event.value)) return false;
   }
-  if (spawner_gone_) {
-    // Nothing started will report any more: release every waiting shim.
-    std::vector<Connection*> waiting;
-    for (auto& [id, c] : by_call_) waiting.push_back(c);
-    by_call_.clear();
-    for (Connection* c : waiting) {
-      Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kDeny, 126,
-                                                  "tollgate: the sandbox's tool spawner is gone"}));
-      Close(c);
-    }
-  }
+  if (spawner_gone_) ReleaseCallsOfGoneSpawner();
   return true;
+}
+
+void ToolBroker::ReleaseCallsOfGoneSpawner() {
+  // Nothing started will report any more: release every waiting shim.
+  std::vector<Connection*> waiting;
+  for (auto& [id, c] : by_call_) waiting.push_back(c);
+  by_call_.clear();
+  for (Connection* c : waiting) {
+    Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kDeny, 126,
+                                                "tollgate: the sandbox's tool spawner is gone"}));
+    Close(c);
+  }
+}
+
+bool ToolBroker::FailStart(Connection* c, int error) {
+  by_call_.erase(c->call_id);
+  audit::Event record;
+  record.kind = "tool.exit";
+  record.verdict = audit::Verdict::kInfo;
+  record.reason = std::string("the tool could not be started: ") + std::strerror(error);
+  record.details["tool"] = c->tool;
+  record.details["call"] = c->call_id;
+  record.details["error"] = std::strerror(error);
+  bool ok = options_.audit->Append(record);
+  Send(c, protocol::Encode(protocol::Decision{
+              protocol::Verdict::kDeny, 126,
+              "tollgate: " + c->tool + " could not be started: " + std::strerror(error)}));
+  Close(c);
+  if (!ok) audit_failed_ = true;
+  return ok;
 }
 
 bool ToolBroker::FinishCall(Connection* c, int status) {

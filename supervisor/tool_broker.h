@@ -43,7 +43,10 @@ struct BrokerOptions {
   std::vector<MediatedPath> paths;  // in kShim op order: index = the spawner's tool index
   std::string profile;              // named in refusals
   audit::AuditWriter* audit = nullptr;
-  pid_t init_pid = 0;  // host pid of the sandbox's init: its pid namespace is the sandbox's
+  // The sandbox's pid namespace (device and inode of /proc/PID/ns/pid of its init): a caller
+  // must be in it.
+  dev_t pid_ns_dev = 0;
+  ino_t pid_ns_ino = 0;
   // `ask` cannot be answered by a person in this run (--ci, or no approver): it is a deny.
   // Otherwise the call waits for `tollgate approvals` (approvals.h) until the timeout denies it.
   bool ask_is_deny = true;
@@ -93,7 +96,10 @@ class ToolBroker {
   bool OnHostExit(int pidfd);
   bool FinishCall(Connection* connection, int wait_status);
   // Frames to the spawner wait here while its socket is full (a burst of calls).
-  void QueueToSpawner(std::string frame, const int* fds, int fd_count);
+  void QueueToSpawner(std::uint64_t call_id, std::string frame, const int* fds, int fd_count);
+  void ReleaseCallsOfGoneSpawner();
+  // An allowed call whose tool could not be started: tool.exit with the error, and a refusal.
+  bool FailStart(Connection* connection, int error);
   void FlushToSpawner();
   bool Refuse(Connection* connection, const std::string& rule, const std::string& reason,
               const std::string& message);
@@ -104,7 +110,6 @@ class ToolBroker {
   int epoll_fd_;
   int spawner_channel_;
   int listener_ = -1;
-  std::string sandbox_pid_namespace_;  // "pid:[4026532...]"
   kernel::SpawnerEventReader spawner_events_;
   bool spawner_gone_ = false;
   std::map<int, std::unique_ptr<Connection>> connections_;  // by fd
@@ -116,6 +121,7 @@ class ToolBroker {
   std::map<std::uint64_t, Connection*> waiting_;  // asks by call id
   std::map<int, Connection*> host_calls_;         // by pidfd
   struct OutgoingFrame {
+    std::uint64_t call_id = 0;
     std::string bytes;
     std::vector<int> fds;  // sent with the first byte, then closed here
     std::size_t sent = 0;

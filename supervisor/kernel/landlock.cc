@@ -105,4 +105,17 @@ Status ApplyLandlock(const policy::LandlockPlan& plan, int abi, int* applied_abi
   return status;
 }
 
+Status NestLandlockDomain(int abi) {
+  if (abi <= 0) return Status::Ok();
+  landlock_abi::RulesetAttr attr;
+  attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
+  int ruleset = landlock_abi::CreateRuleset(&attr, landlock_abi::RulesetAttrSize(1), 0);
+  if (ruleset < 0) return Status::Fail("landlock_create_ruleset (nested domain)", {}, errno);
+  Status status = Status::Ok();
+  if (landlock_abi::RestrictSelf(ruleset, 0) != 0)
+    status = Status::Fail("landlock_restrict_self (nested domain)", {}, errno);
+  ::close(ruleset);
+  return status;
+}
+
 }  // namespace tollgate::kernel

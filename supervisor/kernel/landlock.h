@@ -22,4 +22,11 @@ std::uint64_t LandlockHandledFsRights(int abi);
 // kRequire with abi 0 fails. Rule paths that do not exist in the sandbox are skipped.
 Status ApplyLandlock(const policy::LandlockPlan& plan, int abi, int* applied_abi);
 
+// Nests the caller one Landlock domain deeper without taking any right it uses (the layer
+// handles only making block devices, which nodev mounts refuse anyway). Landlock lets a process
+// ptrace — and so open /proc/PID/exe, fd, mem, environ of — only processes in its own domain or
+// beneath it: after this, the caller and its descendants cannot reach into processes of the
+// domain above. The tool spawner's tools live there. Nothing when `abi` is 0.
+Status NestLandlockDomain(int abi);
+
 }  // namespace tollgate::kernel
