@@ -1058,7 +1058,20 @@ class DocumentChecker {
       } else if (key == "options") {
         CheckOptionPatterns(member_path, member, rule.options);
       } else if (key == "env") {
-        CheckEnvPatterns(member_path, member, rule.env, "\"GIT_SSH_COMMAND\", \"GIT_CONFIG_*\"");
+        ForEachString(
+            member_path, member, "\"GIT_SSH_COMMAND\", \"GIT_EXEC_PATH!=/usr/lib/git-core\"",
+            [&](const std::string& element_path, const std::string& pattern) {
+              std::size_t eq = pattern.find('=');
+              std::string name = pattern.substr(0, eq);
+              if (eq != std::string::npos && !name.empty() && name.back() == '!') name.pop_back();
+              if (IsEnvPattern(name)) {
+                AppendUnique(rule.env, pattern);
+                return;
+              }
+              ValueError(element_path, Quoted(pattern) + " is not a variable pattern",
+                         "write NAME (set), NAME=VALUE (set to a matching value) or NAME!=VALUE "
+                         "(set to another value); NAME may use '*'");
+            });
       } else if (key == "paths_outside") {
         PathCondition condition;
         std::vector<PathEntry> roots;

@@ -84,11 +84,24 @@ bool OptionsMatch(const ToolRule& rule, const std::vector<std::string>& args) {
   return false;
 }
 
+// "NAME" (a glob): the variable is set. "NAME=VALUE": set, and its value matches the glob VALUE.
+// "NAME!=VALUE": set, and its value does not (git sets GIT_EXEC_PATH to its own directory for
+// the commands it starts itself; only another value changes what runs).
+bool EnvPatternMatches(std::string_view pattern, std::string_view entry) {
+  std::string_view name = EnvName(entry);
+  std::string_view value = entry.size() > name.size() ? entry.substr(name.size() + 1) : "";
+  std::size_t eq = pattern.find('=');
+  if (eq == std::string_view::npos) return GlobMatches(pattern, name);
+  const bool negated = eq > 0 && pattern[eq - 1] == '!';
+  std::string_view name_pattern = pattern.substr(0, negated ? eq - 1 : eq);
+  if (!GlobMatches(name_pattern, name)) return false;
+  return GlobMatches(pattern.substr(eq + 1), value) != negated;
+}
+
 bool EnvMatches(const ToolRule& rule, const std::vector<std::string>& env) {
   for (const std::string& entry : env) {
-    std::string_view name = EnvName(entry);
     for (const std::string& pattern : rule.env) {
-      if (GlobMatches(pattern, name)) return true;
+      if (EnvPatternMatches(pattern, entry)) return true;
     }
   }
   return false;
