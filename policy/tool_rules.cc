@@ -137,14 +137,18 @@ bool SomePathOutside(const PathCondition& condition, const ToolCall& call,
 }
 
 bool RuleMatches(const ToolRule& rule, const ToolCall& call, const std::vector<std::string>& args,
-                 std::size_t subcommand_index) {
+                 std::size_t subcommand_index, bool has_subcommand) {
   if (rule.has_args && !ArgsMatch(rule, args, subcommand_index)) return false;
   if (!rule.options.empty() && !OptionsMatch(rule, args)) return false;
   if (!rule.env.empty() && !EnvMatches(rule, call.env)) return false;
   if (rule.paths_outside) {
     // Operands start after the tokens the rule's own pattern names (the sub-command and any
     // literal words after it), or after the sub-command.
-    std::size_t operands_from = subcommand_index + (rule.has_args ? rule.args.size() : 0);
+    // A sub-command the rule does not name is not an operand either.
+    std::size_t operands_from =
+        subcommand_index + (rule.has_args
+                                ? rule.args.size()
+                                : (has_subcommand && subcommand_index < args.size() ? 1 : 0));
     if (!SomePathOutside(*rule.paths_outside, call, args, operands_from)) return false;
   }
   return true;
@@ -231,7 +235,7 @@ ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
 
   const ToolRule* best = nullptr;
   for (const ToolRule& rule : tool.rules) {
-    if (!RuleMatches(rule, call, args, subcommand_index)) continue;
+    if (!RuleMatches(rule, call, args, subcommand_index, tool.subcommand.has_value())) continue;
     // Strictest wins; among equals the first, except that a rule that runs on the host (which
     // matches its argv in full) is preferred to a general allow.
     if (best == nullptr || rule.verdict > best->verdict ||
@@ -259,10 +263,15 @@ ToolSpec ExpandToolSpec(const ToolSpec& tool, const PlanContext& context) {
   for (PathEntry& entry : expanded.alias_dirs) expand(entry.path);
   for (ToolRule& rule : expanded.rules) {
     if (!rule.paths_outside) continue;
-    for (std::string& root : rule.paths_outside->within) {
+    // A root whose placeholder has no value here is dropped, not turned into "/": fewer roots
+    // is stricter, "/" would let every path through.
+    std::vector<std::string> roots;
+    for (std::string root : rule.paths_outside->within) {
       expand(root);
-      root = AbsoluteLexical(root, "/");
+      if (root.empty() || root[0] != '/') continue;
+      roots.push_back(AbsoluteLexical(root, "/"));
     }
+    rule.paths_outside->within = std::move(roots);
   }
   for (auto& [name, value] : expanded.host_env) expand(value);
   expand(expanded.host_cwd);

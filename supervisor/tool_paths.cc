@@ -1,6 +1,7 @@
 #include "supervisor/tool_paths.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,21 @@ std::string RealPath(const std::string& path) {
   return result;
 }
 
+std::string DirectoryOf(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Starts with "#!": the kernel hands it to an interpreter.
+bool IsScript(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  char magic[2] = {};
+  bool script = ::pread(fd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
+  ::close(fd);
+  return script;
+}
+
 class Resolver {
  public:
   explicit Resolver(const policy::SandboxPlan& plan) : plan_(plan) {}
@@ -45,11 +61,21 @@ class Resolver {
       std::string file = host;
       std::string why = "listed";
       if (S_ISLNK(st.st_mode)) {
-        file = RealPath(host);
-        why = "target of the symlink " + path;
-        if (file.empty() || ::stat(file.c_str(), &st) != 0) {
+        std::string target = RealPath(host);
+        if (target.empty() || ::stat(target.c_str(), &st) != 0) {
           out_.skipped.push_back(path + " (" + tool.name + "): a dangling symlink");
           continue;
+        }
+        if (IsScript(target)) {
+          // A script's interpreter opens it again by its own path (node resolves /dev/fd/N back
+          // to it): the link is covered, the script stays itself. Its library code is readable
+          // anyway, so covering the script would break the tool and protect nothing.
+          std::string dir = RealPath(DirectoryOf(host));
+          file = dir + "/" + host.substr(host.rfind('/') + 1);
+          why = "the link to the script " + target;
+        } else {
+          file = target;
+          why = "target of the symlink " + path;
         }
       } else if (std::string real = RealPath(host); !real.empty() && real != host) {
         file = real;  // a directory on the way is a symlink (/bin -> usr/bin)

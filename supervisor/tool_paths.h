@@ -1,12 +1,13 @@
 // Where the mediated tools live, as the sandbox will see them, and the mount ops that put the
 // shim in their place.
 //
-// Each path a profile lists for a tool is looked up on the host through the plan's binds; a
-// symlink is followed to the file it names (covering `/usr/bin/npm` alone would leave
-// `node /usr/lib/node_modules/npm/bin/npm-cli.js` open), and the directories a tool lists in
-// `alias_dirs` are searched for hard links to it. Every file found gets a kShim op: the real
-// program is kept open for the tool spawner and the shim is bound over its path. Paths that do
-// not exist here, or that the sandbox does not see, are skipped and reported.
+// Each path a profile lists for a tool is looked up on the host through the plan's binds. A
+// symlink to a program is followed and the program covered (so `ld.so` and its own path reach
+// the shim too); a symlink to a script (`/usr/bin/npm` -> `…/npm-cli.js`) is covered as the link
+// itself, because the interpreter opens the script again by its own path. The directories a tool
+// lists in `alias_dirs` are searched for hard links to the programs. Every file found gets a kShim
+// op: the real program is kept open for the tool spawner and the shim is bound over its path. Paths
+// that do not exist here, or that the sandbox does not see, are skipped and reported.
 #pragma once
 
 #include <string>

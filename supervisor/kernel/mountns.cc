@@ -481,10 +481,23 @@ class MountBuilder {
   // destination, so the fd is the file the plan named.
   Status ApplyShim(const MountOp& op, bool* skipped) {
     outcome_->shim_real_fds.push_back(-1);
-    Fd real(OpenAt2(newroot_.get(), op.target.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY,
+    // The destination itself, never followed: a symlink (/usr/bin/npm) is covered as a link, so
+    // the script it names stays readable at its own path for its interpreter, while every start
+    // through the link reaches the shim.
+    Fd dest(OpenAt2(newroot_.get(), op.target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
                     kResolveInRoot));
-    if (!real.valid()) {
+    if (!dest.valid()) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        *skipped = true;
+        return Status::Ok();
+      }
       if (errno == ELOOP) return SymlinkRefused(op.target);
+      return Status::Fail("shim: open destination", op.target, errno);
+    }
+    // The real program: what the path names, following a last symlink inside the new root.
+    Fd real(OpenAt2(newroot_.get(), op.target.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!real.valid()) {
       if (errno == ENOENT || errno == ENOTDIR) {
         *skipped = true;
         return Status::Ok();
@@ -498,8 +511,6 @@ class MountBuilder {
     Fd shim(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_CLOEXEC,
                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
     if (!shim.valid()) return Status::Fail("shim: open the shim", op.source, errno);
-    Fd dest(OpenInNewRoot(op.target));
-    if (!dest.valid()) return Status::Fail("shim: open destination", op.target, errno);
     TOLLGATE_RETURN_IF_ERROR(CloneOnto(shim.get(),
                                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                                        dest.get(), "shim", op.target));

@@ -103,7 +103,7 @@ TEST_P(ProfileLoaderSingleErrorTest, ReportsPathPositionMessageAndHint) {
 }
 
 const SingleErrorCase kSingleErrorCases[] = {
-    {"NotSupportedKey", R"("tools": {})", "/tools", 4, 3, "not supported by this version",
+    {"NotSupportedKey", R"("evidence": {})", "/evidence", 4, 3, "not supported by this version",
      "remove it"},
     {"UnknownTopLevelKey", R"("filesystm": {})", "/filesystm", 4, 3, "unknown key \"filesystm\"",
      "did you mean \"filesystem\"?"},
@@ -299,7 +299,7 @@ TEST_F(ProfileLoaderTest, CollectsEveryErrorInFileOrder) {
                                   "{\n"
                                   "  \"name\": \"Bad Name\",\n"
                                   "  \"description\": \"d\",\n"
-                                  "  \"tools\": [],\n"
+                                  "  \"evidence\": [],\n"
                                   "  \"filesystem\": {\n"
                                   "    \"write\": [\"rel\", \"/a/../b\"],\n"
                                   "    \"tmp\": \"huge\"\n"
@@ -316,7 +316,7 @@ TEST_F(ProfileLoaderTest, CollectsEveryErrorInFileOrder) {
   };
   std::vector<Expected> expected = {
       {"/name", 2, 11, "\"Bad Name\" is not a valid profile name"},
-      {"/tools", 4, 3, "\"tools\" is not supported by this version"},
+      {"/evidence", 4, 3, "\"evidence\" is not supported by this version"},
       {"/filesystem/write/0", 6, 15, "relative path \"rel\""},
       {"/filesystem/write/1", 6, 22, "'..' component"},
       {"/filesystem/tmp", 7, 12, "\"huge\" is not a size"},
@@ -671,7 +671,7 @@ TEST_F(ProfileLoaderShippedTest, ReadOnly) {
   ASSERT_TRUE(result.ok()) << Describe(result.errors);
   const Profile& profile = *result.profile;
   EXPECT_EQ(profile.name, "read-only");
-  EXPECT_THAT(profile.extends, ElementsAre("base"));
+  EXPECT_THAT(profile.extends, ElementsAre("base", "mediated-tools"));
   EXPECT_TRUE(HasPath(profile.filesystem.read, "{workspace}"));
   EXPECT_TRUE(HasPath(profile.filesystem.read, "/usr"));  // from base
   EXPECT_THAT(profile.filesystem.write, IsEmpty());
@@ -685,7 +685,7 @@ TEST_F(ProfileLoaderShippedTest, WorkspaceWrite) {
   ASSERT_TRUE(result.ok()) << Describe(result.errors);
   const Profile& profile = *result.profile;
   EXPECT_EQ(profile.name, "workspace-write");
-  EXPECT_THAT(profile.extends, ElementsAre("base"));
+  EXPECT_THAT(profile.extends, ElementsAre("base", "mediated-tools"));
   EXPECT_TRUE(HasPath(profile.filesystem.write, "{workspace}"));
   EXPECT_TRUE(HasPath(profile.filesystem.exec, "{workspace}"));
   EXPECT_TRUE(HasPath(profile.filesystem.protect, "{workspace}/.git/hooks"));
