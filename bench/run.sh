@@ -4,7 +4,8 @@
 #   2. launch cost vs workspace size: 300,000 files vs an empty workspace
 #   3. supervisor peak RSS during a run
 #   4. a real build (tollgate's own, from clean) inside the sandbox vs bare   (BENCH_BUILD=1)
-#   5. ten minutes of the audit record fuzzer (libFuzzer, ASan/UBSan)           (BENCH_FUZZ=1)
+#   5. ten minutes of each fuzzer: audit records, the shim protocol (libFuzzer)  (BENCH_FUZZ=1)
+#  10. a mediated tool call vs a direct one in one sandbox; 1,000 concurrent calls
 # Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
 set -euo pipefail
 build=${1:-build}
@@ -119,7 +120,28 @@ if [ "${BENCH_BUILD:-0}" = 1 ]; then
     -n files "$tollgate run --profile workspace-write --workspace $src --audit-log $audit_dir --audit-level files -- bash -c '$build_cmd'"
 fi
 
+echo "== 10. tool mediation: git --version through the shim vs the same git unmediated, 1,000 calls"
+# bench/profiles/toolcall.json mediates /usr/bin/git only: /usr/lib/git-core/git (the same program)
+# is the direct baseline in the same sandbox. The benchmark binary runs from the workspace.
+calls=$scratch/toolcall
+mkdir -p "$calls" && cp "$root/$build/bin/bench_toolcall" "$calls/"
+if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$calls"; fi
+for level in run actions; do
+  echo "-- audit level $level"
+  (cd "$calls" && "$tollgate" run --audit-level "$level" --profile "$root/bench/profiles/toolcall.json" \
+    --audit-log "$scratch/toolcall-audit" -- ./bench_toolcall serial 1000 /usr/bin/git \
+    /usr/lib/git-core/git --version) | tee "$out/toolcall-$level.txt"
+done
+echo "-- an empty static program vs /bin/true, outside any sandbox: the cost of one more process"
+cc -O2 -static -x c -o "$calls/empty" - <<<'int main(void) { return 0; }'
+"$calls/bench_toolcall" serial 1000 "$calls/empty" /bin/true | tee "$out/toolcall-floor.txt"
+echo "-- 1,000 concurrent calls, mediated and direct"
+for program in /usr/bin/git /usr/lib/git-core/git; do
+  (cd "$calls" && "$tollgate" run --profile "$root/bench/profiles/toolcall.json" \
+    --audit-log "$scratch/toolcall-audit" -- ./bench_toolcall concurrent 1000 "$program" --version)
+done | tee "$out/toolcall-concurrent.txt"
+
 if [ "${BENCH_FUZZ:-0}" = 1 ]; then
-  echo "== 5. audit record fuzzer, ${BENCH_FUZZ_SECONDS:-600} s"
+  echo "== 5. fuzzers (audit records, shim protocol), ${BENCH_FUZZ_SECONDS:-600} s each"
   tests/fuzz/run.sh "${BENCH_FUZZ_SECONDS:-600}" | tee "$out/fuzz.txt"
 fi
