@@ -508,12 +508,28 @@ class MountBuilder {
     if (::fstat(real.get(), &st) != 0) return Status::Fail("shim: stat", op.target, errno);
     if (!S_ISREG(st.st_mode))
       return Status::Fail("shim: the real tool is not a regular file", op.target, EINVAL);
-    Fd shim(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_CLOEXEC,
-                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
-    if (!shim.valid()) return Status::Fail("shim: open the shim", op.source, errno);
-    TOLLGATE_RETURN_IF_ERROR(CloneOnto(shim.get(),
-                                       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-                                       dest.get(), "shim", op.target));
+    // One detached, read-only, nosuid mount of the shim, made at the first op; every op puts a
+    // clone of it in place (two syscalls, not a lookup in the host tree and four).
+    if (!shim_tree_.valid() || shim_source_ != op.source) {
+      Fd shim(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+      if (!shim.valid()) return Status::Fail("shim: open the shim", op.source, errno);
+      shim_tree_ = Fd(static_cast<int>(
+          ::open_tree(shim.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+      if (!shim_tree_.valid()) return Status::Fail("shim: open_tree", op.source, errno);
+      struct mount_attr attr {};
+      attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+      if (::mount_setattr(shim_tree_.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+        return Status::Fail("shim: mount_setattr", op.source, errno);
+      shim_source_ = op.source;
+    }
+    Fd clone(static_cast<int>(
+        ::open_tree(shim_tree_.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+    if (!clone.valid()) return Status::Fail("shim: clone", op.target, errno);
+    if (::move_mount(clone.get(), "", dest.get(), "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      return Status::Fail("shim: move_mount", op.target, errno);
+    }
     outcome_->shim_real_fds.back() = real.Release();
     return Status::Ok();
   }
@@ -523,6 +539,8 @@ class MountBuilder {
   Fd newroot_;  // taken over from the MountBase
   Fd oldroot_;
   Fd hidden_file_;
+  Fd shim_tree_;  // the detached shim mount kShim ops clone
+  std::string shim_source_;
 };
 
 }  // namespace

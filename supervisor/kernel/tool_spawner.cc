@@ -385,20 +385,12 @@ void RunToolSpawner(int channel, const std::vector<int>& real_fds) {
 }
 
 Status StartToolSpawner(int channel, const std::vector<int>& real_fds) {
-  pid_t middle = ::fork();
-  if (middle < 0) return Status::Fail("fork the tool spawner", {}, errno);
-  if (middle == 0) {
-    // The intermediate: its child is orphaned at once and adopted by the init.
-    pid_t spawner = ::fork();
-    if (spawner == 0) RunToolSpawner(channel, real_fds);
-    ::_exit(spawner < 0 ? 1 : 0);
-  }
-  int status = 0;
-  while (::waitpid(middle, &status, 0) < 0) {
-    if (errno != EINTR) return Status::Fail("wait for the tool spawner's parent", {}, errno);
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::Fail("start the tool spawner", {}, EAGAIN);
+  // CLONE_PARENT: the spawner is the init's child from the start (no intermediate to fork and
+  // reap), so no program of the agent finds an unexpected child. A plain clone, not fork(): the
+  // command process has one thread and holds no lock, and the child never returns here.
+  long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) return Status::Fail("start the tool spawner", {}, errno);
+  if (pid == 0) RunToolSpawner(channel, real_fds);
   return Status::Ok();
 }
 

@@ -2,8 +2,8 @@
 //
 // When the mount view is built, each real tool is opened before the shim is bound over its
 // path (mountns.h, kShim), so no path in the sandbox leads to it any more. Those fds go to one
-// process: the spawner, forked (twice, so the sandbox's init adopts it and no program of the
-// agent finds an unexpected child) from the command process after every restriction applied:
+// process: the spawner, cloned from the command process after every restriction applied (as a
+// child of the sandbox's init, so no program of the agent finds an unexpected child):
 // it runs under the same Landlock domain, seccomp filter, rlimits and capabilities as the
 // command, and so does every tool it starts. It is not dumpable, so nothing in the sandbox can
 // read its memory or open its fds through /proc.
@@ -76,8 +76,8 @@ Status CreateBrokerListener(const char* dir, const char* socket_path, int* liste
 // outcome of the kShim ops (mountns.h).
 [[noreturn]] void RunToolSpawner(int channel, const std::vector<int>& real_fds);
 
-// In the command process, after its restrictions: starts the spawner as a grandchild that the
-// init adopts, and returns once the intermediate child is reaped.
+// In the command process, after its restrictions: starts the spawner as a child of the init
+// (CLONE_PARENT).
 Status StartToolSpawner(int channel, const std::vector<int>& real_fds);
 
 }  // namespace tollgate::kernel
