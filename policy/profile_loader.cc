@@ -314,7 +314,16 @@ struct Document {
   std::string file;
   std::string text;
   Json json;
-  JsonLocations locations;
+  bool has_duplicate_keys = false;
+  // Where every value is in the text: scanned the first time a position is needed (an error, a
+  // filesystem entry's source). Most of a large profile (tool rules, examples) never needs one.
+  const JsonLocations& locations() const {
+    if (!locations_) locations_ = JsonLocations::Scan(text);
+    return *locations_;
+  }
+
+ private:
+  mutable std::optional<JsonLocations> locations_;
 };
 
 struct ExtendsEntry {
@@ -393,7 +402,8 @@ class DocumentChecker {
   explicit DocumentChecker(const Document& document) : doc_(document) {}
 
   ParsedDocument Check() {
-    for (const DuplicateKey& duplicate : doc_.locations.duplicate_keys()) {
+    for (const DuplicateKey& duplicate : doc_.has_duplicate_keys ? doc_.locations().duplicate_keys()
+                                                                 : std::vector<DuplicateKey>{}) {
       std::string key = LastToken(duplicate.json_path);
       AddError(duplicate.json_path, duplicate.key,
                "duplicate key " + Quoted(key) + " (also at line " +
@@ -433,12 +443,12 @@ class DocumentChecker {
   }
 
   TextPosition ValuePosition(const std::string& json_path) const {
-    auto location = doc_.locations.Find(json_path);
+    auto location = doc_.locations().Find(json_path);
     return location ? location->value : TextPosition{};
   }
 
   TextPosition KeyPosition(const std::string& json_path) const {
-    auto location = doc_.locations.Find(json_path);
+    auto location = doc_.locations().Find(json_path);
     if (!location) return TextPosition{};
     return location->key.value_or(location->value);
   }
@@ -605,15 +615,20 @@ class DocumentChecker {
     ForEachString(path, value, "\"base\"", add);
   }
 
-  void CheckPathList(const std::string& path, const Json& value, std::vector<PathEntry>& into) {
-    ForEachString(path, value, "\"{workspace}/build\"",
-                  [&](const std::string& element_path, const std::string& text) {
-                    if (auto problem = CheckPath(text)) {
-                      ValueError(element_path, problem->message, problem->hint);
-                      return;
-                    }
-                    AppendUniquePaths(into, {PathEntry{text, Where(element_path)}});
-                  });
+  // `with_position`: keep where each entry was written (filesystem entries: their mount ops say
+  // so); other lists keep only the file, and positions are looked up for errors alone.
+  void CheckPathList(const std::string& path, const Json& value, std::vector<PathEntry>& into,
+                     bool with_position = true) {
+    ForEachString(
+        path, value, "\"{workspace}/build\"",
+        [&](const std::string& element_path, const std::string& text) {
+          if (auto problem = CheckPath(text)) {
+            ValueError(element_path, problem->message, problem->hint);
+            return;
+          }
+          SourceRef where = with_position ? Where(element_path) : SourceRef{doc_.file, 0, 0};
+          AppendUniquePaths(into, {PathEntry{text, where}});
+        });
   }
 
   void CheckFilesystem(const std::string& path, const Json& value) {
@@ -1021,7 +1036,7 @@ class DocumentChecker {
     static const std::vector<std::string> kKnown = {
         "id", "verdict", "why", "args", "options", "env", "paths_outside", "skip_operands", "run"};
     ToolRule rule;
-    rule.where = Where(path);
+    rule.where = SourceRef{doc_.file, 0, 0};  // positions only for errors (see Document)
     bool ok = true;
     std::optional<std::size_t> skip;
     for (const auto& [key, member] : value.items()) {
@@ -1075,7 +1090,7 @@ class DocumentChecker {
       } else if (key == "paths_outside") {
         PathCondition condition;
         std::vector<PathEntry> roots;
-        CheckPathList(member_path, member, roots);
+        CheckPathList(member_path, member, roots, /*with_position=*/false);
         for (const PathEntry& root : roots) condition.within.push_back(root.path);
         if (condition.within.empty()) {
           ValueError(member_path, "no roots given",
@@ -1189,14 +1204,14 @@ class DocumentChecker {
         "paths", "alias_dirs", "default", "why", "subcommand", "rules", "host_env", "host_cwd"};
     ToolSpec tool;
     tool.name = name;
-    tool.where = Where(path);
+    tool.where = SourceRef{doc_.file, 0, 0};
     std::set<std::string> ids;
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
       if (key == "paths") {
-        CheckPathList(member_path, member, tool.paths);
+        CheckPathList(member_path, member, tool.paths, /*with_position=*/false);
       } else if (key == "alias_dirs") {
-        CheckPathList(member_path, member, tool.alias_dirs);
+        CheckPathList(member_path, member, tool.alias_dirs, /*with_position=*/false);
       } else if (key == "default") {
         if (auto verdict = CheckVerdict(member_path, member)) tool.default_verdict = *verdict;
       } else if (key == "why") {
@@ -1281,7 +1296,7 @@ class DocumentChecker {
     static const std::vector<std::string> kKnown = {"call", "argv", "expect", "rule", "cwd", "env"};
     ToolExample example;
     example.json_path = path;
-    example.where = Where(path);
+    example.where = SourceRef{doc_.file, 0, 0};  // line and column found if it fails
     bool ok = true;
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
@@ -1360,9 +1375,26 @@ class DocumentChecker {
 // Parses text into a Document, or reports the syntax error with its position.
 std::optional<Document> ParseDocument(const std::string& file, const std::string& text,
                                       std::vector<ProfileError>& errors) {
-  Document document{file, text, Json(), JsonLocations()};
+  Document document;
+  document.file = file;
+  document.text = text;
+  // Duplicate keys are found while parsing (a set of keys per open object); their positions are
+  // looked up only when there are some.
+  std::vector<std::set<std::string>> open_objects;
+  bool duplicates = false;
+  auto watch = [&](int, nlohmann::detail::parse_event_t event, Json& parsed) {
+    using Event = nlohmann::detail::parse_event_t;
+    if (event == Event::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Event::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
+      if (!open_objects.back().insert(parsed.get<std::string>()).second) duplicates = true;
+    }
+    return true;
+  };
   try {
-    document.json = Json::parse(text);
+    document.json = Json::parse(text, watch);
   } catch (const Json::parse_error& error) {
     // error.byte is the 1-based index of the last character read, i.e. the offending one.
     std::size_t offset = error.byte > 0 ? error.byte - 1 : 0;
@@ -1379,7 +1411,7 @@ std::optional<Document> ParseDocument(const std::string& file, const std::string
                                   "allowed"});
     return std::nullopt;
   }
-  document.locations = JsonLocations::Scan(text);
+  document.has_duplicate_keys = duplicates;
   return document;
 }
 
@@ -1423,10 +1455,13 @@ class ExtendsResolver {
     merged.description = own.description;
     merged.extends = own.extends;
     merged.source_file = file;
+    std::optional<JsonLocations> positions;  // of the file, found only when an example fails
     for (const ExampleFailure& failure : CheckToolExamples(merged.tools, merged.examples)) {
+      // The examples checked are the loaded file's own: `text`.
+      if (!positions) positions = JsonLocations::Scan(text);
+      TextPosition at = positions->Find(failure.example->json_path).value_or(JsonLocation{}).value;
       errors_.push_back(ProfileError{failure.example->where.file, failure.example->json_path,
-                                     failure.example->where.line, failure.example->where.column,
-                                     "example fails: " + failure.message,
+                                     at.line, at.column, "example fails: " + failure.message,
                                      "fix the rules or the example; a profile whose examples "
                                      "fail does not load"});
     }
@@ -1494,7 +1529,7 @@ class ExtendsResolver {
 
   std::optional<Layers> LoadParent(const Document& child, const ExtendsEntry& entry,
                                    std::vector<ProfileError>& errors) {
-    auto location = child.locations.Find(entry.json_path);
+    auto location = child.locations().Find(entry.json_path);
     TextPosition position = location ? location->value : TextPosition{};
     auto error = [&](std::string message, std::string hint) {
       errors.push_back(ProfileError{child.file, entry.json_path, position.line, position.column,
