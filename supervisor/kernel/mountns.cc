@@ -32,7 +32,12 @@ int OpenAt2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t reso
   struct open_how how {};
   how.flags = flags;
   how.resolve = resolve;
-  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+  // With RESOLVE_IN_ROOT, a ".." on the way (a symlink such as ../lib/node_modules/…) fails with
+  // EAGAIN when any mount or rename on the machine raced the walk: the kernel asks for a retry.
+  for (int attempt = 0;; ++attempt) {
+    int fd = static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+    if (fd >= 0 || errno != EAGAIN || attempt == 100) return fd;
+  }
 }
 
 // A fd that closes itself.
