@@ -370,7 +370,7 @@ bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason
                           const std::string& approval) {
   const policy::ToolDecision& decision = c->decision;
   audit::Event event;
-  event.kind = "tool.call";
+  event.kind = std::string(audit::kKindToolCall);
   event.verdict = allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny;
   event.rule = c->tool + ":" + decision.rule;
   event.reason = reason;
@@ -616,7 +616,7 @@ void ToolBroker::ReleaseCallsOfGoneSpawner() {
 bool ToolBroker::FailStart(Connection* c, int error) {
   by_call_.erase(c->call_id);
   audit::Event record;
-  record.kind = "tool.exit";
+  record.kind = std::string(audit::kKindToolExit);
   record.verdict = audit::Verdict::kInfo;
   record.reason = std::string("the tool could not be started: ") + std::strerror(error);
   record.details["tool"] = c->tool;
@@ -633,7 +633,7 @@ bool ToolBroker::FailStart(Connection* c, int error) {
 
 bool ToolBroker::FinishCall(Connection* c, int status) {
   audit::Event record;
-  record.kind = "tool.exit";
+  record.kind = std::string(audit::kKindToolExit);
   record.verdict = audit::Verdict::kInfo;
   record.process = c->process;
   record.details["tool"] = c->tool;
@@ -747,7 +747,7 @@ bool ToolBroker::OnHostExit(int pidfd) {
 bool ToolBroker::Refuse(Connection* c, const std::string& rule, const std::string& reason,
                         const std::string& message) {
   audit::Event event;
-  event.kind = "tool.call";
+  event.kind = std::string(audit::kKindToolCall);
   event.verdict = audit::Verdict::kDeny;
   event.rule = rule;
   event.reason = reason;

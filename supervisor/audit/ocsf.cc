@@ -103,7 +103,7 @@ OcsfClass OcsfClassOf(const std::string& kind) {
   if (kind == kKindFileAccess) return kFileSystemActivity;
   if (kind == kKindSyscallDenied) return kKernelActivity;
   if (kind == "net.connect") return kNetworkActivity;
-  if (kind == "tool.call" || kind == "tool.exit") return kApiActivity;
+  if (kind == kKindToolCall || kind == kKindToolExit) return kApiActivity;
   if (kind == kKindLogRecovered || kind.rfind("task.", 0) == 0) return kApplicationLifecycle;
   return kBaseEvent;
 }
@@ -178,7 +178,7 @@ Json OcsfExporter::Project(const ParsedRecord& record) {
     event["dst_endpoint"] = endpoint;
     if (record.process) event["actor"] = {{"process", ProcessObject(*record.process)}};
   } else if (ocsf.class_uid == kApiActivity.class_uid) {
-    activity = {kActivityOther, record.kind == "tool.call" ? "Call" : "Exit"};
+    activity = {kActivityOther, record.kind == kKindToolCall ? "Call" : "Exit"};
     std::string tool = details.Text("tool");
     if (tool.empty()) tool = details.Text("name");
     event["api"] = {{"operation", tool.empty() ? record.kind : tool},

@@ -44,6 +44,8 @@ inline constexpr std::string_view kKindSyscallDenied = "syscall.denied";
 inline constexpr std::string_view kKindFileAccess = "file.access";
 inline constexpr std::string_view kKindLimitHit = "limit.hit";
 inline constexpr std::string_view kKindLogRecovered = "log.recovered";
+inline constexpr std::string_view kKindToolCall = "tool.call";
+inline constexpr std::string_view kKindToolExit = "tool.exit";
 
 // The `prev` of the very first record of a log.
 inline constexpr std::string_view kGenesisHash =
