@@ -291,7 +291,16 @@ std::vector<ExampleFailure> CheckToolExamples(const std::map<std::string, ToolSp
     if (example.argv.empty()) continue;  // the loader reports it
     std::string first = example.argv[0];
     std::string invoked_as = first.substr(first.rfind('/') + 1);
-    const ToolSpec* tool = FindToolByName(tools, invoked_as);
+    // A path names its tool as the broker finds it, by the paths listed; a name by FindToolByName.
+    const ToolSpec* tool = nullptr;
+    if (!first.empty() && first[0] == '/') {
+      for (const auto& [name, candidate] : tools) {
+        for (const PathEntry& path : candidate.paths) {
+          if (ExpandPlaceholders(path.path, values) == first) tool = &candidate;
+        }
+      }
+    }
+    if (tool == nullptr) tool = FindToolByName(tools, invoked_as);
     if (tool == nullptr) {
       failures.push_back({&example, "no tool named " + invoked_as + " in this profile"});
       continue;
