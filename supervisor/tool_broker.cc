@@ -34,6 +34,8 @@ namespace {
 // supervisor's memory stays bounded whatever the sandbox does.
 constexpr std::size_t kMaxConnections = 4096;
 constexpr std::size_t kMaxBufferedBytes = protocol::kMaxPayload + protocol::kHeaderSize;
+// A shim sends its call at once; one that has not after this long is refused (and recorded).
+constexpr int kCallTimeoutSeconds = 10;
 
 std::string Basename(const std::string& path) {
   std::size_t slash = path.rfind('/');
@@ -71,8 +73,9 @@ struct ToolBroker::Connection {
   std::vector<std::string> env;
   std::int32_t pgid = 0;
   std::int64_t asked_unix_ns = 0;
-  std::int64_t deadline_ns = 0;  // steady clock
-  pid_t host_child = -1;         // a call run on the host
+  std::int64_t deadline_ns = 0;       // steady clock: the approval's
+  std::int64_t call_deadline_ns = 0;  // steady clock: the call must have arrived by then
+  pid_t host_child = -1;              // a call run on the host
   int host_pidfd = -1;
 
   void CloseFds() {
@@ -86,23 +89,26 @@ struct ToolBroker::Connection {
 
 ToolBroker::ToolBroker(BrokerOptions options, int epoll_fd, int spawner_channel)
     : options_(std::move(options)), epoll_fd_(epoll_fd), spawner_channel_(spawner_channel) {
+  // One timer for every deadline: calls that do not arrive, approvals that do not come.
+  timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (timer_fd_ >= 0) {
+    struct epoll_event event {};
+    event.events = EPOLLIN;
+    event.data.fd = timer_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
+  }
   if (!options_.ask_is_deny) {
-    std::string error;
-    approvals_ = ApprovalServer::Open(
-        ApprovalsDirectory(), options_.run, epoll_fd_, [this] { return Pending(); },
-        [this](std::uint64_t id, ApprovalAnswer answer) { return Answer(id, answer); }, &error);
-    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (!approvals_ || timer_fd_ < 0) {
+    std::string error = "no timer";
+    if (timer_fd_ >= 0) {
+      approvals_ = ApprovalServer::Open(
+          ApprovalsDirectory(), options_.run, epoll_fd_, [this] { return Pending(); },
+          [this](std::uint64_t id, ApprovalAnswer answer) { return Answer(id, answer); }, &error);
+    }
+    if (!approvals_) {
       if (options_.notify)
         options_.notify("tollgate: approvals are off for this run (" + error +
                         "): calls a rule asks about are denied");
       options_.ask_is_deny = true;
-      approvals_.reset();
-    } else {
-      struct epoll_event event {};
-      event.events = EPOLLIN;
-      event.data.fd = timer_fd_;
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
     }
   }
 }
@@ -176,8 +182,12 @@ bool ToolBroker::Accept() {
                                ns.st_ino == options_.pid_ns_ino;
       connection->process = DescribeProcess(peer.pid, &connection->process_details);
     }
+    connection->call_deadline_ns = NowNs() + std::int64_t{kCallTimeoutSeconds} * 1000000000;
     Connection* raw = connection.get();
     connections_[fd] = std::move(connection);
+    // Call deadlines only grow with each accept: the timer needs arming only when it is idle or
+    // set later (for an approval).
+    if (armed_ns_ == 0 || raw->call_deadline_ns < armed_ns_) ArmTimer();
     if (connections_.size() > kMaxConnections) {
       if (!Refuse(raw, "broker", "too many calls at once",
                   "tollgate: refused: more than " + std::to_string(kMaxConnections) +
@@ -487,6 +497,19 @@ bool ToolBroker::OnTimer() {
                   "timed out") &&
          ok;
   }
+  // A caller that connected and did not send a whole call in time holds a slot for nothing.
+  std::vector<Connection*> slow;
+  for (auto& [fd, c] : connections_) {
+    if (c->state == Connection::State::kAwaitCall && c->call_deadline_ns <= now)
+      slow.push_back(c.get());
+  }
+  for (Connection* c : slow) {
+    ok = Refuse(c, "protocol",
+                "no complete call within " + std::to_string(kCallTimeoutSeconds) + " s (" +
+                    std::to_string(c->pending.size()) + " bytes received)",
+                "tollgate: refused: the call did not arrive in time") &&
+         ok;
+  }
   ArmTimer();
   return ok;
 }
@@ -497,6 +520,13 @@ void ToolBroker::ArmTimer() {
   for (const auto& [id, c] : waiting_) {
     if (earliest == 0 || c->deadline_ns < earliest) earliest = c->deadline_ns;
   }
+  for (const auto& [fd, c] : connections_) {
+    if (c->state == Connection::State::kAwaitCall &&
+        (earliest == 0 || c->call_deadline_ns < earliest)) {
+      earliest = c->call_deadline_ns;
+    }
+  }
+  armed_ns_ = earliest;
   struct itimerspec spec {};
   if (earliest != 0) {
     std::int64_t delay = std::max<std::int64_t>(earliest - NowNs(), 1);

@@ -118,6 +118,7 @@ class ToolBroker {
   std::uint64_t calls_ = 0;
   std::unique_ptr<ApprovalServer> approvals_;
   int timer_fd_ = -1;
+  std::int64_t armed_ns_ = 0;  // the deadline the timer is set for (steady clock), 0: idle
   std::map<std::uint64_t, Connection*> waiting_;  // asks by call id
   std::map<int, Connection*> host_calls_;         // by pidfd
   struct OutgoingFrame {
