@@ -144,7 +144,25 @@ struct InitState {
   std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel};
   keep.insert(keep.end(), s.shim_real_fds.begin(), s.shim_real_fds.end());
   Status status = kernel::CloseFdsExcept(keep.data(), keep.size());
-  if (status.ok) status = kernel::ApplyRlimits(s.setup.rlimits);
+  // A sanitizer build's tool spawner allocates after the limits apply, and AddressSanitizer's
+  // shadow memory alone exceeds any RLIMIT_DATA: there the data limit waits until the spawner
+  // is started, and binds the command only (release builds apply it to both, before the fork).
+  kernel::RlimitSettings limits = s.setup.rlimits;
+  kernel::RlimitSettings data_limit_later;
+#if defined(__SANITIZE_ADDRESS__)
+  if (s.start.broker_channel >= 0) {
+    kernel::RlimitSettings without_data;
+    for (std::size_t i = 0; i < limits.count; ++i) {
+      if (limits.items[i].resource == RLIMIT_DATA) {
+        data_limit_later.Add(RLIMIT_DATA, limits.items[i].soft, limits.items[i].hard);
+      } else {
+        without_data.Add(limits.items[i].resource, limits.items[i].soft, limits.items[i].hard);
+      }
+    }
+    limits = without_data;
+  }
+#endif
+  if (status.ok) status = kernel::ApplyRlimits(limits);
   // no_new_privs and the empty capability sets are inherited from the init (set before fork).
   int applied_abi = 0;
   if (status.ok)
@@ -165,6 +183,7 @@ struct InitState {
     // The command goes one Landlock domain below the spawner and its tools: nothing it starts
     // can open a running tool's /proc/PID/exe (the real program) or its fds and memory.
     if (status.ok && applied_abi > 0) status = kernel::NestLandlockDomain(applied_abi);
+    if (status.ok) status = kernel::ApplyRlimits(data_limit_later);
   }
   if (!status.ok) ReportAndExit(report, status);
   kernel::LaunchTrace("command exec");
