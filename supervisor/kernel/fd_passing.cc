@@ -10,50 +10,18 @@ namespace tollgate::kernel {
 
 Status SendFd(int socket, int fd) {
   char byte = 'f';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  for (;;) {
-    if (::sendmsg(socket, &message, MSG_NOSIGNAL) == 1) return Status::Ok();
-    if (errno != EINTR) return Status::Fail("send fd", {}, errno);
-  }
+  return SendWithFds(socket, &byte, 1, &fd, 1);
 }
 
 Status ReceiveFd(int socket, int* fd) {
   *fd = -1;
   char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Status::Fail("receive fd", {}, errno);
-  if (n == 0) return Status::Ok();
-  if (message.msg_flags & MSG_CTRUNC) return Status::Fail("receive fd", {}, EMSGSIZE);
-  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
-       header = CMSG_NXTHDR(&message, header)) {
-    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS &&
-        header->cmsg_len == CMSG_LEN(sizeof(int))) {
-      std::memcpy(fd, CMSG_DATA(header), sizeof *fd);
-      return Status::Ok();
-    }
-  }
-  return Status::Fail("receive fd", {}, EBADMSG);
+  std::size_t received = 0;
+  int count = 0;
+  Status status = ReceiveWithFds(socket, &byte, 1, &received, fd, 1, &count);
+  if (!status.ok || received == 0) return status;
+  if (count != 1) return Status::Fail("receive fd", {}, EBADMSG);
+  return Status::Ok();
 }
 
 Status SendWithFds(int socket, const void* data, std::size_t size, const int* fds, int count) {

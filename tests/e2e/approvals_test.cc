@@ -23,24 +23,10 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-std::string NamespaceProblem() {
-  pid_t pid = fork();
-  if (pid == 0) _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return kernel::ExplainNamespaceFailure(EPERM, kernel::ProbeKernelFeatures());
-}
-
 std::vector<Json> ToolCalls(const std::string& dir) {
   std::vector<Json> records;
-  std::string error;
-  for (const audit::LogFile& file : audit::ListLogFiles(dir, &error)) {
-    std::istringstream lines(escapes::ReadFile(dir + "/" + file.name));
-    for (std::string line; std::getline(lines, line);) {
-      Json record = Json::parse(line);
-      if (record["kind"] == "tool.call" || record["kind"] == "tool.exit") records.push_back(record);
-    }
+  for (const Json& record : ReadAuditLog(dir)) {
+    if (record["kind"] == "tool.call" || record["kind"] == "tool.exit") records.push_back(record);
   }
   return records;
 }

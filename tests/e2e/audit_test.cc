@@ -19,24 +19,6 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-// Every record of a log directory in chain order.
-std::vector<Json> ReadLog(const std::string& dir) {
-  std::vector<Json> records;
-  std::string error;
-  for (const audit::LogFile& file : audit::ListLogFiles(dir, &error)) {
-    std::istringstream lines(escapes::ReadFile(dir + "/" + file.name));
-    for (std::string line; std::getline(lines, line);) records.push_back(Json::parse(line));
-  }
-  return records;
-}
-
-std::vector<Json> OfKind(const std::vector<Json>& records, const std::string& kind) {
-  std::vector<Json> out;
-  std::copy_if(records.begin(), records.end(), std::back_inserter(out),
-               [&](const Json& r) { return r["kind"] == kind; });
-  return out;
-}
-
 bool IsRoot() {
   return geteuid() == 0;
 }
@@ -48,7 +30,7 @@ TEST(Audit, ARunIsRecordedFromStartToEndAndVerifies) {
   RunOutput run = Tollgate({"run", "--workspace", scratch.path(), "--audit-log", log, "--",
                             "/bin/sh", "-c", "/bin/true; exit 3"});
   ASSERT_EQ(run.exit_code, 3) << run.err;
-  std::vector<Json> records = ReadLog(log);
+  std::vector<Json> records = ReadAuditLog(log);
   ASSERT_GE(records.size(), 4u);
   const Json& start = records.front();
   EXPECT_EQ(start["kind"], "run.start");
@@ -82,7 +64,7 @@ TEST(Audit, TenThousandExecsGiveTenThousandRecords) {
                 "i=0; while [ $i -lt 10000 ]; do /bin/true; i=$((i+1)); done"},
                "", {}, "", 600);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<Json> execs = OfKind(ReadLog(log), "exec");
+  std::vector<Json> execs = OfKind(ReadAuditLog(log), "exec");
   std::size_t trues = std::count_if(execs.begin(), execs.end(), [](const Json& r) {
     return r["details"]["path"] == "/bin/true" && r["details"]["found"] == true;
   });
@@ -113,7 +95,7 @@ TEST(Audit, TheLogIsHiddenFromASandboxWhoseViewWouldShowIt) {
   ASSERT_EQ(inode.exit_code, 0) << inode.err;
   EXPECT_NE(std::stoull(inode.out), static_cast<unsigned long long>(st.st_ino))
       << "the sandbox sees the log directory itself, not a cover";
-  EXPECT_GE(OfKind(ReadLog(log), "run.start").size(), 2u) << "both runs are in the log";
+  EXPECT_GE(OfKind(ReadAuditLog(log), "run.start").size(), 2u) << "both runs are in the log";
 }
 
 TEST(Audit, ALogDirectoryThatCannotBeCreatedRefusesTheLaunch) {
@@ -197,7 +179,7 @@ TEST(Audit, FilesLevelRecordsADeniedReadOfAHiddenPathAndADeniedWriteOfAProtected
                             "--audit-level", "files", "--", "/bin/sh", "-c",
                             "cat .env; echo x > .git/hooks/pre-commit; echo ok > notes.txt"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<Json> files = OfKind(ReadLog(log), "file.access");
+  std::vector<Json> files = OfKind(ReadAuditLog(log), "file.access");
   auto find = [&](const std::string& path, const std::string& access) -> const Json* {
     for (const Json& r : files) {
       if (r["details"]["path"] == path && r["details"]["access"] == access) return &r;
@@ -230,7 +212,7 @@ TEST(Audit, ActionsLevelRecordsNoFileAccess) {
                       "-c", "cat /etc/hostname > out.txt"})
                 .exit_code,
             0);
-  std::vector<Json> records = ReadLog(log);
+  std::vector<Json> records = ReadAuditLog(log);
   EXPECT_TRUE(OfKind(records, "file.access").empty());
   EXPECT_EQ(OfKind(records, "exec").size(), 2u);
   escapes::RemoveTree(log);
@@ -255,7 +237,7 @@ TEST(Audit, RunLevelRecordsOnlyTheRunsStartAndEnd) {
     ASSERT_FALSE(run.timed_out) << "launch " << i << " hung";
     ASSERT_EQ(run.exit_code, 0) << run.err;
   }
-  std::vector<Json> records = ReadLog(log);
+  std::vector<Json> records = ReadAuditLog(log);
   EXPECT_EQ(records.size(), 40u);
   EXPECT_EQ(OfKind(records, "run.start").size(), 20u);
   EXPECT_EQ(OfKind(records, "run.end").size(), 20u);
@@ -279,7 +261,7 @@ TEST(Audit, ALimitReachedIsALimitHitRecordBeforeTheRunsEnd) {
       Tollgate({"run", "--profile", profile, "--workspace", scratch.path(), "--audit-log", log,
                 "--", "/bin/sh", "-c", "exec head -c 2000000 /dev/zero > big"});
   EXPECT_EQ(run.exit_code, 128 + 25) << run.err;  // SIGXFSZ
-  std::vector<Json> records = ReadLog(log);
+  std::vector<Json> records = ReadAuditLog(log);
   std::vector<Json> hits = OfKind(records, "limit.hit");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]["details"]["limit"], "file_size");

@@ -4,7 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <sstream>
+
+#include "supervisor/audit/log_files.h"
+#include "supervisor/kernel/kernel_features.h"
 
 namespace tollgate::e2e {
 
@@ -54,6 +61,34 @@ RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home
 int Host(const std::string& command) {
   int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string NamespaceProblem() {
+  pid_t pid = fork();
+  if (pid == 0) _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  return kernel::ExplainNamespaceFailure(EPERM, kernel::ProbeKernelFeatures());
+}
+
+std::vector<nlohmann::json> ReadAuditLog(const std::string& dir) {
+  std::vector<nlohmann::json> records;
+  std::string error;
+  for (const audit::LogFile& file : audit::ListLogFiles(dir, &error)) {
+    std::istringstream lines(escapes::ReadFile(dir + "/" + file.name));
+    for (std::string line; std::getline(lines, line);)
+      records.push_back(nlohmann::json::parse(line));
+  }
+  return records;
+}
+
+std::vector<nlohmann::json> OfKind(const std::vector<nlohmann::json>& records,
+                                   const std::string& kind) {
+  std::vector<nlohmann::json> out;
+  std::copy_if(records.begin(), records.end(), std::back_inserter(out),
+               [&](const nlohmann::json& r) { return r["kind"] == kind; });
+  return out;
 }
 
 }  // namespace tollgate::e2e

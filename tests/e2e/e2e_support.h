@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/escapes/probe_runner.h"
 
 namespace tollgate::e2e {
@@ -43,5 +45,20 @@ RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home
 
 // Runs a shell command on the host (outside any sandbox); returns its exit status.
 int Host(const std::string& command);
+
+// Why this kernel cannot create the sandbox's namespaces, or empty.
+std::string NamespaceProblem();
+
+// Skips the test, with the reason, when this kernel cannot create the namespaces.
+#define TOLLGATE_SKIP_WITHOUT_NAMESPACES()                                              \
+  do {                                                                                  \
+    std::string problem_ = ::tollgate::e2e::NamespaceProblem();                         \
+    if (!problem_.empty()) GTEST_SKIP() << "user namespaces unavailable: " << problem_; \
+  } while (0)
+
+// Every record of an audit log directory, in chain order; and those of one kind.
+std::vector<nlohmann::json> ReadAuditLog(const std::string& dir);
+std::vector<nlohmann::json> OfKind(const std::vector<nlohmann::json>& records,
+                                   const std::string& kind);
 
 }  // namespace tollgate::e2e

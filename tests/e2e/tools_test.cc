@@ -34,41 +34,6 @@ using Json = nlohmann::json;
 
 constexpr char kProfile[] = "tools-e2e";
 
-// Why this kernel cannot create the sandbox's namespaces, or empty.
-std::string NamespaceProblem() {
-  pid_t pid = fork();
-  if (pid == 0) _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return kernel::ExplainNamespaceFailure(EPERM, kernel::ProbeKernelFeatures());
-}
-
-#define SKIP_WITHOUT_NAMESPACES()                                  \
-  do {                                                             \
-    std::string problem_ = NamespaceProblem();                     \
-    if (!problem_.empty()) {                                       \
-      GTEST_SKIP() << "user namespaces unavailable: " << problem_; \
-    }                                                              \
-  } while (0)
-
-std::vector<Json> ReadLog(const std::string& dir) {
-  std::vector<Json> records;
-  std::string error;
-  for (const audit::LogFile& file : audit::ListLogFiles(dir, &error)) {
-    std::istringstream lines(escapes::ReadFile(dir + "/" + file.name));
-    for (std::string line; std::getline(lines, line);) records.push_back(Json::parse(line));
-  }
-  return records;
-}
-
-std::vector<Json> OfKind(const std::vector<Json>& records, const std::string& kind) {
-  std::vector<Json> out;
-  std::copy_if(records.begin(), records.end(), std::back_inserter(out),
-               [&](const Json& r) { return r["kind"] == kind; });
-  return out;
-}
-
 // tool.call records with this verdict whose rule is `rule` and whose reason contains `reason`.
 std::vector<Json> Calls(const std::vector<Json>& records, const std::string& verdict,
                         const std::string& rule, const std::string& reason = "") {
@@ -143,7 +108,7 @@ class ToolsWorld {
                     "", {}, ws(), timeout_seconds);
   }
 
-  std::vector<Json> Records() const { return ReadLog(log_); }
+  std::vector<Json> Records() const { return ReadAuditLog(log_); }
 
  private:
   std::string ProfileJson(bool mediated) const {
@@ -218,7 +183,7 @@ std::string Step(const std::string& name, const std::string& command) {
 // ---- 1. Allowed and denied calls of the real tools --------------------------------------------
 
 TEST(Tools, AllowedCallsRunTheRealToolAndLeaveACallAndAnExitRecord) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   RunOutput run = w.Run(
@@ -277,7 +242,7 @@ TEST(Tools, AllowedCallsRunTheRealToolAndLeaveACallAndAnExitRecord) {
 }
 
 TEST(Tools, DeniedCallsExit126WithTheReasonAndRunNothing) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   const std::string script =
@@ -324,7 +289,7 @@ TEST(Tools, DeniedCallsExit126WithTheReasonAndRunNothing) {
 }
 
 TEST(Tools, AnAllowedCallWithALargeArgvRunsAndLaterCallsStillWork) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   // `git add` of a large tree: 30,000 operands, about 500 KiB of argv (the protocol takes up to
@@ -412,7 +377,7 @@ bool RouteDenied(const std::vector<Json>& records, const Route& route) {
 }
 
 TEST(Tools, EveryOtherRouteToADeniedPushIsDeniedToo) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   const bool python = access("/usr/bin/python3", X_OK) == 0;
   if (!python) std::cout << "[ note    ] no /usr/bin/python3: the python route is left out\n";
   auto routes = [&](const ToolsWorld& world) {
@@ -472,7 +437,7 @@ TEST(Tools, EveryOtherRouteToADeniedPushIsDeniedToo) {
 }
 
 TEST(Tools, VariablesThatChangeWhatGitRunsDenyAnOtherwiseAllowedCall) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   const std::string script =
       Step("exec-path", "GIT_EXEC_PATH=/tmp git status --short") +
       Step("ssh-command", "GIT_SSH_COMMAND='touch /tmp/ran' git status --short") +
@@ -501,7 +466,7 @@ TEST(Tools, VariablesThatChangeWhatGitRunsDenyAnOtherwiseAllowedCall) {
 }
 
 TEST(Tools, AHardLinkToTheToolCannotBeMadeAndSoCannotRunIt) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   RunOutput run =
@@ -537,7 +502,7 @@ std::map<std::string, std::string> Cases(const std::string& out) {
 }
 
 TEST(Tools, ForgedAndMalformedRequestsAreRefusedAndRecordedAndTheBrokerStaysUp) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   const std::string probe = escapes::BinDir() + "/probe-mediation_socket";
@@ -592,7 +557,7 @@ TEST(Tools, ForgedAndMalformedRequestsAreRefusedAndRecordedAndTheBrokerStaysUp) 
 }
 
 TEST(Tools, AThousandConcurrentCallsAreEachAnsweredAndTheBrokerStaysUp) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   const int calls = 1000;
@@ -625,7 +590,7 @@ TEST(Tools, AThousandConcurrentCallsAreEachAnsweredAndTheBrokerStaysUp) {
 // ---- 4. The agent never holds the real program ------------------------------------------------
 
 TEST(Tools, AfterAnAllowedCallTheAgentHoldsNoFdOfTheRealToolAndCannotReachTheSpawners) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ToolsWorld w;
   ASSERT_TRUE(w.ok());
   const std::string probe = escapes::BinDir() + "/probe-mediation_socket";
@@ -664,7 +629,7 @@ TEST(Tools, AfterAnAllowedCallTheAgentHoldsNoFdOfTheRealToolAndCannotReachTheSpa
 }
 
 TEST(Tools, ARunningToolsProgramCannotBeTakenThroughProcPidExe) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   const std::string probe = escapes::BinDir() + "/probe-mediation_procexe";
   const std::string shim = escapes::BinDir() + "/tollgate-shim";
   // Unmediated, the probe finds the git it started and pushes with its program: it works.

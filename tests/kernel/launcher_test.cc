@@ -28,6 +28,7 @@
 #include "supervisor/kernel/landlock.h"
 #include "supervisor/launcher.h"
 #include "supervisor/run_result.h"
+#include "tests/e2e/e2e_support.h"
 
 namespace tollgate {
 namespace {
@@ -43,24 +44,6 @@ SandboxIds TestIds() {
   if (struct passwd* pw = ::getpwnam("tgtest")) return {pw->pw_uid, pw->pw_gid, "tgtest"};
   return {65534, 65534, "nobody"};
 }
-
-// Skips the test (with the reason printed) when this kernel cannot create the namespaces.
-std::string NamespaceProblem() {
-  pid_t pid = ::fork();
-  if (pid == 0) _exit(::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0 ? 0 : 1);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return kernel::ExplainNamespaceFailure(EPERM, kernel::ProbeKernelFeatures());
-}
-
-#define SKIP_WITHOUT_NAMESPACES()                                  \
-  do {                                                             \
-    std::string problem_ = NamespaceProblem();                     \
-    if (!problem_.empty()) {                                       \
-      GTEST_SKIP() << "user namespaces unavailable: " << problem_; \
-    }                                                              \
-  } while (0)
 
 MountOp Op(MountOpKind kind, std::string source, std::string target) {
   MountOp op;
@@ -221,7 +204,7 @@ bool Skipped(const RunResult& r, const std::string& entry) {
 // ---------------------------------------------------------------- status passthrough
 
 TEST_F(LauncherTest, ExitStatusPassesThrough) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r = Sh("exit 7");
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
   EXPECT_EQ(r.exit_code, 7);
@@ -229,7 +212,7 @@ TEST_F(LauncherTest, ExitStatusPassesThrough) {
 }
 
 TEST_F(LauncherTest, SignalPassesThrough) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r = Sh("kill -TERM $$");
   ASSERT_EQ(r.status, RunStatus::kSignaled) << Describe(r);
   EXPECT_EQ(r.signal, SIGTERM);
@@ -237,7 +220,7 @@ TEST_F(LauncherTest, SignalPassesThrough) {
 }
 
 TEST_F(LauncherTest, MissingCommandIsASetupError) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r = Run({"tollgate-no-such-program"});
   ASSERT_EQ(r.status, RunStatus::kSetupError) << Describe(r);
   EXPECT_EQ(r.failed_step, "execve (not found in the sandbox's PATH)");
@@ -252,7 +235,7 @@ TEST_F(LauncherTest, MissingCommandIsASetupError) {
 // ---------------------------------------------------------------- identity and files
 
 TEST_F(LauncherTest, RunsAsTheMappedUnprivilegedUid) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ASSERT_NE(ids_.uid, 0u);
   RunResult r = Sh("test \"$(id -u)\" = " + std::to_string(ids_.uid) + " && test \"$(id -g)\" = " +
                    std::to_string(ids_.gid) + " && echo hi > /workspace/out");
@@ -268,7 +251,7 @@ TEST_F(LauncherTest, RunsAsTheMappedUnprivilegedUid) {
 }
 
 TEST_F(LauncherTest, RootSupplementaryGroupsAreDropped) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   if (::geteuid() != 0) GTEST_SKIP() << "only meaningful when the supervisor is root";
   // /proc/self/status lists supplementary groups as host-visible kgids mapped inside; an
   // unmapped group (such as root's gid 0) would show as 65534.
@@ -278,7 +261,7 @@ TEST_F(LauncherTest, RootSupplementaryGroupsAreDropped) {
 }
 
 TEST_F(LauncherTest, ReadOnlyBindRefusesWritesWithErofs) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r =
       Run({"perl", "-e", "open(my $f, '>', '/usr/tollgate-probe') or exit($!+0); exit 0"});
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
@@ -286,7 +269,7 @@ TEST_F(LauncherTest, ReadOnlyBindRefusesWritesWithErofs) {
 }
 
 TEST_F(LauncherTest, ReadOnlyRootRefusesNewTopLevelEntries) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddRootReadOnly();
   RunResult r = Run({"perl", "-e", "mkdir('/newdir') or exit($!+0); exit 0"});
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
@@ -294,7 +277,7 @@ TEST_F(LauncherTest, ReadOnlyRootRefusesNewTopLevelEntries) {
 }
 
 TEST_F(LauncherTest, NoexecTmpRefusesExecution) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r =
       Sh("cp /usr/bin/true /tmp/t && chmod 755 /tmp/t && exec perl -e 'exec(\"/tmp/t\") or "
          "exit($!+0)'");
@@ -303,7 +286,7 @@ TEST_F(LauncherTest, NoexecTmpRefusesExecution) {
 }
 
 TEST_F(LauncherTest, HiddenFileAndDirectoryAreUnreadable) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   WriteHostFile(".env", "SECRET=1\n");
   WriteHostFile("keys/id_rsa", "PRIVATE\n");
   plan_.mounts.ops.push_back(Op(MountOpKind::kHide, "", "/workspace/.env"));
@@ -322,7 +305,7 @@ TEST_F(LauncherTest, HiddenFileAndDirectoryAreUnreadable) {
 // ---------------------------------------------------------------- protect
 
 TEST_F(LauncherTest, ProtectedExistingFileCannotBeWritten) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   WriteHostFile(".git/config", "[core]\n");
   plan_.mounts.ops.push_back(Op(MountOpKind::kProtect, "", "/workspace/.git/config"));
   RunResult r =
@@ -332,7 +315,7 @@ TEST_F(LauncherTest, ProtectedExistingFileCannotBeWritten) {
 }
 
 TEST_F(LauncherTest, ProtectedMissingPathCannotBeCreatedAndLeavesNoTrace) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   WriteHostFile(".git/HEAD", "ref: refs/heads/main\n");
   plan_.mounts.ops.push_back(Op(MountOpKind::kProtect, "", "/workspace/.git/hooks/pre-commit"));
   plan_.mounts.ops.push_back(Op(MountOpKind::kProtect, "", "/workspace/.claude/settings.json"));
@@ -351,7 +334,7 @@ TEST_F(LauncherTest, ProtectedMissingPathCannotBeCreatedAndLeavesNoTrace) {
 }
 
 TEST_F(LauncherTest, ProtectPlaceholderWithContentIsKept) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   plan_.mounts.ops.push_back(Op(MountOpKind::kProtect, "", "/workspace/.mcp.json"));
   RunResult r = Sh("true");
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
@@ -359,7 +342,7 @@ TEST_F(LauncherTest, ProtectPlaceholderWithContentIsKept) {
 }
 
 TEST_F(LauncherTest, SymlinkAtProtectTargetIsRefused) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   WriteHostFile(".git/HEAD", "x\n");
   ASSERT_EQ(::symlink("/etc/passwd", Host(".git/config").c_str()), 0);
   plan_.mounts.ops.push_back(Op(MountOpKind::kProtect, "", "/workspace/.git/config"));
@@ -371,7 +354,7 @@ TEST_F(LauncherTest, SymlinkAtProtectTargetIsRefused) {
 }
 
 TEST_F(LauncherTest, SymlinkAtBindDestinationIsRefused) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   // CVE-2021-30465: a symlink planted where a later bind lands must not redirect the mount.
   ASSERT_EQ(::symlink("/tmp", Host("cache").c_str()), 0);
   MountOp op = Op(MountOpKind::kBind, "/usr/share", "/workspace/cache");
@@ -382,7 +365,7 @@ TEST_F(LauncherTest, SymlinkAtBindDestinationIsRefused) {
 }
 
 TEST_F(LauncherTest, MissingOptionalSourceIsSkippedAndReported) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   MountOp op = Op(MountOpKind::kBind, "/nonexistent-tollgate", "/opt/x");
   op.optional = true;
   plan_.mounts.ops.push_back(op);
@@ -399,7 +382,7 @@ TEST_F(LauncherTest, MissingOptionalSourceIsSkippedAndReported) {
 }
 
 TEST_F(LauncherTest, PinnedDirectoryCannotBeRenamed) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   WriteHostFile(".git/HEAD", "x\n");
   MountOp pin = Op(MountOpKind::kPin, "", "/workspace/.git");
   pin.writable = true;
@@ -415,7 +398,7 @@ TEST_F(LauncherTest, PinnedDirectoryCannotBeRenamed) {
 // ---------------------------------------------------------------- process hygiene
 
 TEST_F(LauncherTest, LeakedSupervisorFdIsNotInherited) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   int fd = ::open("/", O_RDONLY | O_DIRECTORY);  // no O_CLOEXEC: a leak
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::dup2(fd, 42), 42);
@@ -429,7 +412,7 @@ TEST_F(LauncherTest, LeakedSupervisorFdIsNotInherited) {
 // The host's root and the base the view was built in are detached from the sandbox's mount
 // namespace, not just out of sight: its mount table holds "/" and the plan's targets, nothing else.
 TEST_F(LauncherTest, OnlyThePlansMountsAreLeftInTheNamespace) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   RunResult r;
   std::string mountinfo = RunCapturing({"cat", "/proc/self/mountinfo"}, &r);
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
@@ -447,7 +430,7 @@ TEST_F(LauncherTest, OnlyThePlansMountsAreLeftInTheNamespace) {
 }
 
 TEST_F(LauncherTest, EnvironmentIsExactlyThePlan) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   ::setenv("TOLLGATE_TEST_SECRET_TOKEN", "leak", 1);
   plan_.env.vars = {{"A_VAR", "one two"}, {"HOME", "/workspace"}, {"PATH", "/usr/bin:/bin"}};
   RunResult r;
@@ -458,7 +441,7 @@ TEST_F(LauncherTest, EnvironmentIsExactlyThePlan) {
 }
 
 TEST_F(LauncherTest, ProgramIsFoundInTheSandboxPath) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   // The supervisor's PATH does not matter; the sandbox's does.
   plan_.env.vars = {{"PATH", "/nonexistent:/usr/bin"}};
   RunResult r = Run({"true"});
@@ -467,7 +450,7 @@ TEST_F(LauncherTest, ProgramIsFoundInTheSandboxPath) {
 }
 
 TEST_F(LauncherTest, HostnameAndPidNamespace) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   plan_.hostname = "sandbox-test";
   RunResult r = Sh("test \"$(cat /proc/sys/kernel/hostname)\" = sandbox-test && test $$ = 2");
   ASSERT_EQ(r.status, RunStatus::kExited) << Describe(r);
@@ -475,7 +458,7 @@ TEST_F(LauncherTest, HostnameAndPidNamespace) {
 }
 
 TEST_F(LauncherTest, SandboxDiesWithTheSupervisor) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   const std::string marker = "1000." + std::to_string(::getpid());
   pid_t supervisor = ::fork();
   ASSERT_GE(supervisor, 0);
@@ -512,7 +495,7 @@ TEST_F(LauncherTest, SandboxDiesWithTheSupervisor) {
 }
 
 TEST_F(LauncherTest, SignalToTheSupervisorIsForwarded) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   // Another process sends SIGTERM to this one while the sandbox runs; Launch blocks it and
   // passes it on, so the command ends by SIGTERM and this test process survives.
   pid_t self = ::getpid();
@@ -532,7 +515,7 @@ TEST_F(LauncherTest, SignalToTheSupervisorIsForwarded) {
 // ---------------------------------------------------------------- limits
 
 TEST_F(LauncherTest, WallClockLimitTimesOut) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kWallSeconds, 1);
   auto start = std::chrono::steady_clock::now();
   RunResult r = Run({"sleep", "30"});
@@ -544,7 +527,7 @@ TEST_F(LauncherTest, WallClockLimitTimesOut) {
 }
 
 TEST_F(LauncherTest, ForkBombHitsTheProcessLimit) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kProcesses, 10);
   AddLimit(LimitKind::kWallSeconds, 20);
   // A bomb that keeps trying after fork fails (as real ones do) and stays at the limit for a
@@ -561,7 +544,7 @@ TEST_F(LauncherTest, ForkBombHitsTheProcessLimit) {
 }
 
 TEST_F(LauncherTest, FileSizeLimitIsReported) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kFileSize, 1 << 20);
   RunResult r = Sh("exec head -c 3000000 /dev/zero > /workspace/big");
   ASSERT_EQ(r.status, RunStatus::kSignaled) << Describe(r);
@@ -571,7 +554,7 @@ TEST_F(LauncherTest, FileSizeLimitIsReported) {
 }
 
 TEST_F(LauncherTest, FullTmpfsIsReported) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   for (auto& op : plan_.mounts.ops) {
     if (op.target == "/tmp") op.size = 1 << 20;
   }
@@ -584,7 +567,7 @@ TEST_F(LauncherTest, FullTmpfsIsReported) {
 }
 
 TEST_F(LauncherTest, NoLimitIsReportedWhenNoneIsReached) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kMemory, 256 << 20);
   AddLimit(LimitKind::kProcesses, 50);
   AddLimit(LimitKind::kFileSize, 1 << 20);
@@ -595,7 +578,7 @@ TEST_F(LauncherTest, NoLimitIsReportedWhenNoneIsReached) {
 }
 
 TEST_F(LauncherTest, MemoryLimitIsReported) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kMemory, 64 << 20);
   RunResult r = Run({"perl", "-e", "my @a; push @a, 'x' x 1048576 while 1"});
   ASSERT_NE(r.status, RunStatus::kSetupError) << Describe(r);
@@ -604,7 +587,7 @@ TEST_F(LauncherTest, MemoryLimitIsReported) {
 }
 
 TEST_F(LauncherTest, APerProcessMemoryCapDoesNotCountAsEnforced) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   AddLimit(LimitKind::kMemory, 1ull << 30);
   plan_.limits.require_enforced = true;
   RunResult r = Sh("true");
@@ -622,7 +605,7 @@ TEST_F(LauncherTest, APerProcessMemoryCapDoesNotCountAsEnforced) {
 }
 
 TEST_F(LauncherTest, RequireEnforcedRefusesAnUnenforceableLimit) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   plan_.mounts.ops.erase(
       std::remove_if(plan_.mounts.ops.begin(), plan_.mounts.ops.end(),
                      [](const MountOp& op) { return op.kind == MountOpKind::kTmpfs && op.size; }),
@@ -642,7 +625,7 @@ TEST_F(LauncherTest, RequireEnforcedRefusesAnUnenforceableLimit) {
 // ---------------------------------------------------------------- Landlock
 
 TEST_F(LauncherTest, LandlockDeniesAMountedPathOutsideItsRules) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   int abi = kernel::LandlockAbiVersion();
   if (abi == 0) GTEST_SKIP() << "Landlock is not available on this kernel";
   plan_.mounts.ops.push_back(Op(MountOpKind::kBind, "/etc", "/etc"));  // mounted, but no rule
@@ -661,7 +644,7 @@ TEST_F(LauncherTest, LandlockDeniesAMountedPathOutsideItsRules) {
 }
 
 TEST_F(LauncherTest, LandlockDeniesTcpWhenAsked) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   if (kernel::LandlockAbiVersion() < 4) GTEST_SKIP() << "Landlock ABI 4 (TCP) not available";
   RunResult r =
       Run({"perl", "-MSocket", "-e",
@@ -672,7 +655,7 @@ TEST_F(LauncherTest, LandlockDeniesTcpWhenAsked) {
 }
 
 TEST_F(LauncherTest, ReturningAtTheReportKeepsStatusAndResourceUsage) {
-  SKIP_WITHOUT_NAMESPACES();
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   // Burn some CPU in a grandchild: the usage must come from what the init reaped.
   RunResult r = Run({"/bin/sh", "-c", "perl -e '$i++ while $i < 20000000'; exit 3"},
                     /*skip_teardown_wait=*/true);
