@@ -13,44 +13,23 @@
 
 #include "policy/json_locations.h"
 #include "policy/profile_loader.h"
+#include "tests/unit/profile_test_files.h"
 
 namespace tollgate::policy {
 namespace {
+
+using test_support::Describe;
+using test_support::InMemoryFiles;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Profiles kept in memory: the loader sees only what a test puts here.
-class InMemoryFiles {
- public:
-  void Add(const std::string& path, const std::string& text) { files_[path] = text; }
-  FileReader Reader() const {
-    return [this](const std::string& path) -> std::optional<std::string> {
-      auto found = files_.find(path);
-      if (found == files_.end()) return std::nullopt;
-      return found->second;
-    };
-  }
-  FileExists Exists() const {
-    return [this](const std::string& path) { return files_.count(path) > 0; };
-  }
-
- private:
-  std::map<std::string, std::string> files_;
-};
-
 std::string Paths(const std::vector<PathEntry>& entries) {
   std::string joined;
   for (const PathEntry& entry : entries) joined += (joined.empty() ? "" : " ") + entry.path;
   return joined;
-}
-
-std::string Describe(const std::vector<ProfileError>& errors) {
-  std::string text;
-  for (const ProfileError& error : errors) text += error.ToString() + "\n";
-  return text;
 }
 
 // A profile whose first three lines are fixed, so the line under test is always line 4.

@@ -16,9 +16,12 @@
 #include "policy/plan_compiler.h"
 #include "policy/profile_loader.h"
 #include "policy/tool_rules.h"
+#include "tests/unit/profile_test_files.h"
 
 namespace tollgate::policy {
 namespace {
+
+using test_support::Describe;
 
 using ::testing::ElementsAre;
 using ::testing::IsSupersetOf;
@@ -32,12 +35,6 @@ PlanContext Launch() {
   context.cache = "/home/dev/.cache";
   context.tmp = "/tmp";
   return context;
-}
-
-std::string Describe(const std::vector<ProfileError>& errors) {
-  std::string text;
-  for (const ProfileError& error : errors) text += error.ToString() + "\n";
-  return text;
 }
 
 LoadResult LoadShipped(const std::string& name) {

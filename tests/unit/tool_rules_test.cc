@@ -3,6 +3,7 @@
 // environment and path conditions, strictest wins, the default, host rules, every malformed field
 // with its line:column, and examples checked at load.
 #include "policy/tool_rules.h"
+#include "tests/unit/profile_test_files.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,6 +18,9 @@
 
 namespace tollgate::policy {
 namespace {
+
+using test_support::Describe;
+using test_support::InMemoryFiles;
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
@@ -37,30 +41,6 @@ std::vector<std::string> Words(const std::string& text) {
   return words;
 }
 
-class MemoryFiles {
- public:
-  void Add(const std::string& path, const std::string& text) { files_[path] = text; }
-  FileReader Reader() const {
-    return [this](const std::string& path) -> std::optional<std::string> {
-      auto found = files_.find(path);
-      if (found == files_.end()) return std::nullopt;
-      return found->second;
-    };
-  }
-  FileExists Exists() const {
-    return [this](const std::string& path) { return files_.count(path) > 0; };
-  }
-
- private:
-  std::map<std::string, std::string> files_;
-};
-
-std::string Describe(const std::vector<ProfileError>& errors) {
-  std::string text;
-  for (const ProfileError& error : errors) text += error.ToString() + "\n";
-  return text;
-}
-
 // A profile whose "tools" section is line 4, followed by optional examples.
 std::string ToolsProfile(const std::string& tools, const std::string& examples = "") {
   std::string text = "{\n  \"name\": \"t\",\n  \"description\": \"d\",\n  \"tools\": " + tools;
@@ -68,7 +48,7 @@ std::string ToolsProfile(const std::string& tools, const std::string& examples =
   return text + "\n}\n";
 }
 
-LoadResult LoadText(const std::string& text, const MemoryFiles& files = MemoryFiles()) {
+LoadResult LoadText(const std::string& text, const InMemoryFiles& files = InMemoryFiles()) {
   return ProfileLoader({"/profiles"}, files.Reader(), files.Exists())
       .LoadText("/profiles/t.json", text);
 }
@@ -1069,7 +1049,7 @@ INSTANTIATE_TEST_SUITE_P(
 // --- extends: a child's tool entry replaces its parent's; examples are each file's own ---
 
 TEST(ToolRulesExtendsTest, AChildsToolReplacesTheParentsAndOnlyItsOwnExamplesAreChecked) {
-  MemoryFiles files;
+  InMemoryFiles files;
   files.Add("/profiles/parent.json", R"({
   "name": "parent", "description": "d",
   "tools": {
