@@ -278,13 +278,18 @@ ToolSpec ExpandToolSpec(const ToolSpec& tool, const PlanContext& context) {
   return expanded;
 }
 
+PlanContext ExampleContext() {
+  PlanContext context;
+  context.workspace = "/workspace";
+  context.home = "/home/agent";
+  context.tmp = "/tmp";
+  context.cache = "/home/agent/.cache";
+  return context;
+}
+
 std::vector<ExampleFailure> CheckToolExamples(const std::map<std::string, ToolSpec>& tools,
                                               const std::vector<ToolExample>& examples) {
-  PlanContext values;
-  values.workspace = "/workspace";
-  values.home = "/home/agent";
-  values.tmp = "/tmp";
-  values.cache = "/home/agent/.cache";
+  const PlanContext values = ExampleContext();
   std::vector<ExampleFailure> failures;
   std::map<std::string, ToolSpec> expanded;
   for (const ToolExample& example : examples) {

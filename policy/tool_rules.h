@@ -120,9 +120,13 @@ struct ToolExample {
   SourceRef where;
 };
 
-// Checks a profile's examples against its tools, with placeholders expanded to fixed example
-// values ({workspace} = /workspace, {home} = /home/agent, {tmp} = /tmp, {cache} =
-// /home/agent/.cache). One message per failing example.
+// The fixed placeholder values examples are decided with: {workspace} = /workspace,
+// {home} = /home/agent, {tmp} = /tmp, {cache} = /home/agent/.cache.
+struct PlanContext;
+PlanContext ExampleContext();
+
+// Checks a profile's examples against its tools, with placeholders expanded to the example
+// values above. One message per failing example.
 struct ExampleFailure {
   const ToolExample* example;
   std::string message;

@@ -608,17 +608,7 @@ TEST(ProfileLoaderToStringTest, ErrorAndSourceRefFormats) {
 
 class ProfileLoaderShippedTest : public ::testing::Test {
  protected:
-  static LoadResult LoadShipped(const std::string& name) {
-    FileReader read = [](const std::string& path) -> std::optional<std::string> {
-      std::ifstream in(path);
-      if (!in) return std::nullopt;
-      std::stringstream text;
-      text << in.rdbuf();
-      return text.str();
-    };
-    FileExists exists = [](const std::string& path) { return std::ifstream(path).good(); };
-    return ProfileLoader({TOLLGATE_SOURCE_DIR "/profiles"}, read, exists).Load(name);
-  }
+  static LoadResult LoadShipped(const std::string& name) { return test_support::LoadShipped(name); }
   static bool HasPath(const std::vector<PathEntry>& entries, const std::string& path) {
     return std::any_of(entries.begin(), entries.end(),
                        [&](const PathEntry& entry) { return entry.path == path; });

@@ -1,8 +1,10 @@
 // Helpers the profile tests share: profiles kept in memory, and errors as text.
 #pragma once
 
+#include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,19 @@ inline std::string Describe(const std::vector<ProfileError>& errors) {
   std::string text;
   for (const ProfileError& error : errors) text += error.ToString() + "\n";
   return text;
+}
+
+// A profile shipped in the source tree's profiles/, loaded by name as tollgate would.
+inline LoadResult LoadShipped(const std::string& name) {
+  FileReader read = [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  FileExists exists = [](const std::string& path) { return std::ifstream(path).good(); };
+  return ProfileLoader({TOLLGATE_SOURCE_DIR "/profiles"}, read, exists).Load(name);
 }
 
 }  // namespace tollgate::policy::test_support

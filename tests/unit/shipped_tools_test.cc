@@ -22,6 +22,7 @@ namespace tollgate::policy {
 namespace {
 
 using test_support::Describe;
+using test_support::LoadShipped;
 
 using ::testing::ElementsAre;
 using ::testing::IsSupersetOf;
@@ -35,18 +36,6 @@ PlanContext Launch() {
   context.cache = "/home/dev/.cache";
   context.tmp = "/tmp";
   return context;
-}
-
-LoadResult LoadShipped(const std::string& name) {
-  FileReader read = [](const std::string& path) -> std::optional<std::string> {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  };
-  FileExists exists = [](const std::string& path) { return std::ifstream(path).good(); };
-  return ProfileLoader({TOLLGATE_SOURCE_DIR "/profiles"}, read, exists).Load(name);
 }
 
 // A shipped profile's tools, expanded for Launch(); loaded once per test program.

@@ -53,16 +53,6 @@ LoadResult LoadText(const std::string& text, const InMemoryFiles& files = InMemo
       .LoadText("/profiles/t.json", text);
 }
 
-// The placeholder values the examples use, so expanded roots read like the examples.
-PlanContext ExampleContext() {
-  PlanContext context;
-  context.workspace = "/workspace";
-  context.home = "/home/agent";
-  context.tmp = "/tmp";
-  context.cache = "/home/agent/.cache";
-  return context;
-}
-
 // Loads `tools` and returns the tool `name` with its placeholders expanded.
 std::optional<ToolSpec> LoadTool(const std::string& tools, const std::string& name) {
   LoadResult result = LoadText(ToolsProfile(tools));
