@@ -120,7 +120,121 @@ std::string ConditionText(const ArgCondition& c) {
   return arg;
 }
 
+std::string PortsText(const HostPattern& pattern) {
+  if (pattern.ports.empty()) return "any port";
+  std::string out = pattern.ports.size() == 1 && pattern.ports[0].first == pattern.ports[0].last
+                        ? "port "
+                        : "ports ";
+  for (std::size_t i = 0; i < pattern.ports.size(); ++i) {
+    if (i) out += ",";
+    out += std::to_string(pattern.ports[i].first);
+    if (pattern.ports[i].last != pattern.ports[i].first)
+      out += "-" + std::to_string(pattern.ports[i].last);
+  }
+  return out;
+}
+
+std::string PatternText(const HostPattern& pattern) {
+  std::string what;
+  switch (pattern.kind) {
+    case HostPattern::Kind::kName:
+      what = pattern.name + " exactly";
+      break;
+    case HostPattern::Kind::kSuffix:
+      what = "any name under " + pattern.name + " (not " + pattern.name + " itself)";
+      break;
+    case HostPattern::Kind::kAddress:
+      what = "the address " + pattern.address.ToString();
+      break;
+    case HostPattern::Kind::kNetwork:
+      what = "addresses in " + pattern.address.ToString() + "/" +
+             std::to_string(pattern.prefix_length);
+      break;
+  }
+  return what + ", " + PortsText(pattern);
+}
+
+void ExplainNetwork(const NetworkPlan& network, std::ostream& out) {
+  switch (network.mode) {
+    case NetworkMode::kNone:
+      out << "none: a private network namespace with only loopback up; no DNS, nothing outside\n";
+      break;
+    case NetworkMode::kHost:
+      out << "host: the host's network, shared (trusted work only); every connect() is recorded,\n"
+             "  nothing is filtered\n";
+      break;
+    case NetworkMode::kProxy: {
+      out << "proxy: a private network namespace with only loopback up; outside is reached only\n"
+             "  through the supervisor's proxies on the sandbox's loopback, which resolve names\n"
+             "  themselves, refuse what the rules do not allow, and record every connection:\n"
+          << "    HTTP (absolute-form and CONNECT)  127.0.0.1:" << kHttpProxyPort << "\n"
+          << "    SOCKS5 (CONNECT)                  127.0.0.1:" << kSocksProxyPort << "\n"
+          << "  allowed (deny wins; nothing else is):\n";
+      if (network.rules.allow.empty()) out << "    nothing: every connection is refused\n";
+      for (const HostPattern& p : network.rules.allow)
+        out << "    " << p.text << "  — " << PatternText(p) << "\n";
+      if (!network.rules.deny.empty()) out << "  denied:\n";
+      for (const HostPattern& p : network.rules.deny)
+        out << "    " << p.text << "  — " << PatternText(p) << "\n";
+      out << "  a name that resolves to a loopback, private, link-local, multicast, cloud metadata\n"
+             "  or this host's own address is refused unless an allow rule names that address\n";
+      const ProxyLimits& l = network.limits;
+      out << "  limits: " << l.connections << " connections at once; request head "
+          << FormatBytes(l.header_bytes) << " within " << FormatSeconds(l.header_seconds)
+          << "; connect within " << FormatSeconds(l.connect_seconds) << "; idle "
+          << FormatSeconds(l.idle_seconds) << "\n";
+      break;
+    }
+  }
+  if (network.sockets.empty()) {
+    out << "  host unix sockets: none reachable (abstract ones neither)\n";
+  } else {
+    out << "  host unix sockets reachable (bound in at the same path):\n";
+    for (const std::string& path : network.sockets) out << "    " << path << "\n";
+  }
+}
+
+nlohmann::json PatternJson(const HostPattern& pattern) {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const PortRange& range : pattern.ports) ports.push_back({range.first, range.last});
+  return {{"pattern", pattern.text}, {"ports", ports}};
+}
+
+nlohmann::json NetworkJson(const NetworkPlan& network) {
+  nlohmann::json out = {{"mode", NetworkModeName(network.mode)},
+                        {"private_namespace", network.new_namespace},
+                        {"sockets", network.sockets}};
+  if (network.mode == NetworkMode::kProxy) {
+    nlohmann::json allow = nlohmann::json::array(), deny = nlohmann::json::array();
+    for (const HostPattern& p : network.rules.allow) allow.push_back(PatternJson(p));
+    for (const HostPattern& p : network.rules.deny) deny.push_back(PatternJson(p));
+    const ProxyLimits& l = network.limits;
+    out["allow"] = allow;
+    out["deny"] = deny;
+    out["http_proxy"] = "127.0.0.1:" + std::to_string(kHttpProxyPort);
+    out["socks_proxy"] = "127.0.0.1:" + std::to_string(kSocksProxyPort);
+    out["limits"] = {{"connections", l.connections},
+                     {"idle_seconds", l.idle_seconds},
+                     {"header_seconds", l.header_seconds},
+                     {"header_bytes", l.header_bytes},
+                     {"connect_seconds", l.connect_seconds}};
+  }
+  return out;
+}
+
 }  // namespace
+
+const char* NetworkModeName(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::kNone:
+      return "none";
+    case NetworkMode::kProxy:
+      return "proxy";
+    case NetworkMode::kHost:
+      return "host";
+  }
+  return "?";
+}
 
 std::string FormatBytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -272,11 +386,7 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
   }
 
   out << "\nNetwork — ";
-  if (plan.network.mode == NetworkMode::kNone) {
-    out << "none: a private network namespace with only loopback up\n";
-  } else {
-    out << "host: the host's network, shared (trusted work only)\n";
-  }
+  ExplainNetwork(plan.network, out);
 
   out << "\nTools — ";
   if (plan.tools.empty()) {
@@ -373,7 +483,7 @@ nlohmann::json PlanToJson(const SandboxPlan& plan) {
           {"limits", limits},
           {"env", env},
           {"env_dropped", dropped},
-          {"network", plan.network.mode == NetworkMode::kNone ? "none" : "host"}};
+          {"network", NetworkJson(plan.network)}};
 }
 
 }  // namespace tollgate::policy

@@ -15,6 +15,8 @@ nlohmann::json PlanToJson(const SandboxPlan& plan);
 
 // "1.0 GiB", "512 MiB", "300 B".
 std::string FormatBytes(std::uint64_t bytes);
+// "none", "proxy", "host": as profiles write it.
+const char* NetworkModeName(NetworkMode mode);
 // "1h", "30m", "1h30m", "45s".
 std::string FormatSeconds(std::uint64_t seconds);
 

@@ -89,8 +89,8 @@ class Compiler {
     plan.landlock = CompileLandlock(plan.mounts);
     plan.limits = CompileLimits();
     plan.env = CompileEnv();
-    plan.network.mode = profile_.network.mode.value_or(NetworkMode::kNone);
-    plan.network.new_namespace = plan.network.mode == NetworkMode::kNone;
+    plan.network = CompileNetwork();
+    if (plan.network.mode == NetworkMode::kProxy) AddProxyEnvironment(plan.env);
     for (const auto& [name, tool] : profile_.tools)
       plan.tools[name] = ExpandToolSpec(tool, context_);
     // Network none is a private namespace with only loopback: TCP there reaches nothing but the
@@ -156,6 +156,9 @@ class Compiler {
     };
     for (const PathEntry& entry : fs.read) add_bind(entry, "filesystem.read", false);
     for (const PathEntry& entry : fs.write) add_bind(entry, "filesystem.write", true);
+    // A socket is reached by connect(), which a read-only mount does not refuse.
+    for (const PathEntry& entry : profile_.network.sockets)
+      add_bind(entry, "network.sockets", false);
     if (!context_.git_common_dir.empty()) {
       // A worktree's repository lives outside it: make it readable so git works.
       add_bind(PathEntry{context_.git_common_dir, {}}, "git worktree: repository", false);
@@ -409,6 +412,54 @@ class Compiler {
     for (const auto& [name, value] : spec.set) vars[name] = ExpandPlaceholders(value, context_);
     plan.vars.assign(vars.begin(), vars.end());
     return plan;
+  }
+
+  NetworkPlan CompileNetwork() {
+    const NetworkSpec& spec = profile_.network;
+    NetworkPlan plan;
+    plan.mode = spec.mode.value_or(NetworkMode::kNone);
+    plan.new_namespace = plan.mode != NetworkMode::kHost;
+    if (plan.mode != NetworkMode::kProxy && (!spec.allow.empty() || !spec.deny.empty())) {
+      // Rules that nothing enforces would read as a promise: refuse them.
+      const HostRule& first = spec.allow.empty() ? spec.deny.front() : spec.allow.front();
+      errors_.push_back(Describe(first.where, spec.allow.empty() ? "network.deny" : "network.allow") +
+                        ": host rules such as \"" + first.pattern.text +
+                        "\" need network mode \"proxy\" (mode \"" +
+                        (plan.mode == NetworkMode::kHost ? "host" : "none") +
+                        "\" does not filter by host); set \"mode\": \"proxy\" or remove them");
+    }
+    for (const HostRule& rule : spec.allow) plan.rules.allow.push_back(rule.pattern);
+    for (const HostRule& rule : spec.deny) plan.rules.deny.push_back(rule.pattern);
+    const ProxyLimitsSpec& limits = spec.limits;
+    plan.limits.connections = limits.connections.value_or(plan.limits.connections);
+    plan.limits.idle_seconds = limits.idle_seconds.value_or(plan.limits.idle_seconds);
+    plan.limits.header_seconds = limits.header_seconds.value_or(plan.limits.header_seconds);
+    plan.limits.header_bytes = limits.header_bytes.value_or(plan.limits.header_bytes);
+    plan.limits.connect_seconds = limits.connect_seconds.value_or(plan.limits.connect_seconds);
+    for (const PathEntry& entry : spec.sockets) {
+      std::string path = Expand(entry, "network.sockets");
+      if (!path.empty()) plan.sockets.push_back(path);
+    }
+    return plan;
+  }
+
+  // Every way the common clients look for a proxy, pointed at the supervisor's: curl, wget, git,
+  // pip and most libraries read the http(s)_proxy pair (some only the lower-case form); npm and
+  // yarn 1 read npm_config_*; yarn 2+ reads YARN_*; Node.js's own fetch reads them with
+  // NODE_USE_ENV_PROXY. The sandbox's loopback is its own, so it is never proxied.
+  static void AddProxyEnvironment(EnvPlan& env) {
+    const std::string http = "http://127.0.0.1:" + std::to_string(kHttpProxyPort);
+    const std::string socks = "socks5h://127.0.0.1:" + std::to_string(kSocksProxyPort);
+    const std::string local = "localhost,127.0.0.1,::1";
+    std::map<std::string, std::string> vars(env.vars.begin(), env.vars.end());
+    for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+                             "npm_config_proxy", "npm_config_https_proxy", "YARN_HTTP_PROXY",
+                             "YARN_HTTPS_PROXY", "PIP_PROXY"})
+      vars[name] = http;
+    vars["ALL_PROXY"] = vars["all_proxy"] = socks;
+    vars["NO_PROXY"] = vars["no_proxy"] = vars["npm_config_noproxy"] = local;
+    vars["NODE_USE_ENV_PROXY"] = "1";
+    env.vars.assign(vars.begin(), vars.end());
   }
 
   const Profile& profile_;

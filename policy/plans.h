@@ -167,9 +167,27 @@ struct EnvPlan {
 
 // ---------------------------------------------------------------- network plan
 
+// Where the supervisor's proxies listen inside the sandbox's own network namespace (mode proxy).
+// Fixed, so that the environment can name them before the sandbox exists; the namespace is
+// private, so nothing else holds them.
+inline constexpr std::uint16_t kHttpProxyPort = 3128;
+inline constexpr std::uint16_t kSocksProxyPort = 1080;
+
+struct ProxyLimits {
+  std::uint64_t connections = 256;     // open client connections at once; more wait in the backlog
+  std::uint64_t idle_seconds = 300;    // no byte either way: the connection is closed
+  std::uint64_t header_seconds = 10;   // the whole request head (HTTP) or handshake (SOCKS)
+  std::uint64_t header_bytes = 32768;  // the largest request head
+  std::uint64_t connect_seconds = 10;  // resolving the name and connecting upstream
+};
+
 struct NetworkPlan {
   NetworkMode mode = NetworkMode::kNone;
-  bool new_namespace = true;  // kNone: a private network namespace with loopback up
+  bool new_namespace = true;  // kNone, kProxy: a private network namespace with loopback up
+  NetworkRules rules;         // kProxy: what the proxy may connect to
+  ProxyLimits limits;         // kProxy
+  // Host unix sockets bound into the view at their own path (also in `mounts`, read-only).
+  std::vector<std::string> sockets;
 };
 
 // ---------------------------------------------------------------- everything

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/net_rules.h"
 #include "policy/profile_types.h"
 #include "policy/tool_rules.h"
 
@@ -31,10 +32,34 @@ struct FilesystemSpec {
   std::optional<HomeMode> home;
 };
 
-enum class NetworkMode { kNone, kHost };
+enum class NetworkMode {
+  kNone,   // a private network namespace with only loopback up
+  kProxy,  // the same, plus the supervisor's allowlist proxies on its loopback
+  kHost,   // the host's network; connections observed and recorded, not filtered
+};
+
+// A host pattern of network.allow or network.deny, and where it was written.
+struct HostRule {
+  HostPattern pattern;
+  SourceRef where;
+};
+
+// Bounds on the proxy's clients (network mode proxy); unset fields take the defaults of
+// NetworkPlan.
+struct ProxyLimitsSpec {
+  std::optional<std::uint64_t> connections;      // open client connections at once
+  std::optional<std::uint64_t> idle_seconds;     // a connection with no traffic either way
+  std::optional<std::uint64_t> header_seconds;   // to send a whole request head (slow-loris)
+  std::optional<std::uint64_t> header_bytes;     // the largest request head
+  std::optional<std::uint64_t> connect_seconds;  // to resolve and connect upstream
+};
 
 struct NetworkSpec {
   std::optional<NetworkMode> mode;
+  std::vector<HostRule> allow;       // what the proxy may connect to (mode proxy)
+  std::vector<HostRule> deny;        // never, even when allowed
+  std::vector<PathEntry> sockets;    // host unix sockets made reachable, by path
+  ProxyLimitsSpec limits;
 };
 
 struct SyscallSpec {

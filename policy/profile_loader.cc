@@ -371,7 +371,25 @@ void MergeInto(Profile& into, const Profile& layer) {
   Override(fs.tmp_size, layer.filesystem.tmp_size);
   Override(fs.home, layer.filesystem.home);
 
-  Override(into.network.mode, layer.network.mode);
+  NetworkSpec& network = into.network;
+  Override(network.mode, layer.network.mode);
+  // Host rules accumulate like paths: a layer can add to its parent's allowlist and deny what
+  // the parent allowed (deny wins), never silently drop a parent's deny.
+  for (const auto* list : {&layer.network.allow, &layer.network.deny}) {
+    auto& target = list == &layer.network.allow ? network.allow : network.deny;
+    for (const HostRule& rule : *list) {
+      if (std::none_of(target.begin(), target.end(),
+                       [&](const HostRule& r) { return r.pattern.text == rule.pattern.text; }))
+        target.push_back(rule);
+    }
+  }
+  AppendUniquePaths(network.sockets, layer.network.sockets);
+  ProxyLimitsSpec& proxy = network.limits;
+  Override(proxy.connections, layer.network.limits.connections);
+  Override(proxy.idle_seconds, layer.network.limits.idle_seconds);
+  Override(proxy.header_seconds, layer.network.limits.header_seconds);
+  Override(proxy.header_bytes, layer.network.limits.header_bytes);
+  Override(proxy.connect_seconds, layer.network.limits.connect_seconds);
 
   AppendUniqueStrings(into.syscalls.deny, layer.syscalls.deny);
   AppendUniqueStrings(into.syscalls.allow, layer.syscalls.allow);
@@ -669,26 +687,77 @@ class DocumentChecker {
 
   void CheckNetwork(const std::string& path, const Json& value) {
     if (!ExpectObject(path, value)) return;
-    static const std::vector<std::string> kKnown = {"mode"};
-    static const std::vector<std::string> kNotSupported = {"allow", "deny", "sockets"};
+    static const std::vector<std::string> kKnown = {"mode", "allow", "deny", "sockets", "limits"};
+    NetworkSpec& network = result_.profile.network;
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
-      if (key != "mode") {
-        ReportUnknownKey(member_path, key, kKnown, kNotSupported);
-        continue;
-      }
-      auto mode = ExpectString(member_path, member, "\"none\"");
-      if (!mode) continue;
-      if (*mode == "none") {
-        result_.profile.network.mode = NetworkMode::kNone;
-      } else if (*mode == "host") {
-        result_.profile.network.mode = NetworkMode::kHost;
-      } else if (*mode == "proxy") {
-        ValueError(member_path, "network mode proxy is not supported by this version",
-                   "write \"none\" or \"host\"");
+      if (key == "mode") {
+        auto mode = ExpectString(member_path, member, "\"none\"");
+        if (!mode) continue;
+        if (*mode == "none") {
+          network.mode = NetworkMode::kNone;
+        } else if (*mode == "proxy") {
+          network.mode = NetworkMode::kProxy;
+        } else if (*mode == "host") {
+          network.mode = NetworkMode::kHost;
+        } else {
+          ValueError(member_path, "unknown network mode " + Quoted(*mode),
+                     "write \"none\", \"proxy\" (the allowlist proxy) or \"host\"");
+        }
+      } else if (key == "allow") {
+        CheckHostRules(member_path, member, network.allow);
+      } else if (key == "deny") {
+        CheckHostRules(member_path, member, network.deny);
+      } else if (key == "sockets") {
+        CheckPathList(member_path, member, network.sockets);
+      } else if (key == "limits") {
+        CheckProxyLimits(member_path, member);
       } else {
-        ValueError(member_path, "unknown network mode " + Quoted(*mode),
-                   "write \"none\" or \"host\"");
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckHostRules(const std::string& path, const Json& value, std::vector<HostRule>& into) {
+    ForEachString(path, value, "\"registry.npmjs.org:443\"",
+                  [&](const std::string& element_path, const std::string& text) {
+                    HostPatternResult parsed = ParseHostPattern(text);
+                    if (!parsed.pattern) {
+                      ValueError(element_path, parsed.error, parsed.hint);
+                      return;
+                    }
+                    for (const HostRule& rule : into) {
+                      if (rule.pattern.text == parsed.pattern->text) return;
+                    }
+                    into.push_back(HostRule{std::move(*parsed.pattern), SourceRef{doc_.file, 0, 0}});
+                  });
+  }
+
+  void CheckProxyLimits(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"connections", "idle_timeout", "header_timeout",
+                                                    "header_size", "connect_timeout"};
+    ProxyLimitsSpec& limits = result_.profile.network.limits;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "connections") {
+        if (auto count = CheckCount(member_path, member)) limits.connections = count;
+      } else if (key == "idle_timeout") {
+        if (auto seconds = CheckDuration(member_path, member)) limits.idle_seconds = seconds;
+      } else if (key == "header_timeout") {
+        if (auto seconds = CheckDuration(member_path, member)) limits.header_seconds = seconds;
+      } else if (key == "connect_timeout") {
+        if (auto seconds = CheckDuration(member_path, member)) limits.connect_seconds = seconds;
+      } else if (key == "header_size") {
+        auto bytes = CheckSize(member_path, member);
+        if (bytes && (*bytes < 1024 || *bytes > 1024 * 1024)) {
+          ValueError(member_path, "header_size must be between 1K and 1M",
+                     "write a size such as \"32K\"");
+        } else if (bytes) {
+          limits.header_bytes = bytes;
+        }
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
       }
     }
   }

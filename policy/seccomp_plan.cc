@@ -256,7 +256,7 @@ SeccompPlan CompileSeccompPlan(const SyscallSpec& spec) {
   return plan;
 }
 
-SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files) {
+SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files, bool observe_connects) {
   std::set<std::string> with_rules;
   for (SeccompRule& rule : plan.rules) {
     with_rules.insert(rule.syscall);
@@ -275,6 +275,13 @@ SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files) {
                           {},
                           {},
                           "every program started in the sandbox is recorded"});
+  }
+  if (observe_connects && !with_rules.contains("connect")) {
+    plan.rules.push_back({"connect",
+                          {SeccompActionKind::kNotify, 0},
+                          {},
+                          {},
+                          "network host: every connection is recorded"});
   }
   if (observe_files) {
     for (std::string_view name : kObservedFileSyscalls) {

@@ -18,7 +18,10 @@ SeccompPlan CompileSeccompPlan(const SyscallSpec& spec);
 // kernel.
 // With `observe_files` (audit level "files"), the calls of kObservedFileSyscalls are notified
 // and let through too, once their file.access record is written.
-SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files = false);
+// With `observe_connects` (network mode host), connect() is notified and let through once its
+// net.connect record is written.
+SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files = false,
+                               bool observe_connects = false);
 
 // The calls that open, create, remove, rename or change a file by name.
 inline constexpr std::string_view kObservedFileSyscalls[] = {

@@ -8,6 +8,9 @@ packages=(
   libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libidn2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine bubblewrap python3 procps passwd util-linux
+  # The network tests: real clients through the proxy (curl, git, pip) and the local servers'
+  # certificates (openssl).
+  curl openssl python3-pip
   # The fuzzers (tests/fuzz): clang, and libFuzzer's runtime, which Debian 12 ships in
   # libclang-rt-14-dev (only recommended by clang, so not pulled in by --no-install-recommends).
   clang libclang-rt-14-dev
@@ -16,6 +19,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm for the network tests: Debian's, unless Node.js and npm are already installed some other
+# way (a NodeSource package conflicts with Debian's npm).
+command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "tollgate: installing missing packages: ${missing[*]}"

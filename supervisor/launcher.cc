@@ -53,6 +53,7 @@
 #include "supervisor/kernel/userns.h"
 #include "supervisor/placeholder_ledger.h"
 #include "supervisor/seccomp_observer.h"
+#include "supervisor/net/proxy.h"
 #include "supervisor/tool_broker.h"
 
 namespace tollgate {
@@ -251,6 +252,28 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
 
 // ---------------------------------------------------------------- the sandbox init (pid 1)
 
+// What the init hands the supervisor over the broker channel, in one message once its view and
+// network namespace exist: listening sockets, announced by a byte of flags in this fd order.
+// EOF instead: nothing to hand over.
+constexpr std::uint8_t kHandoverBroker = 1;      // the tool broker's, /run/tollgate/broker.sock
+constexpr std::uint8_t kHandoverHttpProxy = 2;   // 127.0.0.1:kHttpProxyPort
+constexpr std::uint8_t kHandoverSocksProxy = 4;  // 127.0.0.1:kSocksProxyPort
+
+struct Handover {
+  std::uint8_t flags = 0;
+  int fds[3] = {-1, -1, -1};
+  int count = 0;
+  void Add(std::uint8_t flag, int fd) {
+    flags |= flag;
+    fds[count++] = fd;
+  }
+  Status Send(int socket) const { return kernel::SendWithFds(socket, &flags, 1, fds, count); }
+  void CloseAll() {
+    for (int i = 0; i < count; ++i) ::close(fds[i]);
+    count = 0;
+  }
+};
+
 [[noreturn]] void ChildMain(const InitStart& start) {
   kernel::LaunchTrace("init start");
   const int report = start.status_write;
@@ -329,14 +352,11 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   for (int fd : outcome.shim_real_fds) {
     if (fd >= 0) state->shim_real_fds.push_back(fd);
   }
+  Handover handover;
   if (!state->shim_real_fds.empty() && state->start.broker_channel >= 0) {
     int listener = -1;
     check(kernel::CreateBrokerListener(kBrokerDirectory, shim_protocol::kSocketPath, &listener));
-    check(kernel::SendFd(state->start.broker_channel, listener));
-    ::close(listener);
-  } else if (state->start.broker_channel >= 0) {
-    ::close(state->start.broker_channel);
-    state->start.broker_channel = -1;
+    handover.Add(kHandoverBroker, listener);
   }
   if (!setup.cwd.empty() && ::chdir(setup.cwd.c_str()) != 0)
     check(Status::Fail("chdir", setup.cwd, errno));
@@ -346,6 +366,23 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   if (setup.new_network_namespace) check(kernel::JoinNetworkNamespace(start.netns_read));
   if (start.netns_read >= 0) ::close(start.netns_read);
   kernel::LaunchTrace("init netns joined");
+  // Network proxy: the supervisor serves these sockets of the sandbox's loopback.
+  if (setup.proxy_listeners) {
+    int http = -1, socks = -1;
+    check(kernel::ListenOnLoopback(policy::kHttpProxyPort, &http));
+    handover.Add(kHandoverHttpProxy, http);
+    check(kernel::ListenOnLoopback(policy::kSocksProxyPort, &socks));
+    handover.Add(kHandoverSocksProxy, socks);
+  }
+  if (state->start.broker_channel >= 0) {
+    if (handover.count > 0) check(handover.Send(state->start.broker_channel));
+    // Without tools the channel has done its work; with them it goes to the tool spawner.
+    if (state->shim_real_fds.empty()) {
+      ::close(state->start.broker_channel);
+      state->start.broker_channel = -1;
+    }
+  }
+  handover.CloseAll();
   // The seccomp program, compiled by the supervisor while this process built the view.
   if (!ReceiveSeccompProgram(start.sync_read, &state->seccomp_filter)) ::_exit(125);
   ::close(start.sync_read);
@@ -770,7 +807,9 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   // Audited runs: denials and execs go through the supervisor, which records them first.
   const bool observe = options.audit != nullptr && options.audit_observe;
   std::optional<policy::SeccompPlan> observed_seccomp;
-  if (observe) observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files);
+  if (observe)
+    observed_seccomp = policy::ObserveSeccompPlan(
+        plan.seccomp, options.audit_files, plan.network.mode == policy::NetworkMode::kHost);
   const InitStart init_start =
       InitStartFor(options.host_uid, options.host_gid, options.forward_signals, observe);
   // An early init made with other ids or settings is not this launch's.
@@ -813,6 +852,12 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   setup.cwd = plan.cwd;
   setup.hostname = plan.hostname;
   setup.new_network_namespace = plan.network.new_namespace;
+  setup.proxy_listeners = plan.network.mode == policy::NetworkMode::kProxy;
+  if (setup.proxy_listeners && options.audit == nullptr) {
+    return with_enforcement(SetupError(Status::Fail("network proxy", {}, EINVAL),
+                                       "network mode proxy records every connection: it needs "
+                                       "the audit log"));
+  }
   setup.landlock = plan.landlock;
   setup.exec = kernel::BuildExecSpec(options.argv, plan.env);
   setup.rlimits = limits.rlimits;
@@ -930,6 +975,14 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
       ::setrlimit(RLIMIT_NOFILE, &files);
     }
   }
+  std::optional<net::NetworkProxy> proxy;
+  if (setup.proxy_listeners) {
+    net::ProxyOptions proxy_options;
+    proxy_options.network = &plan.network;
+    proxy_options.profile = plan.profile_name;
+    proxy_options.audit = options.audit;
+    proxy.emplace(std::move(proxy_options), epoll_fd);
+  }
   int listener = -1;
   std::optional<SeccompObserver> observer;
   if (observe)
@@ -943,8 +996,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   // other process of the sandbox was killed and reaped.
   const bool stop_at_report = options.skip_teardown_wait && cgroup.dir_fd < 0;
   while (!init_exited && !(stop_at_report && messages.final_received)) {
-    struct epoll_event events[4];
-    int n = ::epoll_wait(epoll_fd, events, 4, -1);
+    struct epoll_event events[32];
+    int n = ::epoll_wait(epoll_fd, events, 32, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -968,17 +1021,40 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
         timed_out = true;
         ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
       } else if (fd == init.broker_channel && !broker_listener_received) {
-        // The broker's listening socket, once; EOF when the plan mediates no tool.
+        // The init's listening sockets, once (see Handover); EOF when it has none.
         broker_listener_received = true;
-        int broker_listener = -1;
+        std::uint8_t flags = 0;
+        int fds[3] = {-1, -1, -1};
+        int count = 0;
+        std::size_t received = 0;
         (void)::fcntl(fd, F_SETFL, 0);
-        if (kernel::ReceiveFd(fd, &broker_listener).ok && broker_listener >= 0 && broker) {
+        if (!kernel::ReceiveWithFds(fd, &flags, 1, &received, fds, 3, &count).ok || received != 1)
+          count = 0;
+        int next = 0;
+        auto take = [&](std::uint8_t flag) {
+          return (flags & flag) && next < count ? fds[next++] : -1;
+        };
+        int broker_listener = take(kHandoverBroker);
+        int http_listener = take(kHandoverHttpProxy);
+        int socks_listener = take(kHandoverSocksProxy);
+        if (broker_listener >= 0 && broker) {
           broker->SetListener(broker_listener);
         } else {
           if (broker_listener >= 0) ::close(broker_listener);
           ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
         }
+        if (proxy) {
+          proxy->SetListeners(http_listener, socks_listener);
+        } else {
+          for (int extra : {http_listener, socks_listener})
+            if (extra >= 0) ::close(extra);
+        }
         (void)::fcntl(fd, F_SETFL, O_NONBLOCK);
+      } else if (proxy && proxy->Owns(fd)) {
+        if (!proxy->OnReady(fd, events[i].events) && !audit_failed) {
+          audit_failed = true;
+          ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+        }
       } else if (broker && broker->Owns(fd)) {
         if (!broker->OnReady(fd, events[i].events) && !audit_failed) {
           audit_failed = true;
@@ -1010,6 +1086,7 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
     messages.Read(init.status_read);  // the final report was written before the init exited
   }
   broker.reset();
+  proxy.reset();
   for (int fd : {epoll_fd, signal_fd, timer_fd, init.pidfd, init.status_read, init.notify_read,
                  init.broker_channel, listener}) {
     if (fd >= 0) ::close(fd);

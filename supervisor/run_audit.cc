@@ -13,10 +13,6 @@
 namespace tollgate {
 namespace {
 
-const char* NetworkModeName(policy::NetworkMode mode) {
-  return mode == policy::NetworkMode::kHost ? "host" : "none";
-}
-
 const char* LandlockModeName(policy::LandlockMode mode) {
   switch (mode) {
     case policy::LandlockMode::kOff:
@@ -72,7 +68,7 @@ audit::Event RunStartEvent(const RunStartFacts& facts) {
                 {"seccomp_rules", plan.seccomp.rules.size()},
                 {"landlock_rules", plan.landlock.rules.size()},
                 {"landlock", LandlockModeName(plan.landlock.mode)},
-                {"network", NetworkModeName(plan.network.mode)},
+                {"network", policy::NetworkModeName(plan.network.mode)},
                 {"limits", limits}};
   d["user"] = {{"uid", getuid()},
                {"name", event.strings.String(UserName(getuid()), "details.user.name")}};

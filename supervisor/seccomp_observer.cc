@@ -1,5 +1,9 @@
 #include "supervisor/seccomp_observer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <seccomp.h>
 
@@ -64,6 +68,7 @@ bool SeccompObserver::OnListenerReadable(int listener) {
   const bool exec = rule != nullptr && rule->action.kind == policy::SeccompActionKind::kNotify &&
                     rule->action.errno_value == 0;
 
+  if (exec && name == "connect") return OnConnect(listener, n);
   if (exec && name != "execve" && name != "execveat") return OnFileCall(listener, n, name);
 
   audit::Event event;
@@ -267,6 +272,53 @@ bool SeccompObserver::OnFileCall(int listener, const kernel::SeccompNotification
   }
   ++file_accesses_;
   // An observation: the kernel (mount view, Landlock) gives the answer that counts.
+  kernel::AnswerContinue(listener, n.id);
+  return true;
+}
+
+bool SeccompObserver::OnConnect(int listener, const kernel::SeccompNotification& n) {
+  // connect(fd, addr, addrlen): the address as the process passed it. Observation only: the
+  // process could change it after this read, and host mode filters nothing anyway.
+  struct sockaddr_storage address {};
+  std::size_t size = std::min<std::uint64_t>(n.args[2], sizeof address);
+  std::size_t got =
+      kernel::ReadProcessMemory(n.pid, n.args[1], reinterpret_cast<char*>(&address), size);
+  const int family = got >= sizeof(sa_family_t) ? address.ss_family : AF_UNSPEC;
+  std::string ip;
+  int port = 0;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family == AF_INET && got >= sizeof(struct sockaddr_in)) {
+    const auto* v4 = reinterpret_cast<const struct sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    port = ntohs(v4->sin_port);
+  } else if (family == AF_INET6 && got >= sizeof(struct sockaddr_in6)) {
+    const auto* v6 = reinterpret_cast<const struct sockaddr_in6*>(&address);
+    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    port = ntohs(v6->sin6_port);
+  } else {
+    // Unix sockets (the view decides which exist) and AF_UNSPEC (a UDP disconnect): not a
+    // network connection.
+    kernel::AnswerContinue(listener, n.id);
+    return true;
+  }
+  ip = text;
+  audit::Event event;
+  event.process = DescribeProcess(n.pid, &event.details);
+  if (!kernel::NotificationValid(listener, n.id)) return true;
+  event.kind = std::string(audit::kKindNetConnect);
+  event.verdict = audit::Verdict::kAllow;
+  event.rule = "network host";
+  event.reason = "network mode host: connections are recorded, not filtered";
+  event.details["protocol"] = "connect";
+  event.details["ip"] = ip;
+  event.details["port"] = port;
+  event.details["family"] = family == AF_INET ? "ipv4" : "ipv6";
+  event.details["fd"] = static_cast<int>(n.args[0]);
+  if (!audit_->Append(event)) {
+    kernel::AnswerError(listener, n.id, EPERM);
+    return false;
+  }
+  ++connects_;
   kernel::AnswerContinue(listener, n.id);
   return true;
 }

@@ -31,11 +31,14 @@ class SeccompObserver {
   std::uint64_t execs() const { return execs_; }
   std::uint64_t denials() const { return denials_; }
   std::uint64_t file_accesses() const { return file_accesses_; }
+  std::uint64_t connects() const { return connects_; }
 
  private:
   const std::string& NameOf(std::uint32_t arch, int nr);
   // A file.access record for a notified file call, then let it run. False: not recorded.
   bool OnFileCall(int listener, const kernel::SeccompNotification& n, const std::string& name);
+  // Network mode host: a net.connect record for an IPv4/IPv6 connect(), then let it run.
+  bool OnConnect(int listener, const kernel::SeccompNotification& n);
 
   audit::AuditWriter* audit_;
   const policy::SeccompPlan* plan_;
@@ -44,6 +47,7 @@ class SeccompObserver {
   std::uint64_t execs_ = 0;
   std::uint64_t denials_ = 0;
   std::uint64_t file_accesses_ = 0;
+  std::uint64_t connects_ = 0;
 };
 
 }  // namespace tollgate

@@ -46,6 +46,8 @@ inline constexpr std::string_view kKindLimitHit = "limit.hit";
 inline constexpr std::string_view kKindLogRecovered = "log.recovered";
 inline constexpr std::string_view kKindToolCall = "tool.call";
 inline constexpr std::string_view kKindToolExit = "tool.exit";
+inline constexpr std::string_view kKindNetConnect = "net.connect";
+inline constexpr std::string_view kKindNetClose = "net.close";
 
 // The `prev` of the very first record of a log.
 inline constexpr std::string_view kGenesisHash =

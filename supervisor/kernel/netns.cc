@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "supervisor/kernel/fds.h"
 #include "supervisor/kernel/launch_trace.h"
@@ -134,6 +136,26 @@ Status JoinNetworkNamespace(int socket) {
   int error = errno;
   ::close(fd);
   if (rc != 0) return Status::Fail("setns(network namespace)", {}, error);
+  return Status::Ok();
+}
+
+Status ListenOnLoopback(std::uint16_t port, int* fd) {
+  *fd = -1;
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return Status::Fail("socket(AF_INET)", {}, errno);
+  struct sockaddr_in address {};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string where = "127.0.0.1:" + std::to_string(port);
+  // The backlog holds clients while the proxy is at its connection limit.
+  if (::bind(s, reinterpret_cast<struct sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(s, 1024) != 0) {
+    int error = errno;
+    ::close(s);
+    return Status::Fail("listen", where, error);
+  }
+  *fd = s;
   return Status::Ok();
 }
 

@@ -17,6 +17,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include "supervisor/kernel/status.h"
 
 namespace tollgate::kernel {
@@ -39,5 +41,10 @@ void AllowNetworkNamespace(int socket);
 // namespace. A helper that failed or died is an error: the sandbox never runs in the host's
 // network by accident.
 Status JoinNetworkNamespace(int socket);
+
+// In the sandbox init, in its network namespace: a listening TCP socket on 127.0.0.1:`port`
+// (non-blocking, close-on-exec) for the supervisor's proxy. The socket stays in this namespace
+// whoever holds it, so the supervisor serves the sandbox's loopback from the host's side.
+Status ListenOnLoopback(std::uint16_t port, int* fd);
 
 }  // namespace tollgate::kernel

@@ -119,6 +119,7 @@ std::string EncodeSandboxSetup(const SandboxSetup& setup) {
   w.PutString(setup.cwd);
   w.PutString(setup.hostname);
   w.Put<std::uint8_t>(setup.new_network_namespace);
+  w.Put<std::uint8_t>(setup.proxy_listeners);
 
   const policy::LandlockPlan& landlock = setup.landlock;
   w.Put<std::uint32_t>(static_cast<std::uint32_t>(landlock.mode));
@@ -163,7 +164,7 @@ bool DecodeSandboxSetup(std::string_view bytes, SandboxSetup* setup) {
     if (!GetMountOp(r, &op)) return false;
   }
   if (!r.GetString(&setup->cwd) || !r.GetString(&setup->hostname) ||
-      !r.GetBool(&setup->new_network_namespace)) {
+      !r.GetBool(&setup->new_network_namespace) || !r.GetBool(&setup->proxy_listeners)) {
     return false;
   }
 

@@ -133,7 +133,7 @@ TEST(Cli, ExplainShowsWhatIsWritableProtectedAndHidden) {
     if (op["op"] == "bind" && op["target"] == scratch.path()) workspace_writable = op["writable"];
   }
   EXPECT_TRUE(workspace_writable);
-  EXPECT_EQ(plan["network"], "none");
+  EXPECT_EQ(plan["network"]["mode"], "none");
 }
 
 TEST(Cli, ASymlinkedWorkspaceWorksUnderBothNames) {

@@ -32,12 +32,20 @@ void Scratch::Handover() const {
 RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home,
                    const std::vector<std::string>& extra_env, const std::string& cwd,
                    int timeout_seconds) {
+  return TollgateUnder({}, args, home, extra_env, cwd, timeout_seconds);
+}
+
+RunOutput TollgateUnder(const std::vector<std::string>& wrapper,
+                        const std::vector<std::string>& args, const std::string& home,
+                        const std::vector<std::string>& extra_env, const std::string& cwd,
+                        int timeout_seconds) {
   std::string real_home;
   if (const char* h = getenv("HOME")) real_home = h;
   if (real_home.empty()) {
     if (struct passwd* pw = getpwuid(getuid())) real_home = pw->pw_dir;
   }
   escapes::ProcessSpec spec;
+  spec.argv = wrapper;
   spec.argv.push_back(escapes::BinDir() + "/tollgate");
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",

@@ -181,6 +181,87 @@ TEST(PlanCompiler, LimitsAndNetwork) {
   EXPECT_FALSE(shared.plan.landlock.deny_tcp);
 }
 
+HostRule Rule(const std::string& text) {
+  HostPatternResult parsed = ParseHostPattern(text);
+  EXPECT_TRUE(parsed.pattern.has_value()) << text << ": " << parsed.error;
+  return HostRule{parsed.pattern.value_or(HostPattern{}), {"/profiles/p.json", 0, 0}};
+}
+
+TEST(PlanCompiler, ProxyModeGetsAPrivateNamespaceRulesAndTheProxyEnvironment) {
+  Profile profile = WorkspaceWrite();
+  profile.network.mode = NetworkMode::kProxy;
+  profile.network.allow = {Rule("registry.npmjs.org:443")};
+  profile.network.deny = {Rule("10.0.0.0/8")};
+  profile.network.limits.connections = 4;
+  CompileResult result = CompilePlan(profile, Context());
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const NetworkPlan& network = result.plan.network;
+  EXPECT_EQ(network.mode, NetworkMode::kProxy);
+  EXPECT_TRUE(network.new_namespace);
+  ASSERT_EQ(network.rules.allow.size(), 1u);
+  EXPECT_EQ(network.rules.allow[0].name, "registry.npmjs.org");
+  ASSERT_EQ(network.rules.deny.size(), 1u);
+  EXPECT_EQ(network.limits.connections, 4u);
+  EXPECT_EQ(network.limits.header_bytes, ProxyLimits{}.header_bytes);
+  const auto& vars = result.plan.env.vars;
+  for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+                           "npm_config_proxy", "npm_config_https_proxy", "YARN_HTTPS_PROXY"})
+    EXPECT_THAT(vars, Contains(Pair(name, "http://127.0.0.1:3128"))) << name;
+  EXPECT_THAT(vars, Contains(Pair("ALL_PROXY", "socks5h://127.0.0.1:1080")));
+  EXPECT_THAT(vars, Contains(Pair("NO_PROXY", "localhost,127.0.0.1,::1")));
+  // Mode none sets none of them.
+  CompileResult none = CompilePlan(WorkspaceWrite(), Context());
+  for (const auto& [name, value] : none.plan.env.vars) EXPECT_NE(name, "HTTP_PROXY");
+}
+
+TEST(PlanCompiler, HostRulesWithoutProxyModeAreAnError) {
+  for (NetworkMode mode : {NetworkMode::kNone, NetworkMode::kHost}) {
+    Profile profile = WorkspaceWrite();
+    profile.network.mode = mode;
+    profile.network.deny = {Rule("evil.test")};
+    CompileResult result = CompilePlan(profile, Context());
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_THAT(result.errors[0], ::testing::HasSubstr("network.deny"));
+    EXPECT_THAT(result.errors[0], ::testing::HasSubstr("\"evil.test\" need network mode \"proxy\""));
+  }
+}
+
+TEST(PlanCompiler, NetworkSocketsAreReadOnlyBindsAtTheirOwnPath) {
+  Profile profile = WorkspaceWrite();
+  profile.network.sockets = {P("{home}/.ssh/agent.sock")};
+  CompileResult result = CompilePlan(profile, Context());
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  EXPECT_THAT(result.plan.network.sockets, ElementsAre("/home/ann/.ssh/agent.sock"));
+  auto op = std::find_if(result.plan.mounts.ops.begin(), result.plan.mounts.ops.end(),
+                         [](const MountOp& o) { return o.target == "/home/ann/.ssh/agent.sock"; });
+  ASSERT_NE(op, result.plan.mounts.ops.end());
+  EXPECT_EQ(op->kind, MountOpKind::kBind);
+  EXPECT_EQ(op->source, "/home/ann/.ssh/agent.sock");
+  EXPECT_FALSE(op->writable);
+}
+
+TEST(PlanCompiler, ExplainShowsTheNetworkPlan) {
+  Profile profile = WorkspaceWrite();
+  profile.network.mode = NetworkMode::kProxy;
+  profile.network.allow = {Rule("*.example.com:443")};
+  profile.network.deny = {Rule("169.254.169.254")};
+  CompileResult result = CompilePlan(profile, Context());
+  ASSERT_TRUE(result.ok());
+  std::string text = ExplainPlan(profile, result.plan);
+  EXPECT_THAT(text, ::testing::HasSubstr("proxy: a private network namespace"));
+  EXPECT_THAT(text, ::testing::HasSubstr("127.0.0.1:3128"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "*.example.com:443  — any name under example.com (not example.com itself), "
+                        "port 443"));
+  EXPECT_THAT(text, ::testing::HasSubstr("169.254.169.254  — the address 169.254.169.254, any port"));
+  nlohmann::json json = PlanToJson(result.plan);
+  EXPECT_EQ(json["network"]["mode"], "proxy");
+  EXPECT_EQ(json["network"]["allow"][0]["pattern"], "*.example.com:443");
+  EXPECT_EQ(json["network"]["allow"][0]["ports"][0][0], 443);
+  EXPECT_EQ(json["network"]["deny"][0]["pattern"], "169.254.169.254");
+  EXPECT_EQ(json["network"]["socks_proxy"], "127.0.0.1:1080");
+}
+
 TEST(PlanCompiler, LandlockRulesFollowTheMounts) {
   CompileResult result = CompilePlan(WorkspaceWrite(), Context());
   auto rule = [&](const std::string& path) -> std::uint32_t {

@@ -118,12 +118,26 @@ const SingleErrorCase kSingleErrorCases[] = {
      "unknown home mode \"shared\"", ""},
     {"UnknownFilesystemKey", R"("filesystem": {"mount": []})", "/filesystem/mount", 4, 18,
      "unknown key \"mount\"", ""},
-    {"NetworkProxy", R"("network": {"mode": "proxy"})", "/network/mode", 4, 23,
-     "network mode proxy is not supported by this version", "\"none\" or \"host\""},
     {"UnknownNetworkMode", R"("network": {"mode": "vpn"})", "/network/mode", 4, 23,
-     "unknown network mode \"vpn\"", ""},
-    {"NetworkAllowNotSupported", R"("network": {"mode": "none", "allow": []})", "/network/allow", 4,
-     31, "\"allow\" is not supported by this version", ""},
+     "unknown network mode \"vpn\"", "\"proxy\""},
+    {"NetworkAllowNotAList", R"("network": {"mode": "proxy", "allow": "a.test"})",
+     "/network/allow", 4, 41, "expected an array", ""},
+    {"NetworkAllowSuffixConfusion", R"("network": {"mode": "proxy", "allow": ["*example.com"]})",
+     "/network/allow/0", 4, 42, "*example.com", "*."},
+    {"NetworkDenyUserinfo", R"("network": {"mode": "proxy", "deny": ["user@evil.test"]})",
+     "/network/deny/0", 4, 41, "user@evil.test", ""},
+    {"NetworkCidrHostBits", R"("network": {"mode": "proxy", "deny": ["10.0.0.1/8"]})",
+     "/network/deny/0", 4, 41, "host bits", "10.0.0.0/8"},
+    {"NetworkBadPort", R"("network": {"mode": "proxy", "allow": ["a.test:0"]})",
+     "/network/allow/0", 4, 42, "port", ""},
+    {"NetworkSocketRelative", R"("network": {"sockets": ["agent.sock"]})", "/network/sockets/0", 4,
+     27, "relative path", ""},
+    {"NetworkLimitsUnknownKey", R"("network": {"limits": {"bandwidth": 1}})",
+     "/network/limits/bandwidth", 4, 26, "unknown key \"bandwidth\"", ""},
+    {"NetworkHeaderSizeTooSmall", R"("network": {"limits": {"header_size": 100}})",
+     "/network/limits/header_size", 4, 41, "between 1K and 1M", ""},
+    {"NetworkIdleTimeoutBad", R"("network": {"limits": {"idle_timeout": "soon"}})",
+     "/network/limits/idle_timeout", 4, 42, "is not a duration", ""},
     {"UnknownSyscall", R"("syscalls": {"deny": ["ptrace", "ptrac"]})", "/syscalls/deny/1", 4, 35,
      "unknown syscall \"ptrac\"", "did you mean \"ptrace\"?"},
     {"UnknownSyscallGroup", R"("syscalls": {"allow": ["@debgu"]})", "/syscalls/allow/0", 4, 26,
@@ -559,8 +573,44 @@ TEST_F(ProfileLoaderTest, ErrorsInAParentNameTheParentsFile) {
   EXPECT_EQ(result.errors[1].column, 27);
 }
 
+TEST_F(ProfileLoaderTest, NetworkRulesSocketsAndLimitsLoadAndAccumulateOverExtends) {
+  files_.Add("/profiles/base.json",
+             Layer("base",
+                   "  \"network\": {\"mode\": \"proxy\", \"allow\": [\"Registry.NPMjs.org.:443\"],\n"
+                   "              \"deny\": [\"169.254.0.0/16\"],\n"
+                   "              \"limits\": {\"connections\": 8, \"idle_timeout\": \"2m\"}}"));
+  LoadResult result = LoadProfile(
+      "child", Layer("child",
+                     "  \"extends\": [\"base\"],\n"
+                     "  \"network\": {\"allow\": [\"*.pythonhosted.org\", \"registry.npmjs.org:443\"],\n"
+                     "              \"deny\": [\"evil.registry.npmjs.org\"],\n"
+                     "              \"sockets\": [\"{home}/agent.sock\"],\n"
+                     "              \"limits\": {\"header_size\": \"8K\", \"header_timeout\": 5,\n"
+                     "                         \"connect_timeout\": \"3s\"}}"));
+  ASSERT_TRUE(result.ok()) << Describe(result.errors);
+  const NetworkSpec& network = result.profile->network;
+  EXPECT_EQ(network.mode, NetworkMode::kProxy);  // from the parent
+  // The parent's entry normalised (case, trailing dot); the child's equal entry is not repeated.
+  ASSERT_EQ(network.allow.size(), 3u);
+  EXPECT_EQ(network.allow[0].pattern.name, "registry.npmjs.org");
+  EXPECT_EQ(network.allow[0].pattern.kind, HostPattern::Kind::kName);
+  EXPECT_EQ(network.allow[1].pattern.kind, HostPattern::Kind::kSuffix);
+  EXPECT_EQ(network.allow[1].pattern.name, "pythonhosted.org");
+  EXPECT_EQ(network.allow[2].pattern.text, "registry.npmjs.org:443");
+  ASSERT_EQ(network.deny.size(), 2u);
+  EXPECT_EQ(network.deny[0].pattern.kind, HostPattern::Kind::kNetwork);
+  EXPECT_EQ(network.deny[1].pattern.name, "evil.registry.npmjs.org");
+  ASSERT_EQ(network.sockets.size(), 1u);
+  EXPECT_EQ(network.sockets[0].path, "{home}/agent.sock");
+  EXPECT_EQ(network.limits.connections, 8u);
+  EXPECT_EQ(network.limits.idle_seconds, 120u);
+  EXPECT_EQ(network.limits.header_bytes, 8192u);
+  EXPECT_EQ(network.limits.header_seconds, 5u);
+  EXPECT_EQ(network.limits.connect_seconds, 3u);
+}
+
 TEST_F(ProfileLoaderTest, ASharedBrokenParentIsReportedOnce) {
-  files_.Add("/profiles/base.json", Layer("base", "  \"network\": {\"mode\": \"proxy\"}"));
+  files_.Add("/profiles/base.json", Layer("base", "  \"network\": {\"mode\": \"vpn\"}"));
   files_.Add("/profiles/x.json", Layer("x", "  \"extends\": [\"base\"]"));
   files_.Add("/profiles/y.json", Layer("y", "  \"extends\": [\"base\"]"));
   LoadResult result = LoadProfile("child", Layer("child", "  \"extends\": [\"x\", \"y\"]"));
