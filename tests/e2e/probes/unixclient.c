@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     printf("RESULT error %s\n", strerrorname_np(errno));
     return 1;
   }
-  (void)!write(s, "ping\n", 5);
+  (void)!send(s, "ping\n", 5, MSG_NOSIGNAL);
   char reply[256] = {0};
   ssize_t n = read(s, reply, sizeof reply - 1);
   if (n > 0 && reply[n - 1] == '\n') reply[n - 1] = '\0';
