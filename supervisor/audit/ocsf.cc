@@ -102,7 +102,7 @@ OcsfClass OcsfClassOf(const std::string& kind) {
     return kProcessActivity;
   if (kind == kKindFileAccess) return kFileSystemActivity;
   if (kind == kKindSyscallDenied) return kKernelActivity;
-  if (kind == "net.connect") return kNetworkActivity;
+  if (kind == kKindNetConnect || kind == kKindNetClose) return kNetworkActivity;
   if (kind == kKindToolCall || kind == kKindToolExit) return kApiActivity;
   if (kind == kKindLogRecovered || kind.rfind("task.", 0) == 0) return kApplicationLifecycle;
   return kBaseEvent;
@@ -168,7 +168,7 @@ Json OcsfExporter::Project(const ParsedRecord& record) {
                        {"system_call", syscall}};
     if (record.process) event["actor"] = {{"process", ProcessObject(*record.process)}};
   } else if (ocsf.class_uid == kNetworkActivity.class_uid) {
-    activity = {1, "Open"};
+    activity = record.kind == kKindNetClose ? Activity{2, "Close"} : Activity{1, "Open"};
     Json endpoint = Json::object();
     std::string host = details.Text("host");
     if (!host.empty()) endpoint["hostname"] = host;
@@ -176,6 +176,12 @@ Json OcsfExporter::Project(const ParsedRecord& record) {
     if (!ip.empty()) endpoint["ip"] = ip;
     if (auto port = details.Integer("port")) endpoint["port"] = *port;
     event["dst_endpoint"] = endpoint;
+    if (record.kind == kKindNetClose) {
+      Json traffic = Json::object();
+      if (auto out = details.Integer("bytes_out")) traffic["bytes_out"] = *out;
+      if (auto in = details.Integer("bytes_in")) traffic["bytes_in"] = *in;
+      event["traffic"] = traffic;
+    }
     if (record.process) event["actor"] = {{"process", ProcessObject(*record.process)}};
   } else if (ocsf.class_uid == kApiActivity.class_uid) {
     activity = {kActivityOther, record.kind == kKindToolCall ? "Call" : "Exit"};

@@ -70,6 +70,15 @@ TEST_F(AuditOcsfTest, EachKindHasItsClass) {
   EXPECT_EQ(net["class_uid"], 4001);
   EXPECT_EQ(net["dst_endpoint"]["hostname"], "example.com");
   EXPECT_EQ(net["dst_endpoint"]["port"], 443);
+  EXPECT_EQ(net["activity_name"], "Open");
+  Json closed = Project("net.close", Verdict::kInfo,
+                        {{"host", "example.com"}, {"ip", "93.184.216.34"}, {"port", 443},
+                         {"bytes_out", 517}, {"bytes_in", 4096}});
+  EXPECT_EQ(closed["class_uid"], 4001);
+  EXPECT_EQ(closed["activity_name"], "Close");
+  EXPECT_EQ(closed["dst_endpoint"]["ip"], "93.184.216.34");
+  EXPECT_EQ(closed["traffic"]["bytes_out"], 517);
+  EXPECT_EQ(closed["traffic"]["bytes_in"], 4096);
   Json tool = Project("tool.call", Verdict::kDeny, {{"tool", "git"}, {"argv", {"push"}}});
   EXPECT_EQ(tool["class_uid"], 6003);
   EXPECT_EQ(tool["api"]["operation"], "git");
