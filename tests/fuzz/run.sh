@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs them, one after the other: the audit record
-# fuzzer, then the shim protocol fuzzer.
+# fuzzer, the shim protocol fuzzer, then the proxy's HTTP request-head and SOCKS5 fuzzers.
 #   tests/fuzz/run.sh smoke        a short run for the test suite (20,000 inputs each)
-#   tests/fuzz/run.sh SECONDS      each fuzzer runs that many seconds, so the whole takes twice
-#                                  as long (bench/run.sh: BENCH_FUZZ=1, 600)
-# Environment: FUZZ_BUILD (build directory, default build-fuzz). Exits non-zero on a crash,
-# a sanitizer report, a leak or a timeout; the input that caused it is left in the build
-# directory as crash-*/leak-*/timeout-*.
+#   tests/fuzz/run.sh SECONDS      each fuzzer runs that many seconds, so the whole takes four
+#                                  times as long (bench/run.sh: BENCH_FUZZ=1, 600)
+# Environment: FUZZ_BUILD (build directory, default build-fuzz), FUZZ_JOBS (parallel build jobs,
+# default 2). Exits non-zero on a crash, a sanitizer report, a leak or a timeout; the input that
+# caused it is left in the build directory as crash-*/leak-*/timeout-*.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=${1:-smoke}
@@ -42,3 +42,7 @@ run_fuzzer "audit record fuzzer" "$build/audit_record_fuzz" tests/fuzz/audit_rec
   tests/fuzz/seeds "$build/corpus" "$build/fuzz.log"
 run_fuzzer "shim protocol fuzzer" "$build/shim_protocol_fuzz" tests/fuzz/shim_protocol.dict \
   tests/fuzz/seeds-shim "$build/corpus-shim" "$build/shim-fuzz.log"
+run_fuzzer "HTTP request head fuzzer" "$build/http_head_fuzz" tests/fuzz/http_head.dict \
+  tests/fuzz/seeds-http "$build/corpus-http" "$build/http-fuzz.log"
+run_fuzzer "SOCKS5 fuzzer" "$build/socks5_fuzz" tests/fuzz/socks5.dict \
+  tests/fuzz/seeds-socks5 "$build/corpus-socks5" "$build/socks5-fuzz.log"
