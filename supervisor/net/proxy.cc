@@ -171,6 +171,7 @@ struct NetworkProxy::Session {
   int upstream = -1;
   std::string client_address;
   std::string received;  // the request, and whatever came after it before the connect
+  std::size_t scanned = 0;  // bytes of `received` searched for the end of the HTTP head
   // SOCKS: the greeting was answered; its bytes are no longer in `received`.
   bool greeted = false;
   std::size_t request_length = 0;  // bytes of `received` that were the request
@@ -353,6 +354,15 @@ bool NetworkProxy::OnClient(Session* s, std::uint32_t events) {
 }
 
 bool NetworkProxy::HandleHttpHead(Session* s) {
+  // Parse once the head is complete (or too long): parsing from the start at every read would
+  // let a client sending a byte at a time cost quadratic time in the head's size.
+  std::size_t from = s->scanned > 3 ? s->scanned - 3 : 0;
+  s->scanned = s->received.size();
+  // "\n\r\n" ends a well-formed head; "\n\n" one the parser refuses (bare LF) — at once.
+  if (s->received.find("\n\r\n", from) == std::string::npos &&
+      s->received.find("\n\n", from) == std::string::npos &&
+      s->received.size() <= options_.network->limits.header_bytes)
+    return true;
   HttpLimits limits;
   limits.max_head_bytes = options_.network->limits.header_bytes;
   HttpParse parse = ParseRequestHead(s->received, limits);
