@@ -176,7 +176,8 @@ void ExplainNetwork(const NetworkPlan& network, std::ostream& out) {
       if (!network.rules.deny.empty()) out << "  denied:\n";
       for (const HostPattern& p : network.rules.deny)
         out << "    " << p.text << "  — " << PatternText(p) << "\n";
-      out << "  a name that resolves to a loopback, private, link-local, multicast, cloud metadata\n"
+      out << "  a name that resolves to a loopback, private, link-local, multicast, cloud "
+             "metadata\n"
              "  or this host's own address is refused unless an allow rule names that address\n";
       const ProxyLimits& l = network.limits;
       out << "  limits: " << l.connections << " connections at once; request head "

@@ -422,11 +422,12 @@ class Compiler {
     if (plan.mode != NetworkMode::kProxy && (!spec.allow.empty() || !spec.deny.empty())) {
       // Rules that nothing enforces would read as a promise: refuse them.
       const HostRule& first = spec.allow.empty() ? spec.deny.front() : spec.allow.front();
-      errors_.push_back(Describe(first.where, spec.allow.empty() ? "network.deny" : "network.allow") +
-                        ": host rules such as \"" + first.pattern.text +
-                        "\" need network mode \"proxy\" (mode \"" +
-                        (plan.mode == NetworkMode::kHost ? "host" : "none") +
-                        "\" does not filter by host); set \"mode\": \"proxy\" or remove them");
+      errors_.push_back(
+          Describe(first.where, spec.allow.empty() ? "network.deny" : "network.allow") +
+          ": host rules such as \"" + first.pattern.text +
+          "\" need network mode \"proxy\" (mode \"" +
+          (plan.mode == NetworkMode::kHost ? "host" : "none") +
+          "\" does not filter by host); set \"mode\": \"proxy\" or remove them");
     }
     for (const HostRule& rule : spec.allow) plan.rules.allow.push_back(rule.pattern);
     for (const HostRule& rule : spec.deny) plan.rules.deny.push_back(rule.pattern);
@@ -452,9 +453,9 @@ class Compiler {
     const std::string socks = "socks5h://127.0.0.1:" + std::to_string(kSocksProxyPort);
     const std::string local = "localhost,127.0.0.1,::1";
     std::map<std::string, std::string> vars(env.vars.begin(), env.vars.end());
-    for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-                             "npm_config_proxy", "npm_config_https_proxy", "YARN_HTTP_PROXY",
-                             "YARN_HTTPS_PROXY", "PIP_PROXY"})
+    for (const char* name :
+         {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "npm_config_proxy",
+          "npm_config_https_proxy", "YARN_HTTP_PROXY", "YARN_HTTPS_PROXY", "PIP_PROXY"})
       vars[name] = http;
     vars["ALL_PROXY"] = vars["all_proxy"] = socks;
     vars["NO_PROXY"] = vars["no_proxy"] = vars["npm_config_noproxy"] = local;

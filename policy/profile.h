@@ -56,9 +56,9 @@ struct ProxyLimitsSpec {
 
 struct NetworkSpec {
   std::optional<NetworkMode> mode;
-  std::vector<HostRule> allow;       // what the proxy may connect to (mode proxy)
-  std::vector<HostRule> deny;        // never, even when allowed
-  std::vector<PathEntry> sockets;    // host unix sockets made reachable, by path
+  std::vector<HostRule> allow;     // what the proxy may connect to (mode proxy)
+  std::vector<HostRule> deny;      // never, even when allowed
+  std::vector<PathEntry> sockets;  // host unix sockets made reachable, by path
   ProxyLimitsSpec limits;
 };
 

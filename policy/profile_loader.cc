@@ -719,18 +719,19 @@ class DocumentChecker {
   }
 
   void CheckHostRules(const std::string& path, const Json& value, std::vector<HostRule>& into) {
-    ForEachString(path, value, "\"registry.npmjs.org:443\"",
-                  [&](const std::string& element_path, const std::string& text) {
-                    HostPatternResult parsed = ParseHostPattern(text);
-                    if (!parsed.pattern) {
-                      ValueError(element_path, parsed.error, parsed.hint);
-                      return;
-                    }
-                    for (const HostRule& rule : into) {
-                      if (rule.pattern.text == parsed.pattern->text) return;
-                    }
-                    into.push_back(HostRule{std::move(*parsed.pattern), SourceRef{doc_.file, 0, 0}});
-                  });
+    ForEachString(
+        path, value, "\"registry.npmjs.org:443\"",
+        [&](const std::string& element_path, const std::string& text) {
+          HostPatternResult parsed = ParseHostPattern(text);
+          if (!parsed.pattern) {
+            ValueError(element_path, parsed.error, parsed.hint);
+            return;
+          }
+          for (const HostRule& rule : into) {
+            if (rule.pattern.text == parsed.pattern->text) return;
+          }
+          into.push_back(HostRule{std::move(*parsed.pattern), SourceRef{doc_.file, 0, 0}});
+        });
   }
 
   void CheckProxyLimits(const std::string& path, const Json& value) {

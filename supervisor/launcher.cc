@@ -51,9 +51,9 @@
 #include "supervisor/kernel/seccomp.h"
 #include "supervisor/kernel/tool_spawner.h"
 #include "supervisor/kernel/userns.h"
+#include "supervisor/net/proxy.h"
 #include "supervisor/placeholder_ledger.h"
 #include "supervisor/seccomp_observer.h"
-#include "supervisor/net/proxy.h"
 #include "supervisor/tool_broker.h"
 
 namespace tollgate {
@@ -808,8 +808,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   const bool observe = options.audit != nullptr && options.audit_observe;
   std::optional<policy::SeccompPlan> observed_seccomp;
   if (observe)
-    observed_seccomp = policy::ObserveSeccompPlan(
-        plan.seccomp, options.audit_files, plan.network.mode == policy::NetworkMode::kHost);
+    observed_seccomp = policy::ObserveSeccompPlan(plan.seccomp, options.audit_files,
+                                                  plan.network.mode == policy::NetworkMode::kHost);
   const InitStart init_start =
       InitStartFor(options.host_uid, options.host_gid, options.forward_signals, observe);
   // An early init made with other ids or settings is not this launch's.

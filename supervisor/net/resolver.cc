@@ -94,7 +94,9 @@ Resolver::~Resolver() {
   shared_->work.notify_all();
 }
 
-int Resolver::fd() const { return shared_->event_fd; }
+int Resolver::fd() const {
+  return shared_->event_fd;
+}
 
 void Resolver::Resolve(std::uint64_t id, std::string name) {
   // Threads start with the first name: most runs never resolve one.

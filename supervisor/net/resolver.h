@@ -22,7 +22,7 @@ namespace tollgate::net {
 
 struct ResolveAnswer {
   std::uint64_t id = 0;
-  int error = 0;  // 0, or an EAI_* code of getaddrinfo()
+  int error = 0;                             // 0, or an EAI_* code of getaddrinfo()
   std::vector<policy::IpAddress> addresses;  // in the resolver's order, without duplicates
 };
 

@@ -47,8 +47,8 @@ RunOutput Tollgate(const std::vector<std::string>& args, const std::string& home
 // running its remaining arguments, such as `unshare -m sh -c '…; exec "$0" "$@"'`).
 RunOutput TollgateUnder(const std::vector<std::string>& wrapper,
                         const std::vector<std::string>& args, const std::string& home = "",
-                        const std::vector<std::string>& extra_env = {},
-                        const std::string& cwd = "", int timeout_seconds = 120);
+                        const std::vector<std::string>& extra_env = {}, const std::string& cwd = "",
+                        int timeout_seconds = 120);
 
 // Runs a shell command on the host (outside any sandbox); returns its exit status.
 int Host(const std::string& command);

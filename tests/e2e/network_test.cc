@@ -9,8 +9,8 @@
 // resolves to loopback is otherwise refused. The tests use the name "localhost" (in every
 // /etc/hosts) for a name that resolves to loopback, and, as root, a private /etc/hosts for names
 // that resolve to metadata, private and link-local addresses.
-#include <gmock/gmock.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -162,10 +162,12 @@ TEST(Network, CurlReachesAnAllowedNameOverHttpAndThroughAConnectTunnel) {
   ASSERT_TRUE(w.ok());
   const std::string http = "http://localhost:" + Port(w.servers().http) + "/echo";
   const std::string https = "https://localhost:" + Port(w.servers().tls) + "/echo";
-  RunOutput run = w.Run(LocalhostAllowed(),
-                        std::string(kThroughProxy) + "curl -sS " + http + " && echo && curl -sS --cacert " +
-                            w.ws() + "/tls/ca.pem " + https + " && echo && echo DIRECT: && "
-                            "curl -sS --noproxy '*' " + http + "; echo rc=$?");
+  RunOutput run = w.Run(LocalhostAllowed(), std::string(kThroughProxy) + "curl -sS " + http +
+                                                " && echo && curl -sS --cacert " + w.ws() +
+                                                "/tls/ca.pem " + https +
+                                                " && echo && echo DIRECT: && "
+                                                "curl -sS --noproxy '*' " +
+                                                http + "; echo rc=$?");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   // The plain request reached the server in origin-form with its Host header; the https one
   // went through a CONNECT tunnel, TLS end to end.
@@ -196,9 +198,10 @@ TEST(Network, GitClonesOverHttpThroughTheProxy) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run = w.Run(LocalhostAllowed(),
-                        std::string(kThroughProxy) + "git clone -q http://localhost:" +
-                            Port(w.servers().git) + "/repo.git clone && git -C clone rev-parse HEAD");
+  RunOutput run =
+      w.Run(LocalhostAllowed(), std::string(kThroughProxy) +
+                                    "git clone -q http://localhost:" + Port(w.servers().git) +
+                                    "/repo.git clone && git -C clone rev-parse HEAD");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr(w.servers().git_head));
   EXPECT_FALSE(Connects(w, "allow").empty());
@@ -209,13 +212,14 @@ TEST(Network, NpmInstallsFromARegistryThroughTheProxy) {
   if (access("/usr/bin/npm", X_OK) != 0) GTEST_SKIP() << "npm is not installed";
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run = w.Run(
-      LocalhostAllowed(),
-      std::string(kThroughProxy) +
-          "mkdir app && cd app && npm_config_update_notifier=false npm install --no-audit "
-          "--no-fund --registry http://localhost:" +
-          Port(w.servers().npm) + "/ tollgate-fixture >/dev/null && node -e "
-          "'console.log(require(\"tollgate-fixture\"))'");
+  RunOutput run =
+      w.Run(LocalhostAllowed(),
+            std::string(kThroughProxy) +
+                "mkdir app && cd app && npm_config_update_notifier=false npm install --no-audit "
+                "--no-fund --registry http://localhost:" +
+                Port(w.servers().npm) +
+                "/ tollgate-fixture >/dev/null && node -e "
+                "'console.log(require(\"tollgate-fixture\"))'");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr(w.servers().fixture_text));
 }
@@ -238,12 +242,12 @@ TEST(Network, SocksCarriesAnAllowedNameAndRefusesAnother) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run = w.Run(LocalhostAllowed(),
-                        std::string(kThroughProxy) +
-                            "curl -sS -x socks5h://127.0.0.1:1080 http://localhost:" +
-                            Port(w.servers().http) +
-                            "/echo && echo; curl -sS -x socks5h://127.0.0.1:1080 "
-                            "http://denied.test/; echo rc=$?");
+  RunOutput run =
+      w.Run(LocalhostAllowed(),
+            std::string(kThroughProxy) +
+                "curl -sS -x socks5h://127.0.0.1:1080 http://localhost:" + Port(w.servers().http) +
+                "/echo && echo; curl -sS -x socks5h://127.0.0.1:1080 "
+                "http://denied.test/; echo rc=$?");
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\"")) << run.err;
   EXPECT_THAT(run.out, HasSubstr("rc=97"));  // curl: the SOCKS server refused
   std::vector<Json> denied = Connects(w, "deny");
@@ -262,7 +266,8 @@ TEST(Network, ADeniedNameGets403NamingTheHostProfileAndRuleAndADenyRecord) {
   Json network = LocalhostAllowed();
   network["deny"] = {"blocked.test"};
   network["allow"].push_back("*.test");
-  RunOutput run = w.Run(network, "curl -sS -i http://blocked.test/x; curl -sS -i http://other.example/");
+  RunOutput run =
+      w.Run(network, "curl -sS -i http://blocked.test/x; curl -sS -i http://other.example/");
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 403"));
   EXPECT_THAT(run.out, HasSubstr("blocked.test:80 refused by profile net-e2e"));
   EXPECT_THAT(run.out, HasSubstr("(rule blocked.test)"));
@@ -309,12 +314,18 @@ TEST(NetworkBypass, NamesResolvingToMetadataPrivateAndLinkLocalAddressesAreRefus
                      "10.20.30.40 private.test\n169.254.7.7 linklocal.test\n"
                      "::ffff:127.0.0.1 mapped.test\n127.0.0.1 rebind.test\n");
   const std::vector<std::string> private_hosts = {
-      "/usr/bin/unshare", "-m", "/bin/sh", "-c",
-      "mount --bind \"$1\" /etc/hosts && shift && exec \"$@\"", "sh", hosts};
+      "/usr/bin/unshare",
+      "-m",
+      "/bin/sh",
+      "-c",
+      "mount --bind \"$1\" /etc/hosts && shift && exec \"$@\"",
+      "sh",
+      hosts};
   std::string script;
   for (const char* name :
        {"meta.test", "meta6.test", "private.test", "linklocal.test", "mapped.test", "rebind.test"})
-    script += std::string(kThroughProxy) + "curl -sS http://" + name + ":" + Port(w.servers().http) + "/; echo;";
+    script += std::string(kThroughProxy) + "curl -sS http://" + name + ":" +
+              Port(w.servers().http) + "/; echo;";
   RunOutput run = w.Run({{"mode", "proxy"}, {"allow", {"*.test"}}}, script, private_hosts);
   std::vector<Json> denied = Connects(w, "deny");
   ASSERT_EQ(denied.size(), 6u) << run.out << run.err;
@@ -330,8 +341,8 @@ TEST(NetworkBypass, NamesResolvingToMetadataPrivateAndLinkLocalAddressesAreRefus
   EXPECT_TRUE(Connects(w, "allow").empty());
   // Control: rebind.test with its address named reaches the server.
   RunOutput control = w.Run({{"mode", "proxy"}, {"allow", {"*.test", "127.0.0.1"}}},
-                            std::string(kThroughProxy) + "curl -sS http://rebind.test:" +
-                                Port(w.servers().http) + "/echo",
+                            std::string(kThroughProxy) +
+                                "curl -sS http://rebind.test:" + Port(w.servers().http) + "/echo",
                             private_hosts);
   EXPECT_THAT(control.out, HasSubstr("\"path\": \"/echo\"")) << control.err;
 }
@@ -352,8 +363,8 @@ TEST(NetworkBypass, AnIpLiteralIsJudgedByAddressRulesOnly) {
   ASSERT_EQ(denied.size(), 2u) << refused.out;
   EXPECT_EQ(denied[0]["details"]["host"], "127.0.0.1");
   EXPECT_EQ(denied[1]["rule"], "host-name");
-  RunOutput allowed =
-      w.Run({{"mode", "proxy"}, {"allow", {"127.0.0.1"}}}, std::string(kThroughProxy) + "curl -sS " + url);
+  RunOutput allowed = w.Run({{"mode", "proxy"}, {"allow", {"127.0.0.1"}}},
+                            std::string(kThroughProxy) + "curl -sS " + url);
   EXPECT_THAT(allowed.out, HasSubstr("\"path\": \"/echo\""));
 }
 
@@ -365,17 +376,20 @@ TEST(NetworkBypass, CaseTrailingDotAndIdnFormsAreNormalisedOnce) {
   // "LocalHost." is localhost. An HTTP request target is ASCII (RFC 3986): a raw non-ASCII name
   // there is malformed. SOCKS carries raw bytes: full-width "ｌｏｃａｌｈｏｓｔ" maps to
   // localhost under IDNA, and "bücher.test" becomes its punycode form before any rule sees it.
-  RunOutput run = w.Run(
-      LocalhostAllowed(),
-      NetClient("-p 3128 'GET http://LocalHost.:" + port + "/echo HTTP/1.1\\r\\nHost: localhost:" +
-                port + "\\r\\n\\r\\n'") +
-          "; " +
-          NetClient("-p 3128 'GET http://b\xc3\xbc" "cher.test/ HTTP/1.0\\r\\n\\r\\n'") +
-          "; " +
-          NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x1b"
-                    "\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x81\xef\xbd\x8c"
-                    "\xef\xbd\x88\xef\xbd\x8f\xef\xbd\x93\xef\xbd\x94\\x00\\x09'") +
-          "; " + NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x0cb\xc3\xbc" "cher.test\\x00\\x50'"));
+  RunOutput run =
+      w.Run(LocalhostAllowed(),
+            NetClient("-p 3128 'GET http://LocalHost.:" + port +
+                      "/echo HTTP/1.1\\r\\nHost: localhost:" + port + "\\r\\n\\r\\n'") +
+                "; " +
+                NetClient("-p 3128 'GET http://b\xc3\xbc"
+                          "cher.test/ HTTP/1.0\\r\\n\\r\\n'") +
+                "; " +
+                NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x1b"
+                          "\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x81\xef\xbd\x8c"
+                          "\xef\xbd\x88\xef\xbd\x8f\xef\xbd\x93\xef\xbd\x94\\x00\\x09'") +
+                "; " +
+                NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x0cb\xc3\xbc"
+                          "cher.test\\x00\\x50'"));
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 400"));
   std::vector<Json> allowed = Connects(w, "allow");
   ASSERT_EQ(allowed.size(), 2u) << run.out << run.err;
@@ -402,9 +416,9 @@ TEST(NetworkBypass, NulAndControlCharactersInHostNamesAreRefused) {
       NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x14localhost\\0.evil.test" +
                 std::string("\\x00\\x50'")) +
           "; " +
-          NetClient("-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x0alocal\\x01host\\x00\\x50'") +
-          "; " +
-          NetClient("-p 3128 'CONNECT localhost\\0.evil.test:443 HTTP/1.1\\r\\n\\r\\n'"));
+          NetClient(
+              "-p 1080 '\\x05\\x01\\x00' '\\x05\\x01\\x00\\x03\\x0alocal\\x01host\\x00\\x50'") +
+          "; " + NetClient("-p 3128 'CONNECT localhost\\0.evil.test:443 HTTP/1.1\\r\\n\\r\\n'"));
   // SOCKS reply: version 5, code 2 (not allowed by the ruleset).
   EXPECT_THAT(run.out, HasSubstr("\\x05\\x00\\x05\\x02"));
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 400"));
@@ -421,9 +435,10 @@ TEST(NetworkBypass, SuffixConfusionIsRefused) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run = w.Run({{"mode", "proxy"}, {"allow", {"*.allowed.test", "allowed.test"}}},
-                        "curl -sS http://evilallowed.test/; curl -sS http://allowed.test.evil.test/;"
-                        " curl -sS http://sub.allowed.test/");
+  RunOutput run =
+      w.Run({{"mode", "proxy"}, {"allow", {"*.allowed.test", "allowed.test"}}},
+            "curl -sS http://evilallowed.test/; curl -sS http://allowed.test.evil.test/;"
+            " curl -sS http://sub.allowed.test/");
   std::vector<Json> denied = Connects(w, "deny");
   ASSERT_EQ(denied.size(), 2u);
   EXPECT_EQ(denied[0]["details"]["host"], "evilallowed.test");
@@ -444,7 +459,8 @@ TEST(NetworkBypass, UserinfoFormsAreRefused) {
   RunOutput run = w.Run(
       LocalhostAllowed(),
       NetClient("'GET http://evil.test@localhost:" + port + "/ HTTP/1.0\\r\\n\\r\\n'") + "; " +
-          NetClient("'CONNECT localhost@evil.test:443 HTTP/1.1\\r\\nHost: evil.test:443\\r\\n\\r\\n'"));
+          NetClient(
+              "'CONNECT localhost@evil.test:443 HTTP/1.1\\r\\nHost: evil.test:443\\r\\n\\r\\n'"));
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 400"));
   EXPECT_EQ(Connects(w, "deny").size(), 2u);
   EXPECT_TRUE(Connects(w, "allow").empty());
@@ -455,9 +471,9 @@ TEST(NetworkBypass, AHostHeaderThatDiffersFromTheTargetIsRefused) {
   NetWorld w;
   ASSERT_TRUE(w.ok());
   const std::string port = Port(w.servers().http);
-  RunOutput run = w.Run(LocalhostAllowed(),
-                        NetClient("'GET http://localhost:" + port +
-                                  "/echo HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'"));
+  RunOutput run =
+      w.Run(LocalhostAllowed(), NetClient("'GET http://localhost:" + port +
+                                          "/echo HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'"));
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 400"));
   EXPECT_THAT(run.out, HasSubstr("they must agree"));
   std::vector<Json> denied = Connects(w, "deny");
@@ -475,11 +491,13 @@ TEST(NetworkBypass, RequestsInsideAnAllowedConnectionReachOnlyThatHost) {
   // requests can only reach the allowed server, which answers them itself.
   RunOutput run = w.Run(
       LocalhostAllowed(),
-      NetClient("'CONNECT localhost:" + port + " HTTP/1.1\\r\\nHost: localhost:" + port +
-                "\\r\\n\\r\\n' 'CONNECT evil.test:443 HTTP/1.1\\r\\nHost: evil.test:443\\r\\n\\r\\n'") +
+      NetClient(
+          "'CONNECT localhost:" + port + " HTTP/1.1\\r\\nHost: localhost:" + port +
+          "\\r\\n\\r\\n' 'CONNECT evil.test:443 HTTP/1.1\\r\\nHost: evil.test:443\\r\\n\\r\\n'") +
           "; echo; " +
-          NetClient("'GET http://localhost:" + port + "/echo HTTP/1.1\\r\\nHost: localhost:" + port +
-                    "\\r\\n\\r\\nGET http://evil.test/echo HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'"));
+          NetClient(
+              "'GET http://localhost:" + port + "/echo HTTP/1.1\\r\\nHost: localhost:" + port +
+              "\\r\\n\\r\\nGET http://evil.test/echo HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'"));
   EXPECT_THAT(run.out, HasSubstr("HTTP/1.1 200 Connection established"));
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\""));
   std::vector<Json> records = w.Records("net.connect");
@@ -509,8 +527,8 @@ TEST(Network, ModeHostRecordsEveryConnection) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run = w.Run({{"mode", "host"}},
-                        "curl -sS http://127.0.0.1:" + Port(w.servers().http) + "/echo");
+  RunOutput run =
+      w.Run({{"mode", "host"}}, "curl -sS http://127.0.0.1:" + Port(w.servers().http) + "/echo");
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\"")) << run.err;
   std::vector<Json> records = Connects(w, "allow");
   ASSERT_FALSE(records.empty());
@@ -614,8 +632,8 @@ TEST(NetworkLimits, ASlowOrOversizedRequestHeadIsCutOffAndOthersAreServedMeanwhi
   // served; then the slow one gets 408, and a head over the size limit gets 431.
   RunOutput run = w.Run(
       network, NetClient("-k -w 30 'GET http://localhost:" + port + "/echo HTTP/1.1\\r\\nX: 1'") +
-                   " > slow.txt & sleep 0.5; " + std::string(kThroughProxy) + "curl -sS http://localhost:" +
-                   port + "/echo; echo; wait; cat slow.txt; " +
+                   " > slow.txt & sleep 0.5; " + std::string(kThroughProxy) +
+                   "curl -sS http://localhost:" + port + "/echo; echo; wait; cat slow.txt; " +
                    NetClient("'GET http://localhost:" + port + "/ HTTP/1.1\\r\\nHost: localhost:" +
                              port + "\\r\\nX-Big: " + big + "\\r\\n\\r\\n'"));
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\""));
@@ -634,11 +652,11 @@ TEST(NetworkLimits, ConnectionsBeyondTheLimitWaitAndIdleOnesAreClosed) {
   const std::string port = Port(w.servers().http);
   // An idle tunnel holds the only slot; a second client waits in the backlog until the idle
   // timeout closes the first, then is served.
-  RunOutput run = w.Run(
-      network, NetClient("-k -w 30 'CONNECT localhost:" + port + " HTTP/1.1\\r\\nHost: localhost:" +
-                         port + "\\r\\n\\r\\n'") +
-                   " > idle.txt & sleep 0.5; " + std::string(kThroughProxy) + "curl -sS http://localhost:" +
-                   port + "/echo; echo; wait; cat idle.txt");
+  RunOutput run =
+      w.Run(network, NetClient("-k -w 30 'CONNECT localhost:" + port +
+                               " HTTP/1.1\\r\\nHost: localhost:" + port + "\\r\\n\\r\\n'") +
+                         " > idle.txt & sleep 0.5; " + std::string(kThroughProxy) +
+                         "curl -sS http://localhost:" + port + "/echo; echo; wait; cat idle.txt");
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\"")) << run.err;
   EXPECT_THAT(run.out, HasSubstr("200 Connection established"));
   std::vector<Json> closed = w.Records("net.close");

@@ -72,8 +72,11 @@ TEST_F(AuditOcsfTest, EachKindHasItsClass) {
   EXPECT_EQ(net["dst_endpoint"]["port"], 443);
   EXPECT_EQ(net["activity_name"], "Open");
   Json closed = Project("net.close", Verdict::kInfo,
-                        {{"host", "example.com"}, {"ip", "93.184.216.34"}, {"port", 443},
-                         {"bytes_out", 517}, {"bytes_in", 4096}});
+                        {{"host", "example.com"},
+                         {"ip", "93.184.216.34"},
+                         {"port", 443},
+                         {"bytes_out", 517},
+                         {"bytes_in", 4096}});
   EXPECT_EQ(closed["class_uid"], 4001);
   EXPECT_EQ(closed["activity_name"], "Close");
   EXPECT_EQ(closed["dst_endpoint"]["ip"], "93.184.216.34");

@@ -222,7 +222,8 @@ TEST(PlanCompiler, HostRulesWithoutProxyModeAreAnError) {
     CompileResult result = CompilePlan(profile, Context());
     ASSERT_EQ(result.errors.size(), 1u);
     EXPECT_THAT(result.errors[0], ::testing::HasSubstr("network.deny"));
-    EXPECT_THAT(result.errors[0], ::testing::HasSubstr("\"evil.test\" need network mode \"proxy\""));
+    EXPECT_THAT(result.errors[0],
+                ::testing::HasSubstr("\"evil.test\" need network mode \"proxy\""));
   }
 }
 
@@ -253,7 +254,8 @@ TEST(PlanCompiler, ExplainShowsTheNetworkPlan) {
   EXPECT_THAT(text, ::testing::HasSubstr(
                         "*.example.com:443  — any name under example.com (not example.com itself), "
                         "port 443"));
-  EXPECT_THAT(text, ::testing::HasSubstr("169.254.169.254  — the address 169.254.169.254, any port"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr("169.254.169.254  — the address 169.254.169.254, any port"));
   nlohmann::json json = PlanToJson(result.plan);
   EXPECT_EQ(json["network"]["mode"], "proxy");
   EXPECT_EQ(json["network"]["allow"][0]["pattern"], "*.example.com:443");

@@ -120,16 +120,16 @@ const SingleErrorCase kSingleErrorCases[] = {
      "unknown key \"mount\"", ""},
     {"UnknownNetworkMode", R"("network": {"mode": "vpn"})", "/network/mode", 4, 23,
      "unknown network mode \"vpn\"", "\"proxy\""},
-    {"NetworkAllowNotAList", R"("network": {"mode": "proxy", "allow": "a.test"})",
-     "/network/allow", 4, 41, "expected an array", ""},
+    {"NetworkAllowNotAList", R"("network": {"mode": "proxy", "allow": "a.test"})", "/network/allow",
+     4, 41, "expected an array", ""},
     {"NetworkAllowSuffixConfusion", R"("network": {"mode": "proxy", "allow": ["*example.com"]})",
      "/network/allow/0", 4, 42, "*example.com", "*."},
     {"NetworkDenyUserinfo", R"("network": {"mode": "proxy", "deny": ["user@evil.test"]})",
      "/network/deny/0", 4, 41, "user@evil.test", ""},
     {"NetworkCidrHostBits", R"("network": {"mode": "proxy", "deny": ["10.0.0.1/8"]})",
      "/network/deny/0", 4, 41, "host bits", "10.0.0.0/8"},
-    {"NetworkBadPort", R"("network": {"mode": "proxy", "allow": ["a.test:0"]})",
-     "/network/allow/0", 4, 42, "port", ""},
+    {"NetworkBadPort", R"("network": {"mode": "proxy", "allow": ["a.test:0"]})", "/network/allow/0",
+     4, 42, "port", ""},
     {"NetworkSocketRelative", R"("network": {"sockets": ["agent.sock"]})", "/network/sockets/0", 4,
      27, "relative path", ""},
     {"NetworkLimitsUnknownKey", R"("network": {"limits": {"bandwidth": 1}})",
@@ -574,19 +574,21 @@ TEST_F(ProfileLoaderTest, ErrorsInAParentNameTheParentsFile) {
 }
 
 TEST_F(ProfileLoaderTest, NetworkRulesSocketsAndLimitsLoadAndAccumulateOverExtends) {
-  files_.Add("/profiles/base.json",
-             Layer("base",
-                   "  \"network\": {\"mode\": \"proxy\", \"allow\": [\"Registry.NPMjs.org.:443\"],\n"
-                   "              \"deny\": [\"169.254.0.0/16\"],\n"
-                   "              \"limits\": {\"connections\": 8, \"idle_timeout\": \"2m\"}}"));
+  files_.Add(
+      "/profiles/base.json",
+      Layer("base",
+            "  \"network\": {\"mode\": \"proxy\", \"allow\": [\"Registry.NPMjs.org.:443\"],\n"
+            "              \"deny\": [\"169.254.0.0/16\"],\n"
+            "              \"limits\": {\"connections\": 8, \"idle_timeout\": \"2m\"}}"));
   LoadResult result = LoadProfile(
-      "child", Layer("child",
-                     "  \"extends\": [\"base\"],\n"
-                     "  \"network\": {\"allow\": [\"*.pythonhosted.org\", \"registry.npmjs.org:443\"],\n"
-                     "              \"deny\": [\"evil.registry.npmjs.org\"],\n"
-                     "              \"sockets\": [\"{home}/agent.sock\"],\n"
-                     "              \"limits\": {\"header_size\": \"8K\", \"header_timeout\": 5,\n"
-                     "                         \"connect_timeout\": \"3s\"}}"));
+      "child",
+      Layer("child",
+            "  \"extends\": [\"base\"],\n"
+            "  \"network\": {\"allow\": [\"*.pythonhosted.org\", \"registry.npmjs.org:443\"],\n"
+            "              \"deny\": [\"evil.registry.npmjs.org\"],\n"
+            "              \"sockets\": [\"{home}/agent.sock\"],\n"
+            "              \"limits\": {\"header_size\": \"8K\", \"header_timeout\": 5,\n"
+            "                         \"connect_timeout\": \"3s\"}}"));
   ASSERT_TRUE(result.ok()) << Describe(result.errors);
   const NetworkSpec& network = result.profile->network;
   EXPECT_EQ(network.mode, NetworkMode::kProxy);  // from the parent

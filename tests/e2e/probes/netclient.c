@@ -30,17 +30,26 @@ static size_t Unescape(const char* in, char* out) {
     }
     ++p;
     switch (*p) {
-      case 'r': out[n++] = '\r'; break;
-      case 'n': out[n++] = '\n'; break;
-      case 't': out[n++] = '\t'; break;
-      case '0': out[n++] = '\0'; break;
+      case 'r':
+        out[n++] = '\r';
+        break;
+      case 'n':
+        out[n++] = '\n';
+        break;
+      case 't':
+        out[n++] = '\t';
+        break;
+      case '0':
+        out[n++] = '\0';
+        break;
       case 'x': {
         char hex[3] = {p[1], p[1] ? p[2] : 0, 0};
         out[n++] = (char)strtol(hex, NULL, 16);
         p += 2;
         break;
       }
-      default: out[n++] = *p;
+      default:
+        out[n++] = *p;
     }
   }
   return n;
@@ -61,12 +70,23 @@ int main(int argc, char** argv) {
   int port = 3128, wait_seconds = 10, delay_ms = 0, keep_open = 0, opt;
   while ((opt = getopt(argc, argv, "h:p:w:d:k")) != -1) {
     switch (opt) {
-      case 'h': host = optarg; break;
-      case 'p': port = atoi(optarg); break;
-      case 'w': wait_seconds = atoi(optarg); break;
-      case 'd': delay_ms = atoi(optarg); break;
-      case 'k': keep_open = 1; break;
-      default: return 2;
+      case 'h':
+        host = optarg;
+        break;
+      case 'p':
+        port = atoi(optarg);
+        break;
+      case 'w':
+        wait_seconds = atoi(optarg);
+        break;
+      case 'd':
+        delay_ms = atoi(optarg);
+        break;
+      case 'k':
+        keep_open = 1;
+        break;
+      default:
+        return 2;
     }
   }
   struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
