@@ -135,6 +135,12 @@ struct NetworkRules {
   std::vector<HostPattern> allow, deny;
 };
 
+enum class NetworkMode {
+  kNone,   // a private network namespace with only loopback up
+  kProxy,  // the same, plus the supervisor's allowlist proxies on its loopback
+  kHost,   // the host's network; connections observed and recorded, not filtered
+};
+
 // The rule that refuses a non-public address no allow pattern names explicitly.
 inline constexpr std::string_view kSpecialAddressRule = "special-address";
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/net_examples.h"
 #include "policy/net_rules.h"
 #include "policy/profile_types.h"
 #include "policy/tool_rules.h"
@@ -30,12 +31,6 @@ struct FilesystemSpec {
   std::vector<PathEntry> protect;         // read-only even under a writable tree, even when absent
   std::optional<std::uint64_t> tmp_size;  // bytes; the sandbox's /tmp tmpfs
   std::optional<HomeMode> home;
-};
-
-enum class NetworkMode {
-  kNone,   // a private network namespace with only loopback up
-  kProxy,  // the same, plus the supervisor's allowlist proxies on its loopback
-  kHost,   // the host's network; connections observed and recorded, not filtered
 };
 
 // A host pattern of network.allow or network.deny, and where it was written.
@@ -96,6 +91,7 @@ struct Profile {
   EnvSpec env;
   std::map<std::string, ToolSpec> tools;  // by tool name; a child's entry replaces its parent's
   std::vector<ToolExample> examples;      // this file's own; checked when the profile loads
+  std::vector<NetworkExample> network_examples;  // likewise: {"connect": …} examples
 };
 
 }  // namespace tollgate::policy

@@ -412,6 +412,7 @@ void MergeInto(Profile& into, const Profile& layer) {
   // own: only the loaded profile's are checked, against the merged tools.
   for (const auto& [name, tool] : layer.tools) into.tools[name] = tool;
   into.examples = layer.examples;
+  into.network_examples = layer.network_examples;
 }
 
 // Turns one parsed JSON document into a Profile layer, reporting every problem it finds.
@@ -1361,8 +1362,65 @@ class DocumentChecker {
 
   // --- examples ---
 
+  // {"connect": "host:port", "resolves_to": [addresses], "expect": "allow"|"deny", "rule": …}
+  void CheckNetworkExample(const std::string& path, const Json& value) {
+    static const std::vector<std::string> kKnown = {"connect", "resolves_to", "expect", "rule"};
+    NetworkExample example;
+    example.json_path = path;
+    example.where = SourceRef{doc_.file, 0, 0};
+    bool ok = true;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "connect") {
+        auto target = ExpectString(member_path, member, "\"registry.npmjs.org:443\"");
+        std::string host;
+        std::uint16_t port = 0;
+        if (target && !SplitExampleTarget(*target, &host, &port)) {
+          ValueError(member_path, Quoted(*target) + " is not host:port",
+                     "write \"registry.npmjs.org:443\" or \"[2001:db8::1]:443\"");
+          ok = false;
+        } else if (target) {
+          example.target = *target;
+        } else {
+          ok = false;
+        }
+      } else if (key == "resolves_to") {
+        ForEachString(member_path, member, "\"10.1.2.3\"",
+                      [&](const std::string& element_path, const std::string& text) {
+                        if (auto address = ParseIpAddress(text)) {
+                          example.resolves_to.push_back(*address);
+                        } else {
+                          ValueError(element_path, Quoted(text) + " is not an IP address",
+                                     "write \"192.0.2.1\" or \"2001:db8::1\"");
+                          ok = false;
+                        }
+                      });
+      } else if (key == "expect") {
+        auto verdict = ExpectString(member_path, member, "\"allow\"");
+        if (verdict && (*verdict == "allow" || *verdict == "deny")) {
+          example.expect_allow = *verdict == "allow";
+        } else {
+          if (verdict)
+            ValueError(member_path, "a connection is allowed or denied, not " + Quoted(*verdict),
+                       "write \"allow\" or \"deny\"");
+          ok = false;
+        }
+      } else if (key == "rule") {
+        if (auto rule = ExpectString(member_path, member, "\"default\"")) example.rule = *rule;
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+    if (!value.contains("expect")) {
+      ValueError(path, "an example needs \"expect\"", "add \"expect\": \"allow\" or \"deny\"");
+      ok = false;
+    }
+    if (ok) result_.profile.network_examples.push_back(std::move(example));
+  }
+
   void CheckExample(const std::string& path, const Json& value) {
     if (!ExpectObject(path, value)) return;
+    if (value.contains("connect")) return CheckNetworkExample(path, value);
     static const std::vector<std::string> kKnown = {"call", "argv", "expect", "rule", "cwd", "env"};
     ToolExample example;
     example.json_path = path;
@@ -1534,6 +1592,18 @@ class ExtendsResolver {
                                      at.line, at.column, "example fails: " + failure.message,
                                      "fix the rules or the example; a profile whose examples "
                                      "fail does not load"});
+    }
+    NetworkRules rules;
+    for (const HostRule& rule : merged.network.allow) rules.allow.push_back(rule.pattern);
+    for (const HostRule& rule : merged.network.deny) rules.deny.push_back(rule.pattern);
+    for (const NetworkExampleFailure& failure : CheckNetworkExamples(
+             merged.network.mode.value_or(NetworkMode::kNone), rules, merged.network_examples)) {
+      if (!positions) positions = JsonLocations::Scan(text);
+      TextPosition at = positions->Find(failure.example->json_path).value_or(JsonLocation{}).value;
+      errors_.push_back(ProfileError{failure.example->where.file, failure.example->json_path,
+                                     at.line, at.column, "example fails: " + failure.message,
+                                     "fix the network rules or the example; a profile whose "
+                                     "examples fail does not load"});
     }
     if (!errors_.empty()) return std::nullopt;
     return merged;

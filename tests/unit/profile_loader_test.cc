@@ -611,6 +611,56 @@ TEST_F(ProfileLoaderTest, NetworkRulesSocketsAndLimitsLoadAndAccumulateOverExten
   EXPECT_EQ(network.limits.connect_seconds, 3u);
 }
 
+TEST_F(ProfileLoaderTest, NetworkExamplesAreDecidedAsTheProxyDecidesThem) {
+  const std::string network =
+      "  \"network\": {\"mode\": \"proxy\", \"allow\": [\"registry.npmjs.org:443\", "
+      "\"*.corp.test\"],\n"
+      "              \"deny\": [\"secret.corp.test\"]},\n";
+  LoadResult good = LoadProfile(
+      "good",
+      Layer("good", network +
+                        "  \"examples\": [\n"
+                        "    {\"connect\": \"registry.npmjs.org:443\", \"expect\": \"allow\"},\n"
+                        "    {\"connect\": \"REGISTRY.npmjs.org.:80\", \"expect\": \"deny\", "
+                        "\"rule\": \"default\"},\n"
+                        "    {\"connect\": \"secret.corp.test:443\", \"expect\": \"deny\", "
+                        "\"rule\": \"secret.corp.test\"},\n"
+                        "    {\"connect\": \"git.corp.test:443\", \"resolves_to\": [\"10.1.2.3\"], "
+                        "\"expect\": \"deny\", \"rule\": \"special-address\"},\n"
+                        "    {\"connect\": \"git.corp.test:443\", \"resolves_to\": [\"10.1.2.3\", "
+                        "\"198.51.100.7\", \"93.184.216.34\"], \"expect\": \"allow\"}]"));
+  ASSERT_TRUE(good.ok()) << Describe(good.errors);
+  EXPECT_EQ(good.profile->network_examples.size(), 5u);
+
+  LoadResult bad = LoadProfile(
+      "bad",
+      Layer("bad", network +
+                       "  \"examples\": [\n"
+                       "    {\"connect\": \"registry.npmjs.org:80\", \"expect\": \"allow\"}]"));
+  ASSERT_EQ(bad.errors.size(), 1u) << Describe(bad.errors);
+  EXPECT_EQ(bad.errors[0].json_path, "/examples/0");
+  EXPECT_EQ(bad.errors[0].line, 7);
+  EXPECT_THAT(bad.errors[0].message,
+              HasSubstr("connecting to registry.npmjs.org:80 is expected to be allowed, but rule "
+                        "default denies it"));
+}
+
+TEST_F(ProfileLoaderTest, MalformedNetworkExamplesAreLoadErrors) {
+  LoadResult result = LoadProfile(
+      "p", Layer("p",
+                 "  \"network\": {\"mode\": \"proxy\"},\n"
+                 "  \"examples\": [{\"connect\": \"example.com\", \"expect\": \"deny\"},\n"
+                 "               {\"connect\": \"example.com:443\", \"expect\": \"ask\"},\n"
+                 "               {\"connect\": \"example.com:443\", \"resolves_to\": [\"10.1\"],"
+                 " \"expect\": \"deny\"},\n"
+                 "               {\"connect\": \"example.com:443\"}]"));
+  ASSERT_EQ(result.errors.size(), 4u) << Describe(result.errors);
+  EXPECT_THAT(result.errors[0].message, HasSubstr("\"example.com\" is not host:port"));
+  EXPECT_THAT(result.errors[1].message, HasSubstr("allowed or denied, not \"ask\""));
+  EXPECT_THAT(result.errors[2].message, HasSubstr("\"10.1\" is not an IP address"));
+  EXPECT_THAT(result.errors[3].message, HasSubstr("needs \"expect\""));
+}
+
 TEST_F(ProfileLoaderTest, ASharedBrokenParentIsReportedOnce) {
   files_.Add("/profiles/base.json", Layer("base", "  \"network\": {\"mode\": \"vpn\"}"));
   files_.Add("/profiles/x.json", Layer("x", "  \"extends\": [\"base\"]"));
