@@ -6,6 +6,8 @@
 #   4. a real build (tollgate's own, from clean) inside the sandbox vs bare   (BENCH_BUILD=1)
 #   5. ten minutes of each fuzzer: audit records, the shim protocol (libFuzzer)  (BENCH_FUZZ=1)
 #  10. a mediated tool call vs a direct one in one sandbox; 1,000 concurrent calls
+#  11. network proxy: bulk throughput through a CONNECT tunnel and connection setup (HTTP
+#      absolute-form, CONNECT, SOCKS5) vs direct loopback TCP
 # Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
 set -euo pipefail
 build=${1:-build}
@@ -140,6 +142,76 @@ for program in /usr/bin/git /usr/lib/git-core/git; do
   (cd "$calls" && "$tollgate" run --profile "$root/bench/profiles/toolcall.json" \
     --audit-log "$scratch/toolcall-audit" -- ./bench_toolcall concurrent 1000 "$program" --version)
 done | tee "$out/toolcall-concurrent.txt"
+
+echo "== 11. network proxy: throughput through a CONNECT tunnel and connection setup vs direct TCP"
+# A server on the host's 127.0.0.1 (bench_netproxy serve); the client (bench/netproxy.c) runs in a
+# sandbox of bench/profiles/netproxy.json (mode proxy, the host's loopback allowed by name and by
+# address) through the proxies, and outside any sandbox directly: the baseline, interleaved with
+# it round by round. Direct from a network-host sandbox too (bench/profiles/netproxy-host.json:
+# nothing relayed, every connect() recorded). CPU: the client's own, the supervisor's (the
+# shell's `time` of `tollgate run`, which does not wait for the sandbox's processes) and the
+# server's (/proc, in ticks of 10 ms), for 3 GiB each.
+np=$scratch/netproxy
+mkdir -p "$np" && cp "$root/$build/bin/bench_netproxy" "$np/"
+if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$np"; fi
+exec {serve_fd}< <("$np/bench_netproxy" serve)
+serve_pid=$!
+read -r -u "$serve_fd" serve_port
+target=localhost:$serve_port
+in_sandbox() {  # PROFILE ARGS...: bench_netproxy ARGS in a sandbox of bench/profiles/PROFILE.json
+  local profile=$1
+  shift
+  (cd "$np" && "$tollgate" run --profile "$root/bench/profiles/$profile.json" \
+    --audit-log "$scratch/netproxy-audit" -- ./bench_netproxy "$@")
+}
+server_ticks() { awk '{print $14 + $15}' "/proc/$serve_pid/stat"; }
+TIMEFORMAT='supervisor CPU %U s user %S s sys'
+{
+  for round in 1 2 3 4 5; do
+    echo "-- round $round, load average $(cut -d' ' -f1 /proc/loadavg)"
+    ticks=$(server_ticks)
+    "$np/bench_netproxy" throughput --direct --target "$target" --bytes 1073741824 --repeat 3
+    echo "server CPU $(($(server_ticks) - ticks)) ticks"
+    ticks=$(server_ticks)
+    time in_sandbox netproxy throughput --proxy 127.0.0.1:3128 --target "$target" \
+      --bytes 1073741824 --repeat 3
+    echo "server CPU $(($(server_ticks) - ticks)) ticks"
+  done
+  for round in 1 2 3; do
+    echo "-- latency round $round, load average $(cut -d' ' -f1 /proc/loadavg)"
+    "$np/bench_netproxy" latency --direct --target "$target" --count 1000
+    in_sandbox netproxy-host latency --direct --target "$target" --count 1000
+    in_sandbox netproxy latency --proxy 127.0.0.1:3128 --absolute --target "$target" --count 1000
+    in_sandbox netproxy latency --proxy 127.0.0.1:3128 --target "$target" --count 1000
+    in_sandbox netproxy latency --socks 127.0.0.1:1080 --target "$target" --count 1000
+  done
+} 2>&1 | tee "$out/netproxy.txt"
+unset TIMEFORMAT
+kill "$serve_pid"
+exec {serve_fd}<&-
+python3 - "$out/netproxy.txt" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1]).read()
+ratios = []
+for r in text.split("-- round ")[1:]:
+    direct, proxied = (float(x) for x in re.findall(r"throughput \S+ median ([\d.]+) MB/s", r))
+    ratios.append(proxied / direct)
+    print(f"round {r.split(',')[0]}: direct {direct:.0f} MB/s, through the proxy {proxied:.0f} MB/s"
+          f" -> {proxied / direct:.2f}")
+print(f"throughput through the proxy / direct: median {statistics.median(ratios):.2f}"
+      f" ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rounds; target >= 0.80)")
+firsts = {}
+for via, value in re.findall(r"latency (\S+) first byte: median ([\d.]+) us", text):
+    firsts.setdefault(via, []).append(float(value))
+# Each latency round measures direct twice: outside any sandbox, then in a network-host one.
+firsts["direct (network-host sandbox)"] = firsts["direct"][1::2]
+firsts["direct"] = firsts["direct"][0::2]
+base = statistics.median(firsts["direct"])
+for via in ("direct", "direct (network-host sandbox)", "absolute-form", "connect", "socks5"):
+    m = statistics.median(firsts[via])
+    print(f"connect() to first byte, {via}: {m:.0f} us (median of the rounds' medians,"
+          f" {min(firsts[via]):.0f}-{max(firsts[via]):.0f}); added {m - base:.0f} us")
+PY
 
 if [ "${BENCH_FUZZ:-0}" = 1 ]; then
   echo "== 5. fuzzers (audit records, shim protocol), ${BENCH_FUZZ_SECONDS:-600} s each"
