@@ -162,6 +162,7 @@ struct Buffer {
     if (begin == end) begin = end = 0;
   }
   void Append(std::string_view bytes) {
+    if (bytes.empty()) return;  // nothing to hold: no buffer needed yet
     if (capacity - end < bytes.size() && begin > 0) Compact();
     if (capacity - end < bytes.size()) Reallocate(std::max(end + bytes.size(), kRelayStart));
     std::memcpy(data.get() + end, bytes.data(), bytes.size());
@@ -215,7 +216,7 @@ struct NetworkProxy::Session {
   int client = -1;
   int upstream = -1;
   std::string client_address;
-  std::string received;  // the request, and whatever came after it before the connect
+  std::string received;     // the request, and whatever came after it before the connect
   std::size_t scanned = 0;  // bytes of `received` searched for the end of the HTTP head
   // SOCKS: the greeting was answered; its bytes are no longer in `received`.
   bool greeted = false;
@@ -291,7 +292,9 @@ void NetworkProxy::SetListeners(int http, int socks) {
   if (socks >= 0) Watch(socks, FdRole::kSocksListener, nullptr, EPOLLIN);
 }
 
-bool NetworkProxy::Owns(int fd) const { return fds_.count(fd) != 0; }
+bool NetworkProxy::Owns(int fd) const {
+  return fds_.count(fd) != 0;
+}
 
 void NetworkProxy::PauseListeners(bool pause) {
   if (pause == listeners_paused_) return;
@@ -431,10 +434,10 @@ bool NetworkProxy::HandleHttpHead(Session* s) {
     if (!named.host || named.host->name != s->host.name ||
         s->head.host_header->port != s->head.authority.port) {
       return Refuse(s, "host-header",
-                    "the Host header names \"" + (named.host ? named.host->name : std::string("?")) +
-                        ":" + std::to_string(s->head.host_header->port) +
-                        "\", the request target \"" + s->host.name + ":" +
-                        std::to_string(s->port) + "\"; they must agree",
+                    "the Host header names \"" +
+                        (named.host ? named.host->name : std::string("?")) + ":" +
+                        std::to_string(s->head.host_header->port) + "\", the request target \"" +
+                        s->host.name + ":" + std::to_string(s->port) + "\"; they must agree",
                     400, 0);
     }
   }
@@ -463,8 +466,8 @@ bool NetworkProxy::HandleSocks(Session* s) {
     std::string choice = SocksMethodChoice(true);
     if (::send(s->client, choice.data(), choice.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(choice.size())) {
-      return Refuse(s, "request", std::string("answering the greeting: ") + std::strerror(errno),
-                    0, 0);
+      return Refuse(s, "request", std::string("answering the greeting: ") + std::strerror(errno), 0,
+                    0);
     }
     if (s->received.empty()) return true;
   }
@@ -493,7 +496,8 @@ bool NetworkProxy::Decide(Session* s) {
       policy::DecideHost(rules, s->host, s->port, options_.host_addresses);
   s->rule = decision.rule;
   s->why = decision.why;
-  if (!decision.allowed) return Refuse(s, decision.rule, decision.why, 403, socks_reply::kNotAllowed);
+  if (!decision.allowed)
+    return Refuse(s, decision.rule, decision.why, 403, socks_reply::kNotAllowed);
   // The request is complete: what the client sends next waits in its socket until the relay.
   Watch(s->client, FdRole::kClient, s, 0);
   s->deadline_ns = NowNs() + Seconds(options_.network->limits.connect_seconds);
@@ -555,8 +559,9 @@ bool NetworkProxy::Decided(Session* s, const std::vector<policy::IpAddress>& add
     s->last_error = "the audit log could not be written";
     SendToClient(s, s->protocol == Session::Protocol::kSocks
                         ? SocksReply(socks_reply::kGeneralFailure)
-                        : ErrorResponse(503, "tollgate: refused: the audit log could not be "
-                                             "written\n"));
+                        : ErrorResponse(503,
+                                        "tollgate: refused: the audit log could not be "
+                                        "written\n"));
     s->close_recorded = true;
     return false;
   }
@@ -591,8 +596,9 @@ bool NetworkProxy::ConnectNext(Session* s) {
     ::close(fd);
   }
   int error = ECONNREFUSED;
-  FailUpstream(s, "cannot connect to " + s->host.name + ":" + std::to_string(s->port) + " (" +
-                      s->last_error + ")",
+  FailUpstream(s,
+               "cannot connect to " + s->host.name + ":" + std::to_string(s->port) + " (" +
+                   s->last_error + ")",
                502, SocksReplyForErrno(error));
   return true;
 }
@@ -866,8 +872,8 @@ bool NetworkProxy::OnTimer() {
         Close(s);
         break;
       case Session::State::kAnswering:
-        s->last_error = s->last_error.empty() ? "the client did not read the answer"
-                                              : s->last_error;
+        s->last_error =
+            s->last_error.empty() ? "the client did not read the answer" : s->last_error;
         Close(s);
         break;
     }
