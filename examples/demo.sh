@@ -6,8 +6,11 @@ tollgate=${1:-build/bin/tollgate}
 here=$(cd "$(dirname "$0")" && pwd)
 
 scratch=$(mktemp -d /tmp/tollgate-demo.XXXXXX)
-listener_pid=
-cleanup() { [ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null; rm -rf "$scratch"; }
+listener_pid= index_pid=
+cleanup() {
+  for pid in $listener_pid $index_pid; do kill "$pid" 2>/dev/null; done
+  rm -rf "$scratch"
+}
 trap cleanup EXIT
 
 ws=$scratch/project home=$scratch/home
@@ -36,6 +39,24 @@ HOME=$home GITHUB_TOKEN=ghp_decoy \
   -- bash -s "$port" < "$here/agent-session.sh"
 status=$?
 set -e
+
+# The second session: the same agent with network mode proxy, and a package index on the host's
+# loopback that the profile allows.
+mkdir -p "$scratch/index" && echo "tollgate-demo package index" > "$scratch/index/index.html"
+index_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$scratch/index" "$index_port" >/dev/null 2>&1 &
+index_pid=$!
+for _ in $(seq 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $index_port), 1)" 2>/dev/null && break
+  sleep 0.1
+done
+echo
+echo "tollgate demo: a second session with network proxy (examples/demo-network.json)"
+set +e
+HOME=$home "$tollgate" run --profile "$here/demo-network.json" --workspace "$ws" \
+  --audit-log "$scratch/audit" -- bash -s "$index_port" < "$here/agent-network.sh"
+set -e
+
 echo
 echo "On the host afterwards:"
 echo "  NOTES.md committed:      $(git -c safe.directory="*" -C "$ws" log --oneline -1 -- NOTES.md | cut -c1-40)"
