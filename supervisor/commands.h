@@ -78,4 +78,18 @@ struct ApprovalsArgs {
 CLI::App* AddApprovalsCommand(CLI::App* app, ApprovalsArgs* args);
 int ApprovalsCommand(const ApprovalsArgs& args);
 
+// tollgate classify TEXT | --task-file FILE (cmd_classify.cc): the class a task is routed to,
+// the rule that decided and why, its profile, quota tier, phases, evidence and escalation, its
+// scope and its task key. Exit 0, kExitInvalid when the task cannot be classified (an unknown
+// kind, a bad task file or classes file, the class's profile not installed), kExitUsage on bad
+// arguments.
+struct ClassifyArgs {
+  std::string text;
+  std::string task_file;
+  std::string classes_file;  // empty: classes.json in the profile search path
+  bool json = false;
+};
+CLI::App* AddClassifyCommand(CLI::App* app, ClassifyArgs* args);
+int ClassifyCommand(const ClassifyArgs& args);
+
 }  // namespace tollgate

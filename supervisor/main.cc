@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   CLI::App* audit_cmd = AddAuditCommand(&app, &audit_args);
   ApprovalsArgs approvals_args;
   CLI::App* approvals_cmd = AddApprovalsCommand(&app, &approvals_args);
+  ClassifyArgs classify_args;
+  CLI::App* classify_cmd = AddClassifyCommand(&app, &classify_args);
 
   try {
     app.parse(argc, argv);
@@ -104,5 +106,6 @@ int main(int argc, char** argv) {
   if (*explain_cmd) return ExplainCommand(explain);
   if (*audit_cmd) return AuditCommand(audit_args);
   if (*approvals_cmd) return ApprovalsCommand(approvals_args);
+  if (*classify_cmd) return ClassifyCommand(classify_args);
   return kExitUsage;
 }

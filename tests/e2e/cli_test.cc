@@ -224,5 +224,54 @@ TEST(Cli, TheSupervisorsStateIsOutsideTheView) {
   EXPECT_THAT(inside.err, HasSubstr("No such file or directory"));
 }
 
+// tollgate classify: the class, the rule and why, the profile, and a task key that is the same
+// for the same task and differs when the base revision or the scope does.
+TEST(Cli, ClassifyRoutesATaskAndKeysItStably) {
+  using Json = nlohmann::json;
+  Scratch scratch;
+  RunOutput text = Tollgate({"classify", "Fix typo in README"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("class       tiny-fix"));
+  EXPECT_THAT(text.out, HasSubstr("rule        small-change-words (matched \"typo\")"));
+  EXPECT_THAT(text.out, HasSubstr("profile     workspace-write"));
+
+  auto key_of = [](const std::string& out) {
+    Json parsed = Json::parse(out, nullptr, false);
+    return parsed.is_object() ? parsed.value("key", "") : std::string();
+  };
+  escapes::WriteFile(scratch / "task.json",
+                     R"({"title": "Bump lodash", "scope": ["package.json", "./package.json"],
+                         "base": "4b7e073"})");
+  RunOutput first = Tollgate({"classify", "--task-file", scratch / "task.json", "--json"});
+  RunOutput again = Tollgate({"classify", "--task-file", scratch / "task.json", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  Json parsed = Json::parse(first.out);
+  EXPECT_EQ(parsed["class"], "dependency");
+  EXPECT_EQ(parsed["profile"], "dependency");
+  EXPECT_EQ(parsed["scope"], Json::array({"package.json"}));
+  EXPECT_EQ(key_of(first.out).size(), 64u);
+  EXPECT_EQ(key_of(first.out), key_of(again.out));
+  escapes::WriteFile(scratch / "task2.json",
+                     R"({"title": "Bump lodash", "scope": ["package.json"], "base": "dd19915"})");
+  RunOutput other_base = Tollgate({"classify", "--task-file", scratch / "task2.json", "--json"});
+  EXPECT_NE(key_of(other_base.out), key_of(first.out));
+
+  // An explicit kind wins; an unknown one, a bad task file, or no task at all are refused.
+  RunOutput kind = Tollgate({"classify", "--task-file", scratch / "kind.json"});
+  EXPECT_EQ(kind.exit_code, 1);
+  escapes::WriteFile(scratch / "kind.json", R"({"title": "Bump lodash", "kind": "review"})");
+  kind = Tollgate({"classify", "--task-file", scratch / "kind.json"});
+  EXPECT_THAT(kind.out, HasSubstr("class       review"));
+  escapes::WriteFile(scratch / "bad.json", R"({"title": "x", "kind": "yolo"})");
+  RunOutput bad = Tollgate({"classify", "--task-file", scratch / "bad.json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("unknown task kind \"yolo\""));
+  escapes::WriteFile(scratch / "extra.json", R"({"title": "x", "priority": 1})");
+  bad = Tollgate({"classify", "--task-file", scratch / "extra.json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("unknown key \"priority\""));
+  EXPECT_EQ(Tollgate({"classify"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace tollgate::e2e
