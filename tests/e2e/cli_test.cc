@@ -27,9 +27,11 @@ TEST(Cli, VersionAndHelp) {
 }
 
 TEST(Cli, CheckAcceptsTheShippedProfiles) {
-  RunOutput run = Tollgate({"check", "base", "read-only", "workspace-write", "test-runner"});
+  RunOutput run =
+      Tollgate({"check", "base", "read-only", "workspace-write", "test-runner", "dependency"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  for (const char* name : {"ok: base", "ok: read-only", "ok: workspace-write", "ok: test-runner"}) {
+  for (const char* name :
+       {"ok: base", "ok: read-only", "ok: workspace-write", "ok: test-runner", "ok: dependency"}) {
     EXPECT_THAT(run.out, HasSubstr(name));
   }
 }
