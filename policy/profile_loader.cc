@@ -743,7 +743,13 @@ class DocumentChecker {
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
       if (key == "connections") {
-        if (auto count = CheckCount(member_path, member)) limits.connections = count;
+        auto count = CheckCount(member_path, member);
+        if (count && *count > 4096) {
+          ValueError(member_path, "at most 4096 connections at once",
+                     "each takes two of the supervisor's file descriptors; write 256 or so");
+        } else if (count) {
+          limits.connections = count;
+        }
       } else if (key == "idle_timeout") {
         if (auto seconds = CheckDuration(member_path, member)) limits.idle_seconds = seconds;
       } else if (key == "header_timeout") {

@@ -276,12 +276,25 @@ SeccompPlan ObserveSeccompPlan(SeccompPlan plan, bool observe_files, bool observ
                           {},
                           "every program started in the sandbox is recorded"});
   }
-  if (observe_connects && !with_rules.contains("connect")) {
-    plan.rules.push_back({"connect",
-                          {SeccompActionKind::kNotify, 0},
-                          {},
-                          {},
-                          "network host: every connection is recorded"});
+  if (observe_connects) {
+    if (!with_rules.contains("connect")) {
+      plan.rules.push_back({"connect",
+                            {SeccompActionKind::kNotify, 0},
+                            {},
+                            {},
+                            "network host: every connection is recorded"});
+    }
+    // TCP Fast Open connects from a send with MSG_FASTOPEN and an address, without connect().
+    constexpr std::uint64_t kMsgFastOpen = 0x20000000;
+    for (auto [name, flags_arg] :
+         {std::pair{"sendto", 3u}, std::pair{"sendmsg", 2u}, std::pair{"sendmmsg", 3u}}) {
+      if (with_rules.contains(name)) continue;
+      plan.rules.push_back({name,
+                            {SeccompActionKind::kNotify, 0},
+                            {Low32(flags_arg, ArgCompare::kMaskedEq, kMsgFastOpen, kMsgFastOpen)},
+                            {},
+                            "network host: a TCP Fast Open connection is recorded"});
+    }
   }
   if (observe_files) {
     for (std::string_view name : kObservedFileSyscalls) {

@@ -977,6 +977,12 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   }
   std::optional<net::NetworkProxy> proxy;
   if (setup.proxy_listeners) {
+    // Two fds per proxied connection: the limit the profile allows needs the hard limit.
+    struct rlimit files {};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+    }
     net::ProxyOptions proxy_options;
     proxy_options.network = &plan.network;
     proxy_options.profile = plan.profile_name;
@@ -1076,6 +1082,9 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
         }
       }
     }
+    // Fds the proxy gave up during this batch are closed only now: an event of the batch for
+    // such a number must not reach the next owner of the number.
+    if (proxy) proxy->EndOfBatch();
   }
   kernel::LaunchTrace("loop done");
   int wait_status = 0;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <seccomp.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
@@ -68,7 +70,8 @@ bool SeccompObserver::OnListenerReadable(int listener) {
   const bool exec = rule != nullptr && rule->action.kind == policy::SeccompActionKind::kNotify &&
                     rule->action.errno_value == 0;
 
-  if (exec && name == "connect") return OnConnect(listener, n);
+  if (exec && (name == "connect" || name == "sendto" || name == "sendmsg" || name == "sendmmsg"))
+    return OnConnect(listener, n, name);
   if (exec && name != "execve" && name != "execveat") return OnFileCall(listener, n, name);
 
   audit::Event event;
@@ -276,13 +279,28 @@ bool SeccompObserver::OnFileCall(int listener, const kernel::SeccompNotification
   return true;
 }
 
-bool SeccompObserver::OnConnect(int listener, const kernel::SeccompNotification& n) {
-  // connect(fd, addr, addrlen): the address as the process passed it. Observation only: the
-  // process could change it after this read, and host mode filters nothing anyway.
+bool SeccompObserver::OnConnect(int listener, const kernel::SeccompNotification& n,
+                                const std::string& name) {
+  // Where the address is: connect(fd, addr, len), sendto(fd, buf, n, flags, addr, len);
+  // sendmsg(fd, msg, flags) and sendmmsg(fd, msgvec, n, flags) in the (first) msghdr's msg_name.
+  // Observation only: the process could change it after this read, and host mode filters
+  // nothing anyway.
+  std::uint64_t address_at = n.args[1], length = n.args[2];
+  if (name == "sendto") {
+    address_at = n.args[4];
+    length = n.args[5];
+  } else if (name == "sendmsg" || name == "sendmmsg") {
+    struct msghdr header {};
+    kernel::ReadProcessMemory(n.pid, n.args[1], reinterpret_cast<char*>(&header), sizeof header);
+    address_at = reinterpret_cast<std::uint64_t>(header.msg_name);
+    length = header.msg_namelen;
+  }
   struct sockaddr_storage address {};
-  std::size_t size = std::min<std::uint64_t>(n.args[2], sizeof address);
+  std::size_t size = std::min<std::uint64_t>(length, sizeof address);
   std::size_t got =
-      kernel::ReadProcessMemory(n.pid, n.args[1], reinterpret_cast<char*>(&address), size);
+      address_at == 0
+          ? 0
+          : kernel::ReadProcessMemory(n.pid, address_at, reinterpret_cast<char*>(&address), size);
   const int family = got >= sizeof(sa_family_t) ? address.ss_family : AF_UNSPEC;
   std::string ip;
   int port = 0;
@@ -291,7 +309,8 @@ bool SeccompObserver::OnConnect(int listener, const kernel::SeccompNotification&
     const auto* v4 = reinterpret_cast<const struct sockaddr_in*>(&address);
     ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
     port = ntohs(v4->sin_port);
-  } else if (family == AF_INET6 && got >= sizeof(struct sockaddr_in6)) {
+  } else if (family == AF_INET6 && got >= offsetof(struct sockaddr_in6, sin6_scope_id)) {
+    // 24 bytes (RFC 2133's sockaddr_in6, without the scope id) are enough for the kernel.
     const auto* v6 = reinterpret_cast<const struct sockaddr_in6*>(&address);
     ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
     port = ntohs(v6->sin6_port);
@@ -309,7 +328,8 @@ bool SeccompObserver::OnConnect(int listener, const kernel::SeccompNotification&
   event.verdict = audit::Verdict::kAllow;
   event.rule = "network host";
   event.reason = "network mode host: connections are recorded, not filtered";
-  event.details["protocol"] = "connect";
+  event.details["protocol"] = name == "connect" ? "connect" : "fastopen";
+  event.details["syscall"] = name;
   event.details["ip"] = ip;
   event.details["port"] = port;
   event.details["family"] = family == AF_INET ? "ipv4" : "ipv6";

@@ -37,8 +37,9 @@ class SeccompObserver {
   const std::string& NameOf(std::uint32_t arch, int nr);
   // A file.access record for a notified file call, then let it run. False: not recorded.
   bool OnFileCall(int listener, const kernel::SeccompNotification& n, const std::string& name);
-  // Network mode host: a net.connect record for an IPv4/IPv6 connect(), then let it run.
-  bool OnConnect(int listener, const kernel::SeccompNotification& n);
+  // Network mode host: a net.connect record for an IPv4/IPv6 connect() (or a TCP Fast Open
+  // send: sendto, sendmsg, sendmmsg with MSG_FASTOPEN), then let it run.
+  bool OnConnect(int listener, const kernel::SeccompNotification& n, const std::string& name);
 
   audit::AuditWriter* audit_;
   const policy::SeccompPlan* plan_;

@@ -31,6 +31,7 @@ namespace {
 constexpr std::size_t kRelayBuffer = 1024 * 1024;
 constexpr std::size_t kRelayStart = 16 * 1024;
 constexpr std::size_t kRelayBudget = 64 * 1024 * 1024;
+constexpr std::uint64_t kRelayTurn = 4 * 1024 * 1024;
 
 // The bytes allocated for relay buffers, by every proxy of the process (they all run on the
 // supervisor's event loop).
@@ -95,6 +96,13 @@ std::string PeerText(int fd) {
   char text[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &peer.sin_addr, text, sizeof text);
   return std::string(text) + ":" + std::to_string(ntohs(peer.sin_port));
+}
+
+int SocketError(int fd) {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return errno;
+  return error != 0 ? error : ECONNRESET;
 }
 
 void NoDelay(int fd) {
@@ -248,6 +256,10 @@ struct NetworkProxy::Session {
   std::uint64_t bytes_out = 0;  // written to the upstream
   std::uint64_t bytes_in = 0;   // read from the upstream
   bool close_recorded = false;
+  bool allow_recorded = false;   // its net.connect (allow) is written
+  bool client_detached = false;  // out of epoll: it hung up (its data is still read)
+  bool upstream_detached = false;
+  int last_errno = 0;  // of the last failed connect
 };
 
 NetworkProxy::NetworkProxy(ProxyOptions options, int epoll_fd)
@@ -263,13 +275,37 @@ NetworkProxy::~NetworkProxy() {
   std::vector<Session*> open;
   for (auto& [id, session] : sessions_) open.push_back(session.get());
   for (Session* s : open) {
-    if (s->last_error.empty() && s->state != Session::State::kRelaying)
-      s->last_error = "the run ended";
+    if (s->last_error.empty()) s->last_error = "the run ended";
     Close(s);
   }
+  EndOfBatch();
   for (int fd : {http_listener_, socks_listener_, timer_fd_}) {
     if (fd >= 0) ::close(fd);
   }
+}
+
+void NetworkProxy::Discard(int fd) {
+  // Out of epoll now, closed after the current batch of events: an event of this batch for the
+  // same number must not reach whoever would get that number next (launcher.cc dispatches by fd).
+  fds_.erase(fd);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  closing_.push_back(fd);
+}
+
+void NetworkProxy::Detach(Session* s, bool client) {
+  int fd = client ? s->client : s->upstream;
+  bool& detached = client ? s->client_detached : s->upstream_detached;
+  if (fd < 0 || detached) return;
+  // A hung-up socket stays readable for epoll whatever the interest: out of epoll, it is read
+  // when the other side makes room (Relay), until its data and its end are taken.
+  fds_.erase(fd);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  detached = true;
+}
+
+void NetworkProxy::EndOfBatch() {
+  for (int fd : closing_) ::close(fd);
+  closing_.clear();
 }
 
 void NetworkProxy::Watch(int fd, FdRole role, Session* s, std::uint32_t events) {
@@ -308,10 +344,15 @@ void NetworkProxy::PauseListeners(bool pause) {
 
 void NetworkProxy::ArmTimer() {
   if (timer_fd_ < 0) return;
-  // A tick a second while connections exist: deadlines are seconds, and a sweep of a few
-  // hundred sessions costs microseconds.
+  // A tick a second while connections exist (or accepting waits for free fds): deadlines are
+  // seconds, and a sweep of a few hundred sessions costs microseconds. Set only when that
+  // changes: re-arming at every accept would keep a steady trickle of clients from ever
+  // letting it fire.
+  const bool wanted = !sessions_.empty() || starved_;
+  if (wanted == timer_armed_) return;
+  timer_armed_ = wanted;
   struct itimerspec spec {};
-  if (!sessions_.empty()) {
+  if (wanted) {
     spec.it_value.tv_sec = 1;
     spec.it_interval.tv_sec = 1;
   }
@@ -349,6 +390,14 @@ bool NetworkProxy::Accept(int listener, bool socks) {
   // A few at a time, so that a flood of clients does not hold the loop.
   for (int i = 0; i < 16 && sessions_.size() < options_.network->limits.connections; ++i) {
     int client = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (client < 0 && (errno == EMFILE || errno == ENFILE)) {
+      // No fd for it: the client waits in the backlog; the timer tries again (a listener left
+      // readable would be reported again at once, forever).
+      starved_ = true;
+      PauseListeners(true);
+      ArmTimer();
+      return true;
+    }
     if (client < 0) break;
     auto session = std::make_unique<Session>();
     Session* s = session.get();
@@ -371,7 +420,15 @@ bool NetworkProxy::Accept(int listener, bool socks) {
 
 bool NetworkProxy::OnClient(Session* s, std::uint32_t events) {
   if (s->state == Session::State::kRelaying || s->state == Session::State::kAnswering) {
+    if (events & EPOLLERR) {
+      s->last_error =
+          std::string("the client's connection failed: ") + std::strerror(SocketError(s->client));
+      Close(s);
+      return true;
+    }
+    const std::uint64_t id = s->id;
     Relay(s);
+    if ((events & EPOLLHUP) && sessions_.count(id)) Detach(s, /*client=*/true);
     return true;
   }
   if (s->state != Session::State::kRequest) {
@@ -404,10 +461,11 @@ bool NetworkProxy::OnClient(Session* s, std::uint32_t events) {
 bool NetworkProxy::HandleHttpHead(Session* s) {
   // Parse once the head is complete (or too long): parsing from the start at every read would
   // let a client sending a byte at a time cost quadratic time in the head's size.
+  const bool first_read = s->scanned == 0;  // parsed at once: garbage is refused at once
   std::size_t from = s->scanned > 3 ? s->scanned - 3 : 0;
   s->scanned = s->received.size();
   // "\n\r\n" ends a well-formed head; "\n\n" one the parser refuses (bare LF) — at once.
-  if (s->received.find("\n\r\n", from) == std::string::npos &&
+  if (!first_read && s->received.find("\n\r\n", from) == std::string::npos &&
       s->received.find("\n\n", from) == std::string::npos &&
       s->received.size() <= options_.network->limits.header_bytes)
     return true;
@@ -501,7 +559,7 @@ bool NetworkProxy::Decide(Session* s) {
   // The request is complete: what the client sends next waits in its socket until the relay.
   Watch(s->client, FdRole::kClient, s, 0);
   s->deadline_ns = NowNs() + Seconds(options_.network->limits.connect_seconds);
-  if (s->host.address) return Decided(s, {*s->host.address}, {});
+  if (s->host.address) return Decided(s, {*s->host.address}, {}, 502);
   s->state = Session::State::kResolving;
   resolver_.Resolve(s->id, s->host.name);
   return true;
@@ -515,26 +573,12 @@ bool NetworkProxy::OnResolved() {
     std::string failure;
     if (answer.error != 0)
       failure = "cannot resolve " + it->second->host.name + ": " + ::gai_strerror(answer.error);
-    if (!Decided(it->second.get(), answer.addresses, failure)) return false;
+    if (!Decided(it->second.get(), answer.addresses, failure, 502)) return false;
   }
   return true;
 }
 
-bool NetworkProxy::Decided(Session* s, const std::vector<policy::IpAddress>& addresses,
-                           const std::string& resolve_failure) {
-  s->verdicts = policy::DecideAddresses(options_.network->rules, s->host, s->port, addresses,
-                                        options_.host_addresses);
-  const policy::AddressVerdict* first_refused = nullptr;
-  bool any_allowed = false;
-  for (const policy::AddressVerdict& v : s->verdicts) {
-    if (v.allowed) any_allowed = true;
-    if (!v.allowed && first_refused == nullptr) first_refused = &v;
-  }
-  if (resolve_failure.empty() && !any_allowed && first_refused != nullptr) {
-    return Refuse(s, first_refused->rule, first_refused->why, 403, socks_reply::kNotAllowed);
-  }
-
-  // Permitted: the record comes first, then the connect.
+bool NetworkProxy::RecordAllowed(Session* s) {
   audit::Event event;
   event.kind = std::string(audit::kKindNetConnect);
   event.verdict = audit::Verdict::kAllow;
@@ -554,20 +598,39 @@ bool NetworkProxy::Decided(Session* s, const std::vector<policy::IpAddress>& add
     }
   }
   if (!s->client_address.empty()) event.details["client"] = s->client_address;
-  if (!options_.audit->Append(event)) {
-    audit_failed_ = true;
+  s->allow_recorded = true;
+  if (options_.audit->Append(event)) return true;
+  audit_failed_ = true;
+  return false;
+}
+
+bool NetworkProxy::Decided(Session* s, const std::vector<policy::IpAddress>& addresses,
+                           const std::string& resolve_failure, int failure_status) {
+  s->verdicts = policy::DecideAddresses(options_.network->rules, s->host, s->port, addresses,
+                                        options_.host_addresses);
+  const policy::AddressVerdict* first_refused = nullptr;
+  bool any_allowed = false;
+  for (const policy::AddressVerdict& v : s->verdicts) {
+    if (v.allowed) any_allowed = true;
+    if (!v.allowed && first_refused == nullptr) first_refused = &v;
+  }
+  if (resolve_failure.empty() && !any_allowed && first_refused != nullptr) {
+    return Refuse(s, first_refused->rule, first_refused->why, 403, socks_reply::kNotAllowed);
+  }
+  // Permitted: the record comes first, then the connect.
+  if (!RecordAllowed(s)) {
     s->last_error = "the audit log could not be written";
+    s->close_recorded = true;  // before the answer, which may end (and free) the session
     SendToClient(s, s->protocol == Session::Protocol::kSocks
                         ? SocksReply(socks_reply::kGeneralFailure)
                         : ErrorResponse(503,
                                         "tollgate: refused: the audit log could not be "
                                         "written\n"));
-    s->close_recorded = true;
     return false;
   }
   ++stats_.connected;
   if (!resolve_failure.empty()) {
-    FailUpstream(s, resolve_failure, 502, socks_reply::kHostUnreachable);
+    FailUpstream(s, resolve_failure, failure_status, socks_reply::kHostUnreachable);
     return true;
   }
   s->state = Session::State::kConnecting;
@@ -592,14 +655,14 @@ bool NetworkProxy::ConnectNext(Session* s) {
       Watch(fd, FdRole::kUpstream, s, EPOLLOUT);
       return true;  // OnUpstream learns how it went
     }
+    s->last_errno = errno;
     s->last_error = v.address.ToString() + ": " + std::strerror(errno);
-    ::close(fd);
+    ::close(fd);  // never in epoll: no event of it can be pending
   }
-  int error = ECONNREFUSED;
   FailUpstream(s,
                "cannot connect to " + s->host.name + ":" + std::to_string(s->port) + " (" +
                    s->last_error + ")",
-               502, SocksReplyForErrno(error));
+               502, SocksReplyForErrno(s->last_errno));
   return true;
 }
 
@@ -613,15 +676,23 @@ bool NetworkProxy::OnUpstream(Session* s, std::uint32_t events) {
       return true;
     }
     if (error == 0) error = ECONNREFUSED;
+    s->last_errno = error;
     s->last_error = s->connected_address + ": " + std::strerror(error);
-    fds_.erase(s->upstream);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s->upstream, nullptr);
-    ::close(s->upstream);
+    Discard(s->upstream);
     s->upstream = -1;
     s->connected_address.clear();
     return ConnectNext(s);
   }
+  if (events & EPOLLERR) {
+    // A reset: what it had sent and the proxy still holds is cut off with it.
+    s->last_error = std::string("the connection to the host failed: ") +
+                    std::strerror(SocketError(s->upstream));
+    Close(s);
+    return true;
+  }
+  const std::uint64_t id = s->id;
   Relay(s);
+  if ((events & EPOLLHUP) && sessions_.count(id)) Detach(s, /*client=*/false);
   return true;
 }
 
@@ -695,9 +766,7 @@ void NetworkProxy::FailUpstream(Session* s, const std::string& error, int http_s
 void NetworkProxy::SendToClient(Session* s, const std::string& bytes) {
   // An answer ends the session once it is written (or the client stops reading it).
   if (s->upstream >= 0) {
-    fds_.erase(s->upstream);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s->upstream, nullptr);
-    ::close(s->upstream);
+    Discard(s->upstream);
     s->upstream = -1;
   }
   s->state = Session::State::kAnswering;
@@ -716,8 +785,11 @@ void NetworkProxy::Relay(Session* s) {
   };
   // Read what fits, write what is held, each way, until nothing moves: the socket buffers are
   // then full or empty, and epoll says when that changes.
+  // At most kRelayTurn bytes per call: a bulk transfer does not hold the loop (level-triggered
+  // epoll reports the rest at once).
+  std::uint64_t moved_before = s->bytes_in + s->bytes_out;
   bool progress = true;
-  while (progress) {
+  while (progress && s->bytes_in + s->bytes_out - moved_before < kRelayTurn) {
     progress = false;
     if (relaying && !s->client_eof && s->up.HasRoom()) {
       std::size_t room = 0;
@@ -791,13 +863,18 @@ void NetworkProxy::UpdateInterest(Session* s) {
     if (!s->up.empty()) upstream |= EPOLLOUT;
   }
   if (!s->down.empty()) client |= EPOLLOUT;
-  if (s->client >= 0 && fds_[s->client].events != client)
+  if (s->client >= 0 && !s->client_detached && fds_[s->client].events != client)
     Watch(s->client, FdRole::kClient, s, client);
-  if (s->upstream >= 0 && fds_[s->upstream].events != upstream)
+  if (s->upstream >= 0 && !s->upstream_detached && fds_[s->upstream].events != upstream)
     Watch(s->upstream, FdRole::kUpstream, s, upstream);
 }
 
 void NetworkProxy::Close(Session* s) {
+  if (s->state == Session::State::kResolving) {
+    resolver_.Cancel(s->id);
+    // The name was allowed: its net.connect comes first, with no address, then how it ended.
+    if (!s->close_recorded && !s->allow_recorded) RecordAllowed(s);
+  }
   if (!s->close_recorded) {
     s->close_recorded = true;
     audit::Event event;
@@ -821,9 +898,7 @@ void NetworkProxy::Close(Session* s) {
   }
   for (int* fd : {&s->client, &s->upstream}) {
     if (*fd < 0) continue;
-    fds_.erase(*fd);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, *fd, nullptr);
-    ::close(*fd);
+    Discard(*fd);
     *fd = -1;
   }
   sessions_.erase(s->id);
@@ -834,6 +909,11 @@ void NetworkProxy::Close(Session* s) {
 bool NetworkProxy::OnTimer() {
   std::uint64_t ticks;
   (void)!::read(timer_fd_, &ticks, sizeof ticks);
+  if (starved_) {  // try accepting again
+    starved_ = false;
+    PauseListeners(sessions_.size() >= options_.network->limits.connections);
+    ArmTimer();
+  }
   const std::int64_t now = NowNs();
   const std::int64_t idle = Seconds(options_.network->limits.idle_seconds);
   std::vector<Session*> expired;
@@ -857,7 +937,8 @@ bool NetworkProxy::OnTimer() {
         // The name was allowed: its record says so, with no address, and why it ended.
         if (!Decided(s, {},
                      "no answer for " + s->host.name + " within " +
-                         std::to_string(options_.network->limits.connect_seconds) + " s"))
+                         std::to_string(options_.network->limits.connect_seconds) + " s",
+                     504))
           return false;
         break;
       case Session::State::kConnecting:

@@ -64,6 +64,8 @@ class NetworkProxy {
   // Handles readiness of one of its fds. False when an audit record could not be written: the
   // run must stop (the connection was refused).
   bool OnReady(int fd, std::uint32_t events);
+  // After each batch of events: closes the fds given up during it (see Discard).
+  void EndOfBatch();
 
   const ProxyStats& stats() const { return stats_; }
 
@@ -81,8 +83,11 @@ class NetworkProxy {
   // The host and port are known: decide by name, then resolve or connect.
   bool Decide(Session* s);
   // The addresses are known (or `resolve_failure` says why not): check each, record, connect.
+  // With a resolve_failure, the answer is `failure_status` (502; 504 for a timeout).
   bool Decided(Session* s, const std::vector<policy::IpAddress>& addresses,
-               const std::string& resolve_failure);
+               const std::string& resolve_failure, int failure_status);
+  // The `net.connect` record of an allowed connection. False when it could not be written.
+  bool RecordAllowed(Session* s);
   bool ConnectNext(Session* s);
   void Connected(Session* s);
   // The `net.connect` record of a refusal (verdict deny). False when it could not be written.
@@ -97,6 +102,10 @@ class NetworkProxy {
   void SendToClient(Session* s, const std::string& bytes);
   void UpdateInterest(Session* s);
   void Close(Session* s);
+  // Takes `fd` out of epoll now and closes it at EndOfBatch().
+  void Discard(int fd);
+  // Takes a hung-up side of a session out of epoll (it stays open and is still read).
+  void Detach(Session* s, bool client);
   void ArmTimer();
   void Watch(int fd, FdRole role, Session* s, std::uint32_t events);
   void PauseListeners(bool pause);
@@ -107,6 +116,9 @@ class NetworkProxy {
   int socks_listener_ = -1;
   int timer_fd_ = -1;
   bool listeners_paused_ = false;
+  bool timer_armed_ = false;
+  bool starved_ = false;      // accept failed for want of fds: retried by the timer
+  std::vector<int> closing_;  // closed at EndOfBatch()
   Resolver resolver_;
   struct Watched {
     FdRole role;

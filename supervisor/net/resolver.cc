@@ -1,7 +1,9 @@
 #include "supervisor/net/resolver.h"
 
+#include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <resolv.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -64,6 +67,10 @@ ResolveAnswer Lookup(std::uint64_t id, const std::string& name) {
 }
 
 void Work(std::shared_ptr<Resolver::Shared> shared) {
+  // The name asked for is the name resolved: no search domains, no appended default domain
+  // (with "search corp.example", an unknown allowed name would otherwise resolve as
+  // NAME.corp.example, another host). _res is per thread.
+  if (::res_init() == 0) _res.options &= ~static_cast<unsigned long>(RES_DNSRCH | RES_DEFNAMES);
   for (;;) {
     std::pair<std::uint64_t, std::string> job;
     {
@@ -107,10 +114,30 @@ void Resolver::Resolve(std::uint64_t id, std::string name) {
     waiting = shared_->queue.size();
   }
   if (started_ < workers_ && waiting > 0) {
-    std::thread(Work, shared_).detach();
-    ++started_;
+    try {
+      std::thread(Work, shared_).detach();
+      ++started_;
+    } catch (const std::system_error&) {
+      // No thread: with none running, the name is answered as a temporary failure.
+      if (started_ == 0) {
+        std::lock_guard lock(shared_->mutex);
+        shared_->queue.pop_back();
+        shared_->answers.push_back(ResolveAnswer{id, EAI_AGAIN, {}});
+        std::uint64_t one = 1;
+        (void)!::write(shared_->event_fd, &one, sizeof one);
+        return;
+      }
+    }
   }
   shared_->work.notify_one();
+}
+
+void Resolver::Cancel(std::uint64_t id) {
+  std::lock_guard lock(shared_->mutex);
+  auto& queue = shared_->queue;
+  queue.erase(
+      std::remove_if(queue.begin(), queue.end(), [id](const auto& job) { return job.first == id; }),
+      queue.end());
 }
 
 std::vector<ResolveAnswer> Resolver::TakeAnswers() {

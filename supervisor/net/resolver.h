@@ -37,6 +37,8 @@ class Resolver {
   int fd() const;
   // Queues `name` (a normalised host name, never an address literal); its answer carries `id`.
   void Resolve(std::uint64_t id, std::string name);
+  // Drops `id`'s name if no worker has taken it yet (its connection ended).
+  void Cancel(std::uint64_t id);
   // The answers that arrived, and clears the eventfd.
   std::vector<ResolveAnswer> TakeAnswers();
 

@@ -527,20 +527,37 @@ TEST(Network, ModeHostRecordsEveryConnection) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   NetWorld w;
   ASSERT_TRUE(w.ok());
-  RunOutput run =
-      w.Run({{"mode", "host"}}, "curl -sS http://127.0.0.1:" + Port(w.servers().http) + "/echo");
+  const std::string port = Port(w.servers().http);
+  // A plain connect (curl); an IPv6 connect() with the 24-byte sockaddr_in6 of RFC 2133, which
+  // the kernel accepts; and a TCP Fast Open send, which connects without connect().
+  escapes::WriteFile(w.ws() + "/clients.py", R"(import ctypes, socket, struct, sys
+port = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+addr = struct.pack("<H", socket.AF_INET6) + struct.pack(">H", port) + bytes(4) + \
+    socket.inet_pton(socket.AF_INET6, "::ffff:127.0.0.1")
+print("short connect", libc.connect(s.fileno(), ctypes.create_string_buffer(addr, 28), 24))
+s.close()
+t = socket.socket()
+t.sendto(b"GET /echo HTTP/1.0\r\n\r\n", socket.MSG_FASTOPEN, ("127.0.0.1", port))
+t.close()
+)");
+  RunOutput run = w.Run({{"mode", "host"}}, "curl -sS http://127.0.0.1:" + port +
+                                                "/echo && python3 clients.py " + port);
   EXPECT_THAT(run.out, HasSubstr("\"path\": \"/echo\"")) << run.err;
-  std::vector<Json> records = Connects(w, "allow");
-  ASSERT_FALSE(records.empty());
-  bool found = false;
-  for (const Json& r : records) {
-    if (r["details"]["ip"] == "127.0.0.1" && r["details"]["port"] == w.servers().http) {
-      found = true;
-      EXPECT_EQ(r["rule"], "network host");
+  EXPECT_THAT(run.out, HasSubstr("short connect 0"));
+  std::map<std::string, int> seen;  // syscall/family of each record to the server's port
+  for (const Json& r : Connects(w, "allow")) {
+    if (r["details"]["port"] != w.servers().http) continue;
+    EXPECT_EQ(r["rule"], "network host");
+    seen[r["details"].value("syscall", "connect") + "/" + r["details"].value("family", "")]++;
+    if (r["details"]["family"] == "ipv4" && r["details"].value("syscall", "") == "connect") {
       EXPECT_EQ(r["process"]["comm"], "curl");
     }
   }
-  EXPECT_TRUE(found);
+  EXPECT_EQ(seen["connect/ipv4"], 1) << run.out << run.err;
+  EXPECT_EQ(seen["connect/ipv6"], 1);
+  EXPECT_EQ(seen["sendto/ipv4"], 1);
 }
 
 // ---- host unix sockets --------------------------------------------------------------------
