@@ -1417,6 +1417,15 @@ class DocumentChecker {
         ReportUnknownKey(member_path, key, kKnown);
       }
     }
+    std::string host;
+    std::uint16_t port = 0;
+    if (!example.resolves_to.empty() && SplitExampleTarget(example.target, &host, &port) &&
+        ParseIpAddress(host)) {
+      // The proxy never resolves an address: what it would connect to is the address itself.
+      ValueError(Child(path, "resolves_to"), "an address does not resolve to anything",
+                 "give resolves_to only with a host name");
+      ok = false;
+    }
     if (!value.contains("expect")) {
       ValueError(path, "an example needs \"expect\"", "add \"expect\": \"allow\" or \"deny\"");
       ok = false;

@@ -653,12 +653,15 @@ TEST_F(ProfileLoaderTest, MalformedNetworkExamplesAreLoadErrors) {
                  "               {\"connect\": \"example.com:443\", \"expect\": \"ask\"},\n"
                  "               {\"connect\": \"example.com:443\", \"resolves_to\": [\"10.1\"],"
                  " \"expect\": \"deny\"},\n"
-                 "               {\"connect\": \"example.com:443\"}]"));
-  ASSERT_EQ(result.errors.size(), 4u) << Describe(result.errors);
+                 "               {\"connect\": \"example.com:443\"},\n"
+                 "               {\"connect\": \"192.0.2.1:443\", \"resolves_to\": [\"10.0.0.1\"],"
+                 " \"expect\": \"deny\"}]"));
+  ASSERT_EQ(result.errors.size(), 5u) << Describe(result.errors);
   EXPECT_THAT(result.errors[0].message, HasSubstr("\"example.com\" is not host:port"));
   EXPECT_THAT(result.errors[1].message, HasSubstr("allowed or denied, not \"ask\""));
   EXPECT_THAT(result.errors[2].message, HasSubstr("\"10.1\" is not an IP address"));
   EXPECT_THAT(result.errors[3].message, HasSubstr("needs \"expect\""));
+  EXPECT_THAT(result.errors[4].message, HasSubstr("an address does not resolve to anything"));
 }
 
 TEST_F(ProfileLoaderTest, ASharedBrokenParentIsReportedOnce) {
