@@ -20,24 +20,20 @@
 
 #include "supervisor/net/http_head.h"
 
+#include "tests/fuzz/fuzz_checks.h"
+
 using namespace tollgate::net;
 
 namespace {
 
+using tollgate::fuzz::IsPrintableLine;
+
 [[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "http head: %s\n", what);
-  std::abort();
+  tollgate::fuzz::Fail("http head", what);
 }
 
 void Check(bool ok, const char* what) {
   if (!ok) Fail(what);
-}
-
-bool IsPrintableLine(std::string_view text) {
-  for (char c : text) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
 }
 
 char Lower(char c) {

@@ -24,24 +24,20 @@
 
 #include "supervisor/net/socks5.h"
 
+#include "tests/fuzz/fuzz_checks.h"
+
 using namespace tollgate::net;
 
 namespace {
 
+using tollgate::fuzz::IsPrintableLine;
+
 [[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "socks5: %s\n", what);
-  std::abort();
+  tollgate::fuzz::Fail("socks5", what);
 }
 
 void Check(bool ok, const char* what) {
   if (!ok) Fail(what);
-}
-
-bool IsPrintableLine(std::string_view text) {
-  for (char c : text) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
 }
 
 std::uint8_t ByteAt(std::string_view bytes, std::size_t index) {
