@@ -22,7 +22,7 @@ struct SandboxSetup {
   std::string cwd;
   std::string hostname;
   bool new_network_namespace = false;
-  bool proxy_listeners = false;  // network proxy: listen on the namespace's loopback for it
+  bool proxy_listeners = false;   // network proxy: listen on the namespace's loopback for it
   policy::LandlockPlan landlock;  // LandlockRule::why is not sent
   int landlock_abi = 0;
   ExecSpec exec;  // argv and envp point into the storage of this object
