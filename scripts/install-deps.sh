@@ -6,11 +6,14 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libidn2-dev
+  libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine bubblewrap python3 procps passwd util-linux
   # The network tests: real clients through the proxy (curl, git, pip) and the local servers'
   # certificates (openssl).
   curl openssl python3-pip
+  # The schema test checks every shipped profile and task example against docs/schema.
+  python3-jsonschema
   # The fuzzers (tests/fuzz): clang, and libFuzzer's runtime, which Debian 12 ships in
   # libclang-rt-14-dev (only recommended by clang, so not pulled in by --no-install-recommends).
   clang libclang-rt-14-dev
