@@ -43,6 +43,8 @@ int CheckCommand(const std::vector<std::string>& profiles);
 struct ExplainArgs {
   std::string profile;
   std::string workspace;
+  // A task's scope (workspace-relative paths): the plan as narrowed to it (docs/GOVERNANCE.md).
+  std::vector<std::string> scope;
   bool json = false;
 };
 int ExplainCommand(const ExplainArgs& args);
