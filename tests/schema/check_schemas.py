@@ -25,7 +25,7 @@ import tempfile
 import jsonschema
 
 SOURCE = pathlib.Path(sys.argv[1]).resolve()
-TOLLGATE = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
+TOLLGATE = str(pathlib.Path(sys.argv[2]).resolve()) if len(sys.argv) > 2 and sys.argv[2] else None
 FAILURES = []
 
 
