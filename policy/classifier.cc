@@ -283,6 +283,29 @@ class Parser {
 
 }  // namespace
 
+const std::vector<std::string>& KnownEvidenceItems() {
+  static const std::vector<std::string> kItems = {"exit_status", "git_head", "diff",
+                                                   "test_results", "artifacts", "plan"};
+  return kItems;
+}
+
+const PhaseSpec* Classes::FindPhase(std::string_view name) const {
+  for (const PhaseSpec& phase : phases) {
+    if (phase.name == name) return &phase;
+  }
+  return nullptr;
+}
+
+std::string Classes::PhaseProfile(const TaskClass& c, std::string_view phase) const {
+  const PhaseSpec* spec = FindPhase(phase);
+  return spec && !spec->profile.empty() ? spec->profile : c.profile;
+}
+
+std::vector<std::string> Classes::PhaseEvidence(const TaskClass& c, std::string_view phase) const {
+  const PhaseSpec* spec = FindPhase(phase);
+  return spec && !spec->evidence.empty() ? spec->evidence : c.evidence;
+}
+
 const TaskClass* Classes::Find(std::string_view name) const {
   for (const TaskClass& c : classes) {
     if (c.name == name) return &c;
@@ -305,8 +328,31 @@ ClassesResult ParseClasses(std::string_view text) {
     return result;
   }
   Parser p(&result.errors);
-  p.Unknown(document, "", {"description", "tiers", "classes", "rules", "default"});
+  p.Unknown(document, "", {"description", "tiers", "phases", "classes", "rules", "default"});
   Classes classes;
+  if (document.contains("phases") && document["phases"].is_object()) {
+    for (const auto& [name, value] : document["phases"].items()) {
+      const std::string path = "/phases/" + name;
+      PhaseSpec phase;
+      phase.name = name;
+      if (!value.is_object()) {
+        p.Error(path, "expected an object with description, and optionally profile and evidence");
+        continue;
+      }
+      p.Unknown(value, path, {"description", "profile", "evidence"});
+      if (value.contains("description"))
+        phase.description = p.String(value["description"], path + "/description").value_or("");
+      else
+        p.Error(path, "missing \"description\"");
+      if (value.contains("profile"))
+        phase.profile = p.String(value["profile"], path + "/profile").value_or("");
+      if (value.contains("evidence"))
+        phase.evidence = p.Strings(value["evidence"], path + "/evidence");
+      classes.phases.push_back(std::move(phase));
+    }
+  } else {
+    p.Error("/phases", "expected an object of phases (plan, implement, review, ship, …)");
+  }
   if (document.contains("tiers") && document["tiers"].is_object()) {
     for (const auto& [name, value] : document["tiers"].items())
       classes.tiers.push_back(p.Tier(name, value, "/tiers/" + name));
@@ -350,7 +396,28 @@ ClassesResult ParseClasses(std::string_view text) {
       p.Error(path + "/tier", "unknown tier \"" + c.tier + "\"");
     if (!c.escalation.to.empty() && !classes.Find(c.escalation.to))
       p.Error(path + "/escalation/to", "unknown class \"" + c.escalation.to + "\"");
+    std::set<std::string> seen;
+    for (std::size_t j = 0; j < c.phases.size(); ++j) {
+      if (!classes.FindPhase(c.phases[j]))
+        p.Error(path + "/phases/" + std::to_string(j), "unknown phase \"" + c.phases[j] + "\"");
+      if (!seen.insert(c.phases[j]).second)
+        p.Error(path + "/phases/" + std::to_string(j), "phase \"" + c.phases[j] + "\" twice");
+    }
+    if (c.phases.empty() && !c.name.empty()) p.Error(path + "/phases", "a class needs a phase");
   }
+  auto check_evidence = [&](const std::vector<std::string>& items, const std::string& path) {
+    const std::vector<std::string>& known = KnownEvidenceItems();
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      if (std::find(known.begin(), known.end(), items[j]) == known.end())
+        p.Error(path + "/" + std::to_string(j),
+                "unknown evidence \"" + items[j] +
+                    "\" (known: exit_status, git_head, diff, test_results, artifacts, plan)");
+    }
+  };
+  for (std::size_t i = 0; i < classes.classes.size(); ++i)
+    check_evidence(classes.classes[i].evidence, "/classes/" + std::to_string(i) + "/evidence");
+  for (const PhaseSpec& phase : classes.phases)
+    check_evidence(phase.evidence, "/phases/" + phase.name + "/evidence");
   std::set<std::string> ids;
   for (std::size_t i = 0; i < classes.rules.size(); ++i) {
     const ClassRule& r = classes.rules[i];

@@ -55,6 +55,18 @@ struct TaskClass {
   Escalation escalation;
 };
 
+// A phase of the phase paths: the profile it runs under and what it must leave behind. Empty
+// profile or evidence: the class's own (the implement phase is the class's work).
+struct PhaseSpec {
+  std::string name;
+  std::string description;
+  std::string profile;
+  std::vector<std::string> evidence;
+};
+
+// The evidence items a class or phase may require (policy/task_evidence.h says what each means).
+const std::vector<std::string>& KnownEvidenceItems();
+
 struct ClassRule {
   std::string id;
   std::string class_name;
@@ -65,12 +77,17 @@ struct ClassRule {
 
 struct Classes {
   std::vector<QuotaTier> tiers;
+  std::vector<PhaseSpec> phases;
   std::vector<TaskClass> classes;
   std::vector<ClassRule> rules;
   std::string default_class;
   std::string default_why;
   const TaskClass* Find(std::string_view name) const;
   const QuotaTier* FindTier(std::string_view name) const;
+  const PhaseSpec* FindPhase(std::string_view name) const;
+  // The profile and the evidence of `phase` for class `c` (the phase's own, else the class's).
+  std::string PhaseProfile(const TaskClass& c, std::string_view phase) const;
+  std::vector<std::string> PhaseEvidence(const TaskClass& c, std::string_view phase) const;
 };
 
 struct ClassesError {

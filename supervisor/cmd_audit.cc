@@ -1,4 +1,4 @@
-// tollgate audit list|denied|summary|verify|export: reading the audit log (docs/AUDIT.md).
+// tollgate audit list|denied|summary|verify|export|reindex: reading the audit log (docs/AUDIT.md).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +13,7 @@
 #include "supervisor/audit/terminal.h"
 #include "supervisor/audit/verify.h"
 #include "supervisor/commands.h"
+#include "supervisor/governance/task_log.h"
 
 namespace tollgate {
 
@@ -180,6 +181,35 @@ int Export(const AuditArgs& args) {
       [&](const audit::ParsedRecord& record) { ocsf.Observe(record); });
 }
 
+// The task ledger's index is a cache of the log: rebuilt from the log alone, and only from a log
+// whose chain holds (a ledger read from a tampered log would be a forged one).
+int Reindex(const AuditArgs& args) {
+  audit::VerifyReport report = audit::VerifyLog(args.log_dir);
+  if (!report.ok()) {
+    Warn("the log does not verify" +
+         (report.first_bad ? ": " + report.first_bad->file + " line " +
+                                 std::to_string(report.first_bad->line) + ": " +
+                                 report.first_bad->why
+                           : std::string()) +
+         "; the task index was not rebuilt (tollgate audit verify)");
+    return kExitInvalid;
+  }
+  policy::TaskLedger ledger;
+  governance::LedgerLoadStats stats;
+  std::string error;
+  if (!governance::ReindexLedger(args.log_dir, &ledger, &stats, &error)) {
+    Warn("cannot rebuild the task index: " + error);
+    return kExitInvalid;
+  }
+  Print("rebuilt " + args.log_dir + "/" + governance::kTaskIndexFile + " from " +
+        audit::WithThousands(stats.lines_read) + " records: " +
+        audit::WithThousands(stats.task_records) + " task records, " +
+        std::to_string(ledger.tasks().size()) + (ledger.tasks().size() == 1 ? " task" : " tasks") +
+        "\n");
+  for (const std::string& problem : ledger.problems()) Warn("task record skipped: " + problem);
+  return 0;
+}
+
 int Verify(const AuditArgs& args) {
   audit::VerifyReport report = audit::VerifyLog(args.log_dir);
   if (args.json) {
@@ -297,6 +327,11 @@ CLI::App* AddAuditCommand(CLI::App* app, AuditArgs* args) {
   verify->add_flag("--json", args->json, "Print the report as JSON");
   verify->callback([args] { args->action = "verify"; });
 
+  CLI::App* reindex = audit_cmd->add_subcommand(
+      "reindex", "Verify the log, then rebuild the task ledger's index from it alone");
+  AddLogOption(reindex, args);
+  reindex->callback([args] { args->action = "reindex"; });
+
   CLI::App* exporter = audit_cmd->add_subcommand("export", "Print records for a SIEM");
   AddLogOption(exporter, args);
   AddFilters(exporter, args, true);
@@ -312,6 +347,7 @@ int AuditCommand(const AuditArgs& args) {
   if (args.action == "summary") return SummaryCommand(args);
   if (args.action == "verify") return Verify(args);
   if (args.action == "export") return Export(args);
+  if (args.action == "reindex") return Reindex(args);
   return kExitUsage;
 }
 

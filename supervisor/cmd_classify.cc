@@ -1,80 +1,17 @@
 // tollgate classify: which class a task is routed to, and why (policy/classifier.h).
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 
 #include "policy/classifier.h"
 #include "policy/explain.h"
-#include "supervisor/audit/record.h"
 #include "supervisor/commands.h"
-#include "supervisor/profile_search.h"
+#include "supervisor/governance/task_identity.h"
 
 namespace tollgate {
 namespace {
 
 using Json = nlohmann::json;
-
-std::optional<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The classes file: --classes, else the first classes.json on the profile search path.
-std::string FindClassesFile(const std::string& given) {
-  if (!given.empty()) return given;
-  for (const std::string& dir : ProfileSearchDirs()) {
-    struct stat st {};
-    if (::stat((dir + "/classes.json").c_str(), &st) == 0) return dir + "/classes.json";
-  }
-  return {};
-}
-
-// A task file: {"title", "description", "kind", "scope": [...], "phase", "base"}; strict.
-bool ParseTaskFile(const std::string& text, policy::TaskSpec* task, std::string* error) {
-  Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded() || !document.is_object()) {
-    *error = "not a JSON object";
-    return false;
-  }
-  static const std::set<std::string> kStrings = {"title", "description", "kind", "phase", "base"};
-  for (const auto& [key, value] : document.items()) {
-    if (kStrings.count(key)) {
-      if (!value.is_string()) {
-        *error = "\"" + key + "\" must be a string";
-        return false;
-      }
-    } else if (key == "scope") {
-      if (!value.is_array() ||
-          !std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_string(); })) {
-        *error = "\"scope\" must be an array of workspace-relative paths";
-        return false;
-      }
-    } else {
-      *error = "unknown key \"" + key + "\" (known: title, description, kind, scope, phase, base)";
-      return false;
-    }
-  }
-  task->title = document.value("title", "");
-  task->description = document.value("description", "");
-  task->kind = document.value("kind", "");
-  task->phase = document.value("phase", "");
-  task->base = document.value("base", "");
-  if (document.contains("scope")) task->scope = document["scope"].get<std::vector<std::string>>();
-  if (task->title.empty() && task->description.empty()) {
-    *error = "a task needs a \"title\" (or a \"description\")";
-    return false;
-  }
-  return true;
-}
 
 int Fail(const std::string& message) {
   std::cerr << "tollgate: " << message << "\n";
@@ -120,50 +57,25 @@ int ClassifyCommand(const ClassifyArgs& args) {
     return kExitUsage;
   }
   policy::TaskSpec task;
+  std::string error;
   if (!args.task_file.empty()) {
-    std::optional<std::string> text = ReadText(args.task_file);
-    if (!text) return Fail("cannot read the task file " + args.task_file);
-    std::string error;
-    if (!ParseTaskFile(*text, &task, &error))
-      return Fail("task file " + args.task_file + ": " + error);
+    if (!governance::ReadTaskFile(args.task_file, &task, &error)) return Fail(error);
   } else {
     task.title = args.text;
   }
-
-  const std::string classes_file = FindClassesFile(args.classes_file);
-  if (classes_file.empty()) return Fail("no classes.json on the profile search path");
-  std::optional<std::string> classes_text = ReadText(classes_file);
-  if (!classes_text) return Fail("cannot read " + classes_file);
-  policy::ClassesResult parsed = policy::ParseClasses(*classes_text);
-  if (!parsed.classes) {
-    std::cerr << "tollgate: " << classes_file << " is invalid:\n";
-    for (const policy::ClassesError& e : parsed.errors)
-      std::cerr << "  " << (e.json_path.empty() ? "/" : e.json_path) << ": " << e.message << "\n";
-    return kExitInvalid;
-  }
-  const policy::Classes& classes = *parsed.classes;
-
-  std::string scope_error;
-  std::vector<std::string> scope = policy::NormaliseScope(task.scope, &scope_error);
-  if (!scope_error.empty()) return Fail(scope_error);
-  policy::Classification result = policy::Classify(classes, task);
-  if (!result.error.empty()) return Fail(result.error);
+  std::optional<governance::LoadedClasses> loaded = governance::LoadClasses(args.classes_file, &error);
+  if (!loaded) return Fail(error);
+  const policy::Classes& classes = loaded->classes;
+  const std::string& classes_file = loaded->file;
+  std::optional<governance::IdentifiedTask> identified =
+      governance::IdentifyTask(task, classes, &error);
+  if (!identified) return Fail(error);
+  const policy::Classification& result = identified->classification;
   const policy::TaskClass& chosen = *result.task_class;
-
-  // The key covers the profile as it is on this machine: its files' digest.
-  std::vector<std::string> digests;
-  policy::LoadResult profile = MakeProfileLoader(&digests).Load(chosen.profile);
-  if (!profile.ok()) {
-    std::string first = profile.errors.empty() ? "" : ": " + profile.errors[0].ToString();
-    return Fail("class " + chosen.name + " runs under profile " + chosen.profile +
-                ", which cannot be loaded" + first);
-  }
-  std::string all;
-  for (const std::string& digest : digests) all += digest;
-  const std::string profile_digest = audit::Sha256Hex(all);
-  const std::string text = policy::NormaliseTaskText(task);
-  const std::string key =
-      audit::Sha256Hex(policy::TaskKeyInput(chosen.name, profile_digest, scope, text, task.base));
+  const std::vector<std::string>& scope = identified->scope;
+  const std::string& profile_digest = identified->profile_digest;
+  const std::string& text = identified->text;
+  const std::string& key = identified->key;
   const policy::QuotaTier* tier = classes.FindTier(chosen.tier);
 
   if (args.json) {
@@ -173,7 +85,7 @@ int ClassifyCommand(const ClassifyArgs& args) {
                 {"matched", result.matched},
                 {"why", result.why},
                 {"profile", chosen.profile},
-                {"profile_file", profile.profile->source_file},
+                {"profile_file", identified->profile_file},
                 {"profile_digest", profile_digest},
                 {"phases", chosen.phases},
                 {"evidence", chosen.evidence},
@@ -203,7 +115,7 @@ int ClassifyCommand(const ClassifyArgs& args) {
   std::cout << "rule        " << result.rule;
   if (!result.matched.empty()) std::cout << " (matched \"" << result.matched << "\")";
   std::cout << ": " << result.why << "\n";
-  std::cout << "profile     " << chosen.profile << " (" << profile.profile->source_file << ")\n";
+  std::cout << "profile     " << chosen.profile << " (" << identified->profile_file << ")\n";
   if (tier != nullptr) {
     std::cout << "tier        " << tier->name << ": memory " << policy::FormatBytes(tier->memory)
               << ", " << tier->processes << " processes, CPU "

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
+#include "supervisor/governance/dispatch.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
@@ -58,6 +61,38 @@ int RunCommand(const RunArgs& args) {
   // profile is loaded and compiled. It waits for its plan, and is killed if the profile turns
   // out invalid or the audit log cannot be used.
   kernel::LaunchTrace("ids chosen");
+  const std::string audit_dir =
+      args.audit_log.empty() ? audit::DefaultLogDirectory() : AbsolutePath(args.audit_log);
+
+  // A task: the ledger's gate decides whether (and under which profile) anything runs.
+  std::unique_ptr<governance::Dispatch> dispatch;
+  std::string profile_name = args.profile;
+  if (!args.task.empty() || !args.task_file.empty()) {
+    if (args.profile_given)
+      return Fail("--profile with a task: a task runs under its class's profile for the phase "
+                  "(tollgate classify shows which)");
+    if (!args.task.empty() && !args.task_file.empty())
+      return Fail("--task and --task-file: give the task one way");
+    governance::DispatchRequest request;
+    request.task = args.task;
+    request.task_file = args.task_file;
+    request.phase = args.phase;
+    request.again = args.again;
+    request.classes_file = args.classes_file;
+    char* canonical = ::realpath(args.workspace.empty() ? "." : args.workspace.c_str(), nullptr);
+    if (canonical == nullptr) return Fail("the workspace " + args.workspace + " does not exist");
+    request.workspace = canonical;
+    std::free(canonical);
+    request.audit_dir = audit_dir;
+    request.uid = ids.uid;
+    request.gid = ids.gid;
+    int code = 0;
+    dispatch = governance::Dispatch::Prepare(request, &code);
+    if (!dispatch) return code;
+    profile_name = dispatch->profile();
+  } else if (!args.phase.empty() || args.again || !args.classes_file.empty()) {
+    return Fail("--phase, --again and --classes are for a task (--task or --task-file)");
+  }
   kernel::CgroupV2Probe cgroup_probe = kernel::ProbeCgroupV2();
   kernel::LaunchTrace("cgroup probed");
   std::unique_ptr<EarlySandbox> early;
@@ -67,18 +102,21 @@ int RunCommand(const RunArgs& args) {
   }
 
   std::vector<std::string> profile_file_digests;
-  policy::LoadResult loaded = MakeProfileLoader(&profile_file_digests).Load(args.profile);
+  policy::LoadResult loaded = MakeProfileLoader(&profile_file_digests).Load(profile_name);
   kernel::LaunchTrace("loaded");
   if (!loaded.ok()) {
-    std::cerr << "tollgate: profile " << args.profile << " is invalid:\n";
+    std::cerr << "tollgate: profile " << profile_name << " is invalid:\n";
     for (const policy::ProfileError& error : loaded.errors)
       std::cerr << "  " << error.ToString() << "\n";
     return kExitSetupFailed;
   }
+  if (dispatch) {
+    dispatch->ApplyTier(&loaded.profile->limits);
+    std::string error;
+    if (dispatch->phase() == "plan" && !dispatch->PreparePlanDirectory(&error)) return Fail(error);
+  }
   PlanContextResult context = GatherPlanContext(args.workspace, ids.uid);
   if (!context.error.empty()) return Fail(context.error);
-  const std::string audit_dir =
-      args.audit_log.empty() ? audit::DefaultLogDirectory() : AbsolutePath(args.audit_log);
   context.context.supervisor_private.push_back(audit_dir);
   // The placeholder ledger too: a sandbox that could edit it could make a later run leave a
   // protected path unprotected.
@@ -88,6 +126,7 @@ int RunCommand(const RunArgs& args) {
   policy::CompileOptions options;
   options.landlock = ParseLandlockMode(args.landlock);
   options.require_limits = args.require_limits;
+  if (dispatch) options.scope = dispatch->scope();
   policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context, options);
   kernel::LaunchTrace("compiled");
   if (!compiled.ok()) {
@@ -117,6 +156,7 @@ int RunCommand(const RunArgs& args) {
   audit_options.defer_sync_thread = true;
   audit_options.run = NewRunId();
   audit_options.profile = loaded.profile->name;
+  if (dispatch) audit_options.task = dispatch->key();
   std::string audit_error;
   std::unique_ptr<audit::AuditWriter> audit_log =
       audit::AuditWriter::Open(audit_options, &audit_error);
@@ -135,6 +175,9 @@ int RunCommand(const RunArgs& args) {
   facts.audit_sync = args.audit_sync;
   spdlog::info("audit log {} (run {}, level {}, sync {})", audit_dir, audit_options.run,
                args.audit_level, args.audit_sync);
+  // A task's dispatch is recorded first, and releases the dispatch lock.
+  if (dispatch && !dispatch->Record(audit_log.get(), args.command))
+    return Fail("cannot write to the audit log: " + audit_log->failure());
   if (!audit_log->Append(RunStartEvent(facts)))
     return Fail("cannot write to the audit log: " + audit_log->failure());
 
@@ -161,6 +204,13 @@ int RunCommand(const RunArgs& args) {
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 
   const policy::LimitsPlan limits = launch.plan.limits;
+  // Files the run leaves count as its evidence from this time on (less a margin: file times
+  // come from a coarser clock).
+  const std::int64_t started_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      50'000'000;
   RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
   spdlog::info("{}", result.ToString());
@@ -176,6 +226,10 @@ int RunCommand(const RunArgs& args) {
           "the audit log could not be written (" + audit_log->failure() + ") when the run ended";
     }
   }
+  // A task's evidence, judged, and its outcome (the process's exit status in task mode).
+  std::optional<int> task_exit;
+  if (dispatch && result.status != RunStatus::kAuditFailed)
+    task_exit = dispatch->Finish(audit_log.get(), result, *loaded.profile, started_ns);
   if (!audit_log->Close(/*detach_final_sync=*/true) && result.status != RunStatus::kAuditFailed) {
     result.status = RunStatus::kAuditFailed;
     result.reason = "the audit log could not be synced to disk (" + audit_log->failure() + ")";
@@ -195,6 +249,7 @@ int RunCommand(const RunArgs& args) {
   } else if (result.status == RunStatus::kTimeout) {
     std::cerr << "tollgate: " << result.reason << "\n";
   }
+  if (task_exit && result.status != RunStatus::kAuditFailed) return *task_exit;
   return result.ProcessExitCode();
 }
 

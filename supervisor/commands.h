@@ -34,6 +34,14 @@ struct RunArgs {
   // is a terminal and not --ci.
   std::string approvals;
   std::string approval_timeout = "2m";
+  // A task dispatched through the ledger (docs/GOVERNANCE.md): text or a task's key, or a task
+  // file; the phase to run (default: the next), --again to run a done phase or task anew.
+  std::string task;
+  std::string task_file;
+  std::string phase;
+  bool again = false;
+  std::string classes_file;
+  bool profile_given = false;  // --profile was on the command line
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);
@@ -93,5 +101,18 @@ struct ClassifyArgs {
 };
 CLI::App* AddClassifyCommand(CLI::App* app, ClassifyArgs* args);
 int ClassifyCommand(const ClassifyArgs& args);
+
+// tollgate task list|show ID|history ID (cmd_task.cc): the task ledger, derived from the audit
+// log's task.* records (docs/GOVERNANCE.md). Exit 0, kExitInvalid when the log cannot be read
+// or the task is not found, kExitUsage on bad arguments.
+struct TaskArgs {
+  std::string action;  // list, show, history
+  std::string id;      // a task key or a unique prefix
+  std::string log_dir;
+  std::string classes_file;
+  bool json = false;
+};
+CLI::App* AddTaskCommand(CLI::App* app, TaskArgs* args);
+int TaskCommand(const TaskArgs& args);
 
 }  // namespace tollgate

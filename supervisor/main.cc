@@ -59,6 +59,18 @@ int main(int argc, char** argv) {
       ->add_option("--approval-timeout", run.approval_timeout,
                    "How long a call waits for approval before it is denied (90s, 5m)")
       ->capture_default_str();
+  run_cmd->add_option("--task,-t", run.task,
+                      "Dispatch a task through the ledger: its text, or the key of a task "
+                      "already dispatched (its class chooses the profile)");
+  run_cmd->add_option("--task-file", run.task_file,
+                      "Dispatch the task of a task file (JSON: title, description, kind, scope, "
+                      "phase, base)");
+  run_cmd->add_option("--phase", run.phase,
+                      "The task's phase to run (plan, implement, review, ship; default: the "
+                      "next one)");
+  run_cmd->add_flag("--again", run.again, "Run a phase or a task that is done anew");
+  run_cmd->add_option("--classes", run.classes_file,
+                      "The classes file (default: classes.json on the profile search path)");
   run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
       ->required();
   run_cmd->prefix_command(false);
@@ -84,6 +96,8 @@ int main(int argc, char** argv) {
   CLI::App* approvals_cmd = AddApprovalsCommand(&app, &approvals_args);
   ClassifyArgs classify_args;
   CLI::App* classify_cmd = AddClassifyCommand(&app, &classify_args);
+  TaskArgs task_args;
+  CLI::App* task_cmd = AddTaskCommand(&app, &task_args);
 
   try {
     app.parse(argc, argv);
@@ -102,6 +116,7 @@ int main(int argc, char** argv) {
 
   kernel::LaunchTrace("parsed");
   if (*run_cmd) {
+    run.profile_given = run_cmd->get_option("--profile")->count() > 0;
     int code = RunCommand(run);
     kernel::LaunchTrace("run returned");
     return code;
@@ -111,5 +126,6 @@ int main(int argc, char** argv) {
   if (*audit_cmd) return AuditCommand(audit_args);
   if (*approvals_cmd) return ApprovalsCommand(approvals_args);
   if (*classify_cmd) return ClassifyCommand(classify_args);
+  if (*task_cmd) return TaskCommand(task_args);
   return kExitUsage;
 }
