@@ -98,16 +98,18 @@ std::size_t Utf8SequenceLength(std::string_view text) {
   return 0;
 }
 
-// A name or quote from the report, made safe for a message or an audit record: valid UTF-8,
-// control characters and invalid bytes as \xNN, at most `limit` bytes (cut with "...").
-std::string SafeText(std::string_view raw, std::size_t limit = kMaxTestNameBytes) {
+// A name from the report, made safe for a message or an audit record: valid UTF-8, control
+// characters and invalid bytes as \xNN, at most `limit` bytes (cut with "..."). `ascii` escapes
+// every byte over 0x7e too, for error messages, which are printable ASCII.
+std::string SafeText(std::string_view raw, std::size_t limit = kMaxTestNameBytes,
+                     bool ascii = false) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   std::size_t cut_at = 0;  // the longest prefix of `out` that leaves room for "..."
   while (!raw.empty()) {
     std::size_t length = Utf8SequenceLength(raw);
     unsigned char byte = static_cast<unsigned char>(raw[0]);
-    if (length == 0 || (length == 1 && (byte < 0x20 || byte == 0x7f))) {
+    if (length == 0 || (length == 1 && (byte < 0x20 || byte == 0x7f)) || (ascii && byte > 0x7e)) {
       out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]};
       length = 1;
     } else {
@@ -194,14 +196,15 @@ void XMLCALL OnStartElement(void* data, const XML_Char* name, const XML_Char** a
   }
   for (const XML_Char** a = attributes; a[0] != nullptr; a += 2) {
     if (std::strlen(a[1]) > kMaxXmlAttributeBytes) {
-      StopXml(state, "attribute " + SafeText(a[0], 64) + " longer than " +
+      StopXml(state, "attribute " + SafeText(a[0], 64, /*ascii=*/true) + " longer than " +
                          std::to_string(kMaxXmlAttributeBytes) + " bytes");
       return;
     }
   }
   std::string_view element = name;
   if (state.depth == 1 && element != "testsuites" && element != "testsuite") {
-    StopXml(state, "not a JUnit report: the root element is <" + SafeText(element, 64) +
+    StopXml(state, "not a JUnit report: the root element is <" +
+                       SafeText(element, 64, /*ascii=*/true) +
                        ">, not <testsuites> or <testsuite>");
     return;
   }
@@ -569,7 +572,10 @@ TestReportParse ParseCTestConsole(std::string_view content) {
     report.total = total;
     report.failed = failed;
     report.passed = total - failed;
-    report.failing = std::move(failed_list);
+    if (failed > 0) report.failing = std::move(failed_list);
+    if (failed > 0 && report.failing.empty()) {
+      report.failing.push_back(std::to_string(failed) + " failed tests, not named in the output");
+    }
     return {std::move(report), ""};
   }
   if (lines < planned) {
