@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs them, one after the other: the audit record
-# fuzzer, the shim protocol fuzzer, then the proxy's HTTP request-head and SOCKS5 fuzzers.
+# fuzzer, the shim protocol fuzzer, the proxy's HTTP request-head and SOCKS5 fuzzers, then the
+# test report parsers' fuzzer.
 #   tests/fuzz/run.sh smoke        a short run for the test suite (20,000 inputs each)
-#   tests/fuzz/run.sh SECONDS      each fuzzer runs that many seconds, so the whole takes four
+#   tests/fuzz/run.sh SECONDS      each fuzzer runs that many seconds, so the whole takes five
 #                                  times as long (bench/run.sh: BENCH_FUZZ=1, 600)
 # Environment: FUZZ_BUILD (build directory, default build-fuzz), FUZZ_JOBS (parallel build jobs,
 # default 2). Exits non-zero on a crash, a sanitizer report, a leak or a timeout; the input that
@@ -46,3 +47,5 @@ run_fuzzer "HTTP request head fuzzer" "$build/http_head_fuzz" tests/fuzz/http_he
   tests/fuzz/seeds-http "$build/corpus-http" "$build/http-fuzz.log"
 run_fuzzer "SOCKS5 fuzzer" "$build/socks5_fuzz" tests/fuzz/socks5.dict \
   tests/fuzz/seeds-socks5 "$build/corpus-socks5" "$build/socks5-fuzz.log"
+run_fuzzer "test report fuzzer" "$build/test_results_fuzz" tests/fuzz/test_results.dict \
+  tests/fuzz/test_results_seeds "$build/corpus-test-results" "$build/test-results-fuzz.log"
