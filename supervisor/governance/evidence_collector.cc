@@ -36,7 +36,7 @@ policy::Evidence CollectEvidence(GitEvidence* git, const EvidenceRequest& reques
     e.head_after = after.head;
     e.task_base = request.task_base.empty() ? request.before.head : request.task_base;
     std::string error;
-    if (!git->Diff(request.before.head, &e.diff, &error) ||
+    if (!git->RunDiff(request.before, after, &e.diff, &error) ||
         !git->Diff(e.task_base, &e.task_diff, &error)) {
       e.git = false;
       e.git_problem = error;

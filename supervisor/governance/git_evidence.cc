@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "supervisor/audit/record.h"
@@ -196,6 +197,10 @@ GitSnapshot GitEvidence::Before() {
   snapshot.repository = true;
   snapshot.fingerprint = Fingerprint(snapshot.git_dir, snapshot.common_dir);
   snapshot.head = ResolveCommit("HEAD");
+  if (!Changes(snapshot.head, &snapshot.dirty, nullptr, &error)) {
+    snapshot.repository = false;
+    snapshot.problem = error;
+  }
   return snapshot;
 }
 
@@ -232,17 +237,19 @@ std::string GitEvidence::ResolveCommit(const std::string& revision) {
   return Trim(out);
 }
 
-bool GitEvidence::Diff(const std::string& revision, policy::DiffStats* stats, std::string* error) {
+bool GitEvidence::Changes(const std::string& revision, std::vector<policy::FileChange>* changes,
+                          std::set<std::string>* directories, std::string* error) {
   const std::string base = revision.empty() ? kEmptyTree : revision;
   std::string numstat, tree, untracked;
   if (!Git({"diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
             "--ignore-submodules=all", base, "--"},
            &numstat, error))
     return false;
-  if (!Git({"ls-tree", "-r", "-d", "-z", "--name-only", base}, &tree, error)) return false;
+  if (directories != nullptr &&
+      !Git({"ls-tree", "-r", "-d", "-z", "--name-only", base}, &tree, error))
+    return false;
   if (!Git({"ls-files", "-z", "--others", "--exclude-standard"}, &untracked, error)) return false;
-  std::vector<policy::FileChange> changes;
-  if (!policy::ParseNumstatZ(numstat, &changes, error)) return false;
+  if (!policy::ParseNumstatZ(numstat, changes, error)) return false;
   std::size_t start = 0;
   for (std::size_t end; (end = untracked.find('\0', start)) != std::string::npos; start = end + 1) {
     policy::FileChange change;
@@ -250,12 +257,51 @@ bool GitEvidence::Diff(const std::string& revision, policy::DiffStats* stats, st
     std::optional<std::uint64_t> lines = CountLines(workspace_ + "/" + change.path);
     change.binary = !lines;
     change.added = lines.value_or(0);
-    changes.push_back(std::move(change));
+    changes->push_back(std::move(change));
   }
+  // tollgate's own folder (the plan of a plan phase) is not the task's work.
+  std::erase_if(*changes,
+                [](const policy::FileChange& c) { return c.path.rfind(".tollgate/", 0) == 0; });
+  if (directories != nullptr) {
+    start = 0;
+    for (std::size_t end; (end = tree.find('\0', start)) != std::string::npos; start = end + 1)
+      directories->insert(tree.substr(start, end - start));
+  }
+  return true;
+}
+
+bool GitEvidence::Diff(const std::string& revision, policy::DiffStats* stats, std::string* error) {
+  std::vector<policy::FileChange> changes;
   std::set<std::string> directories;
-  start = 0;
-  for (std::size_t end; (end = tree.find('\0', start)) != std::string::npos; start = end + 1)
-    directories.insert(tree.substr(start, end - start));
+  if (!Changes(revision, &changes, &directories, error)) return false;
+  *stats = policy::ComputeDiffStats(std::move(changes), directories);
+  return true;
+}
+
+bool GitEvidence::RunDiff(const GitSnapshot& before, const GitSnapshot& after,
+                          policy::DiffStats* stats, std::string* error) {
+  std::vector<policy::FileChange> changes;
+  std::set<std::string> directories;
+  if (!Changes(before.head, &changes, &directories, error)) return false;
+  std::set<std::string> committed;
+  if (after.head != before.head) {
+    std::string names;
+    if (!Git({"diff", "--name-only", "-z", "--no-renames", "--no-ext-diff",
+              before.head.empty() ? kEmptyTree : before.head, after.head, "--"},
+             &names, error))
+      return false;
+    std::size_t start = 0;
+    for (std::size_t end; (end = names.find('\0', start)) != std::string::npos; start = end + 1)
+      committed.insert(names.substr(start, end - start));
+  }
+  std::map<std::string, const policy::FileChange*> dirty;
+  for (const policy::FileChange& d : before.dirty) dirty[d.path] = &d;
+  std::erase_if(changes, [&](const policy::FileChange& c) {
+    if (committed.count(c.path)) return false;
+    auto it = dirty.find(c.path);
+    return it != dirty.end() && it->second->added == c.added && it->second->deleted == c.deleted &&
+           it->second->binary == c.binary;
+  });
   *stats = policy::ComputeDiffStats(std::move(changes), directories);
   return true;
 }

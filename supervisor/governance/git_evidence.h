@@ -11,7 +11,9 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "policy/task_evidence.h"
 
@@ -24,6 +26,9 @@ struct GitSnapshot {
   std::string git_dir;      // absolute
   std::string common_dir;   // absolute
   std::string fingerprint;  // SHA-256 over the configuration files git would read
+  // What was already changed, uncommitted, before the run (working tree against HEAD,
+  // untracked files included): a run is not credited with it.
+  std::vector<policy::FileChange> dirty;
 };
 
 class GitEvidence {
@@ -41,6 +46,12 @@ class GitEvidence {
   // False with `error` set when git failed.
   bool Diff(const std::string& revision, policy::DiffStats* stats, std::string* error);
 
+  // What a run changed: the files whose state differs from before it — committed during it,
+  // or changed in the working tree where they were not already (a file already changed before
+  // the run counts when the run changed its line counts or committed it).
+  bool RunDiff(const GitSnapshot& before, const GitSnapshot& after, policy::DiffStats* stats,
+               std::string* error);
+
   // The full commit id of `revision`, or empty when it does not name a commit.
   std::string ResolveCommit(const std::string& revision);
 
@@ -49,6 +60,10 @@ class GitEvidence {
   // could not run, timed out or exited non-zero (`error` says which).
   bool Git(const std::vector<std::string>& args, std::string* out, std::string* error);
   std::string Fingerprint(const std::string& git_dir, const std::string& common_dir);
+  // The working tree against `base` (empty tree when empty), untracked files included, and the
+  // directories of `base`'s tree.
+  bool Changes(const std::string& base, std::vector<policy::FileChange>* changes,
+               std::set<std::string>* base_directories, std::string* error);
 
   std::string workspace_;
   uid_t uid_;
