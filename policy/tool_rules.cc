@@ -136,8 +136,12 @@ bool SomePathOutside(const PathCondition& condition, const ToolCall& call,
   return false;
 }
 
+// A rule that runs on the host matches argv in full: its args start at argv[1], not at the
+// sub-command, so an option before the sub-command that the rule does not spell out (git -C dir,
+// --git-dir, --exec-path, -c …) keeps it from matching.
 bool RuleMatches(const ToolRule& rule, const ToolCall& call, const std::vector<std::string>& args,
                  std::size_t subcommand_index, bool has_subcommand) {
+  if (rule.run_on_host) subcommand_index = 0;
   if (rule.has_args && !ArgsMatch(rule, args, subcommand_index)) return false;
   if (!rule.options.empty() && !OptionsMatch(rule, args)) return false;
   if (!rule.env.empty() && !EnvMatches(rule, call.env)) return false;
@@ -234,14 +238,43 @@ ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
   }
 
   const ToolRule* best = nullptr;
+  // A host rule that would match from the sub-command on, but not in full: the call has options
+  // before the sub-command that the rule does not spell out.
+  const ToolRule* host_near_miss = nullptr;
   for (const ToolRule& rule : tool.rules) {
-    if (!RuleMatches(rule, call, args, subcommand_index, tool.subcommand.has_value())) continue;
+    if (!RuleMatches(rule, call, args, subcommand_index, tool.subcommand.has_value())) {
+      if (rule.run_on_host && rule.verdict != ToolVerdict::kDeny && subcommand_index > 0 &&
+          host_near_miss == nullptr) {
+        ToolRule from_subcommand = rule;
+        from_subcommand.run_on_host = false;
+        if (RuleMatches(from_subcommand, call, args, subcommand_index, true))
+          host_near_miss = &rule;
+      }
+      continue;
+    }
     // Strictest wins; among equals the first, except that a rule that runs on the host (which
     // matches its argv in full) is preferred to a general allow.
     if (best == nullptr || rule.verdict > best->verdict ||
         (rule.verdict == best->verdict && rule.run_on_host && !best->run_on_host)) {
       best = &rule;
     }
+  }
+  if (host_near_miss != nullptr && (best == nullptr || best->verdict != ToolVerdict::kDeny)) {
+    // Meant for the host, where the credentials are: refused rather than run in a form the rule
+    // does not name (on the host, or in the sandbox by a more general rule).
+    std::string before, rest;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      std::string& into = i < subcommand_index ? before : rest;
+      into += (into.empty() ? "" : " ") + args[i];
+    }
+    decision.verdict = ToolVerdict::kDeny;
+    decision.rule = "host-options";
+    decision.reason = "rule " + host_near_miss->id + " runs " + tool.name +
+                      " on the host, where a call must match its rule in full, and `" + before +
+                      "` before the sub-command is not part of it; run `" + tool.name + " " + rest +
+                      "` without it (a profile that means to allow it spells it out at the start "
+                      "of the rule's args)";
+    return decision;
   }
   if (best == nullptr) {
     decision.verdict = tool.default_verdict;
@@ -254,6 +287,89 @@ ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
   decision.reason = best->why;
   decision.run_on_host = best->run_on_host && best->verdict != ToolVerdict::kDeny;
   return decision;
+}
+
+bool IsGitTool(const ToolSpec& tool) {
+  if (tool.name == "git") return true;
+  if (tool.subcommand && tool.subcommand->dashed_prefix == "git-") return true;
+  return std::any_of(tool.paths.begin(), tool.paths.end(), [](const PathEntry& entry) {
+    return entry.path == "git" || entry.path.ends_with("/git");
+  });
+}
+
+bool HasHostRules(const ToolSpec& tool) {
+  return std::any_of(tool.rules.begin(), tool.rules.end(),
+                     [](const ToolRule& rule) { return rule.run_on_host; });
+}
+
+std::string HostCallProblem(const ToolSpec& tool, const ToolDecision& decision) {
+  auto rule = std::find_if(tool.rules.begin(), tool.rules.end(),
+                           [&](const ToolRule& r) { return r.id == decision.rule; });
+  if (!decision.run_on_host || rule == tool.rules.end() || !rule->run_on_host ||
+      rule->verdict == ToolVerdict::kDeny) {
+    return "the call was not decided by a rule that runs on the host";
+  }
+  if (!rule->has_args || rule->args_rest || decision.argv.empty() ||
+      decision.argv.size() - 1 != rule->args.size()) {
+    return "rule " + rule->id + " does not spell out this argv in full";
+  }
+  for (std::size_t i = 0; i < rule->args.size(); ++i) {
+    // Literal words only: a host rule's alternatives are compared as text, never as globs.
+    if (!Contains(rule->args[i], decision.argv[i + 1]))
+      return "argument " + std::to_string(i + 1) + " (" + decision.argv[i + 1] +
+             ") is not spelled out by rule " + rule->id;
+  }
+  return {};
+}
+
+HostInvocation PrepareHostInvocation(
+    const ToolSpec& tool, const ToolDecision& decision,
+    const std::function<std::optional<std::string>(const std::string&)>& supervisor_env) {
+  HostInvocation out;
+  if (std::string problem = HostCallProblem(tool, decision); !problem.empty()) {
+    out.error = problem;
+    return out;
+  }
+  const bool git = IsGitTool(tool);
+  if (git) {
+    const HostRepository& repo = tool.host_repository;
+    if (!repo.resolved) {
+      out.error =
+          "the repository the host's git would use was not resolved before the run "
+          "started";
+      return out;
+    }
+    if (repo.git_dir.empty() || repo.common_dir.empty()) {
+      out.error = repo.problem.empty() ? "there is no repository for the host's git" : repo.problem;
+      return out;
+    }
+  }
+  // The environment: host_env, never the agent's. The variables that choose git's repository
+  // are the supervisor's to set, whatever host_env says.
+  std::map<std::string, std::string> env;
+  for (const auto& [name, value] : tool.host_env) {
+    if (value.starts_with("$")) {
+      if (std::optional<std::string> host = supervisor_env(value.substr(1))) env[name] = *host;
+    } else {
+      env[name] = value;
+    }
+  }
+  if (env.count("PATH") == 0) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  if (git) {
+    env["GIT_DIR"] = tool.host_repository.git_dir;
+    env["GIT_COMMON_DIR"] = tool.host_repository.common_dir;
+  }
+  for (const auto& [name, value] : env) out.env.push_back(name + "=" + value);
+
+  out.argv.push_back(decision.argv[0]);
+  if (git) {
+    for (const char* option : kHostGitOptions) {
+      out.argv.push_back("-c");
+      out.argv.push_back(option);
+    }
+  }
+  out.argv.insert(out.argv.end(), decision.argv.begin() + 1, decision.argv.end());
+  return out;
 }
 
 ToolSpec ExpandToolSpec(const ToolSpec& tool, const PlanContext& context) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,7 +44,9 @@ struct ToolRule {
   std::string why;  // the justification the agent is shown
   // Conditions; every one given must hold. A rule with none matches every call.
   bool has_args = false;
-  std::vector<std::vector<std::string>> args;  // from the sub-command on; each token: alternatives
+  // From the sub-command on; each token: alternatives. A rule that runs on the host matches from
+  // argv[1] instead, options before the sub-command included: it spells out the whole call.
+  std::vector<std::vector<std::string>> args;
   bool args_rest = false;                      // the pattern ended in "...": any further tokens
   std::vector<std::string> options;            // globs; any option token matching one
   std::vector<std::string> env;                // name globs; any variable set matching one
@@ -62,6 +65,23 @@ struct SubcommandGrammar {
   std::string dashed_prefix;
 };
 
+// The repository the host's git is pinned to, for a git tool with rules that run on the host.
+// Resolved by the supervisor from the host's view of `host_cwd` before the sandbox starts
+// (supervisor/tool_paths.cc), never from files the agent can write while it runs: a `.git`
+// directory is the repository itself (a `commondir` in it is refused, not followed); a `.git`
+// file (a linked worktree or a submodule) is followed once, with the `commondir` of the
+// directory it names.
+struct HostRepository {
+  bool resolved = false;   // the supervisor looked (false: it never did, and host calls fail)
+  std::string git_dir;     // host path; empty when there is none
+  std::string common_dir;  // host path: configuration, hooks, objects, refs
+  std::string problem;     // why there is none, for the refusal
+  // objects/info/alternates and http-alternates as they were at launch ("" when absent): a
+  // different file at call time would lend the host's git objects from elsewhere on the host.
+  std::string alternates;
+  std::string http_alternates;
+};
+
 struct ToolSpec {
   std::string name;
   std::vector<PathEntry> paths;       // every path the tool lives at (missing ones are skipped)
@@ -75,6 +95,7 @@ struct ToolSpec {
   // a repository the agent made elsewhere would bring its own hooks and configuration.
   std::map<std::string, std::string> host_env;
   std::string host_cwd = "{workspace}";
+  HostRepository host_repository;  // filled before launch for a git tool with host rules
   SourceRef where;
 };
 
@@ -98,6 +119,37 @@ struct ToolDecision {
 };
 
 ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call);
+
+// ---- calls that run on the host (the credential broker)
+
+// Whether the tool is git: it is named git, its dashed prefix is "git-", or a path it lives at
+// ends in /git. The host's git is pinned to the workspace's repository (HostInvocation).
+bool IsGitTool(const ToolSpec& tool);
+bool HasHostRules(const ToolSpec& tool);
+
+// Checked again by the broker just before an allowed call runs on the host, independently of how
+// it was decided: the deciding rule runs on the host and its literal args spell out every token
+// of the argv, from argv[1] (options before the sub-command included). Empty when it holds.
+std::string HostCallProblem(const ToolSpec& tool, const ToolDecision& decision);
+
+// What the broker runs on the host for an allowed call: the decided argv and the profile's
+// host_env (`"$NAME"` values from `supervisor_env`), plus PATH when not given — never a variable
+// of the agent's. For git, the repository is pinned and what the agent could have planted in it
+// is switched off:
+//   GIT_DIR and GIT_COMMON_DIR = the tool's host_repository (a value host_env gives is replaced),
+//   so no .git/commondir, .git file or GIT_* variable of the agent's chooses the repository;
+//   -c core.hooksPath=/dev/null: no hook runs (hooks commonly run the project's own code, which
+//   the agent wrote); -c core.fsmonitor=false; -c protocol.ext.allow=never.
+struct HostInvocation {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // "NAME=value"
+  std::string error;             // set when the call must not run (and nothing else is)
+};
+inline constexpr const char* kHostGitOptions[] = {
+    "core.hooksPath=/dev/null", "core.fsmonitor=false", "protocol.ext.allow=never"};
+HostInvocation PrepareHostInvocation(
+    const ToolSpec& tool, const ToolDecision& decision,
+    const std::function<std::optional<std::string>(const std::string&)>& supervisor_env);
 
 // The tool a call started as `invoked_as` belongs to: its name, or a dashed form of it.
 const ToolSpec* FindToolByName(const std::map<std::string, ToolSpec>& tools,

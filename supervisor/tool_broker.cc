@@ -1,5 +1,6 @@
 #include "supervisor/tool_broker.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -73,9 +74,11 @@ struct ToolBroker::Connection {
   std::vector<std::string> env;
   std::int32_t pgid = 0;
   std::int64_t asked_unix_ns = 0;
-  std::int64_t deadline_ns = 0;       // steady clock: the approval's
-  std::int64_t call_deadline_ns = 0;  // steady clock: the call must have arrived by then
-  pid_t host_child = -1;              // a call run on the host
+  std::int64_t deadline_ns = 0;        // steady clock: the approval's
+  std::int64_t call_deadline_ns = 0;   // steady clock: the call must have arrived by then
+  std::vector<std::string> host_argv;  // a call for the host, as it runs there (Conclude)
+  std::vector<std::string> host_env;
+  pid_t host_child = -1;  // a call run on the host
   int host_pidfd = -1;
 
   void CloseFds() {
@@ -376,13 +379,34 @@ bool ToolBroker::HandleCall(Connection* c, const protocol::Call& call) {
   return true;
 }
 
-bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason,
+bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason_in,
                           const std::string& approval) {
   const policy::ToolDecision& decision = c->decision;
+  std::string reason = reason_in;
+  // A call for the host is checked once more, just before it would run, and what runs there is
+  // prepared from the profile and the repository resolved at launch (PrepareHostInvocation).
+  std::string host_problem;
+  if (allowed && decision.run_on_host) {
+    policy::HostInvocation invocation = policy::PrepareHostInvocation(
+        options_.tools->at(c->tool), decision,
+        [](const std::string& name) -> std::optional<std::string> {
+          const char* value = std::getenv(name.c_str());
+          return value ? std::optional<std::string>(value) : std::nullopt;
+        });
+    host_problem = invocation.error;
+    if (host_problem.empty()) host_problem = HostRepositoryChanged(c->tool);
+    if (host_problem.empty()) {
+      c->host_argv = std::move(invocation.argv);
+      c->host_env = std::move(invocation.env);
+    } else {
+      allowed = false;
+      reason = "refused on the host: " + host_problem;
+    }
+  }
   audit::Event event;
   event.kind = std::string(audit::kKindToolCall);
   event.verdict = allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny;
-  event.rule = c->tool + ":" + decision.rule;
+  event.rule = host_problem.empty() ? c->tool + ":" + decision.rule : std::string("broker");
   event.reason = reason;
   event.process = c->process;
   event.details = c->process_details;
@@ -396,6 +420,15 @@ bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason
   event.details["decision"] = policy::ToolVerdictName(decision.verdict);
   if (!approval.empty()) event.details["approval"] = approval;
   event.details["run"] = decision.run_on_host ? "host" : "sandbox";
+  if (!c->host_argv.empty()) {
+    event.details["host_argv"] = event.strings.StringArray(c->host_argv, "details.host_argv");
+    const policy::HostRepository& repo = options_.tools->at(c->tool).host_repository;
+    if (!repo.git_dir.empty()) {
+      event.details["git_dir"] = event.strings.String(repo.git_dir, "details.git_dir");
+      event.details["git_common_dir"] =
+          event.strings.String(repo.common_dir, "details.git_common_dir");
+    }
+  }
   if (!options_.audit->Append(event)) {
     audit_failed_ = true;
     Send(c, protocol::Encode(
@@ -407,8 +440,13 @@ bool ToolBroker::Conclude(Connection* c, bool allowed, const std::string& reason
   if (!allowed) {
     std::string message = "tollgate: " + c->tool;
     if (!decision.subcommand.empty()) message += " " + decision.subcommand;
-    message +=
-        " denied by rule " + decision.rule + " of profile " + options_.profile + ": " + reason;
+    if (host_problem.empty()) {
+      message +=
+          " denied by rule " + decision.rule + " of profile " + options_.profile + ": " + reason;
+    } else {
+      message += " (rule " + decision.rule + " of profile " + options_.profile +
+                 ") was not run on the host: " + host_problem;
+    }
     Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kDeny, 126, message}));
     Close(c);
     return true;
@@ -699,18 +737,14 @@ bool ToolBroker::StartOnHost(Connection* c) {
         "tollgate: refused: " + c->tool + " cannot run on the host from " + tool.host_cwd);
   }
   const std::string& program = options_.paths[c->tool_index].path;
-  std::vector<std::string> env;
-  bool has_path = false;
-  for (const auto& [name, value] : tool.host_env) {
-    if (name == "PATH") has_path = true;
-    if (value.starts_with("$")) {
-      if (const char* host = std::getenv(value.c_str() + 1)) env.push_back(name + "=" + host);
-    } else {
-      env.push_back(name + "=" + value);
-    }
+  // Prepared in Conclude: the profile's environment (never the agent's), and for git the pinned
+  // repository and hooks switched off.
+  std::vector<std::string> argv = c->host_argv;
+  std::vector<std::string> env = c->host_env;
+  if (argv.empty()) {
+    return Refuse(c, "broker", "the call for the host was not prepared",
+                  "tollgate: refused: " + c->tool + " cannot run on the host");
   }
-  if (!has_path) env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
-  std::vector<std::string> argv = c->decision.argv;
   std::vector<char*> argv_pointers, env_pointers;
   for (std::string& item : argv) argv_pointers.push_back(item.data());
   argv_pointers.push_back(nullptr);
@@ -759,6 +793,40 @@ bool ToolBroker::StartOnHost(Connection* c) {
   }
   Send(c, protocol::Encode(protocol::Decision{protocol::Verdict::kAllow, 0, ""}));
   return true;
+}
+
+// The objects git borrows from other directories (objects/info/alternates, http-alternates) are
+// listed in files the agent can write: one that differs from launch would let the host's git
+// read, and push, objects from anywhere the user can read on the host. This check races with
+// the sandbox (docs/TOOLS.md, Limits); it catches the file as planted, not one swapped in after.
+std::string ToolBroker::HostRepositoryChanged(const std::string& tool_name) const {
+  const policy::ToolSpec& tool = options_.tools->at(tool_name);
+  if (!policy::IsGitTool(tool)) return {};
+  const policy::HostRepository& repo = tool.host_repository;
+  for (const auto& [file, at_launch] :
+       {std::pair<std::string, const std::string*>{"alternates", &repo.alternates},
+        std::pair<std::string, const std::string*>{"http-alternates", &repo.http_alternates}}) {
+    std::string path = repo.common_dir + "/objects/info/" + file;
+    struct stat st {};
+    std::string now;
+    if (::lstat(path.c_str(), &st) == 0) {
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+      char buffer[64 * 1024];
+      ssize_t n = fd >= 0 && S_ISREG(st.st_mode) ? ::read(fd, buffer, sizeof buffer) : -1;
+      if (fd >= 0 && n == static_cast<ssize_t>(sizeof buffer)) n = -1;  // too long to be ours
+      if (fd >= 0) ::close(fd);
+      // A directory lists nothing (git warns and reads on); a symlink or anything unreadable
+      // counts as changed.
+      if (S_ISDIR(st.st_mode)) n = 0;
+      now = n >= 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string("\n?");
+    }
+    if (now != *at_launch) {
+      return path +
+             " changed since the run started: git would read objects from the directories "
+             "it lists, anywhere on the host; restore it (or remove it) and push again";
+    }
+  }
+  return {};
 }
 
 bool ToolBroker::OnHostExit(int pidfd) {

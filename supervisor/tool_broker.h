@@ -93,6 +93,9 @@ class ToolBroker {
   bool OnTimer();
   void ArmTimer();
   bool StartOnHost(Connection* connection);
+  // Why a git call must not run on the host now: the repository's alternates changed since
+  // launch. Empty when nothing changed (or the tool is not git).
+  std::string HostRepositoryChanged(const std::string& tool) const;
   bool OnHostExit(int pidfd);
   bool FinishCall(Connection* connection, int wait_status);
   // Frames to the spawner wait here while its socket is full (a burst of calls).

@@ -137,11 +137,128 @@ class Resolver {
   ToolMounts out_;
 };
 
+// A small file's text ("" when it is missing or unreadable), at most `limit` bytes.
+std::string ReadSmallFile(const std::string& path, std::size_t limit = 64 * 1024) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return {};
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buffer[4096];
+    ssize_t n;
+    while (text.size() < limit && (n = ::read(fd, buffer, sizeof buffer)) > 0)
+      text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+std::string TrimLine(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// `path` read from a file in `base`: absolute, or relative to `base`.
+std::string Against(const std::string& base, const std::string& path) {
+  return !path.empty() && path[0] == '/' ? path : base + "/" + path;
+}
+
 }  // namespace
+
+policy::HostRepository ResolveHostRepository(const std::string& host_dir) {
+  policy::HostRepository repo;
+  repo.resolved = true;
+  std::string dir = RealPath(host_dir);
+  if (dir.empty() || !IsDirectory(dir)) {
+    repo.problem = "the directory " + host_dir + " does not exist on the host";
+    return repo;
+  }
+  // git's own discovery: the nearest .git at or above the directory.
+  std::string dot_git;
+  for (std::string at = dir;; at = DirectoryOf(at)) {
+    std::string candidate = (at == "/" ? "" : at) + "/.git";
+    if (Exists(candidate)) {
+      dot_git = candidate;
+      break;
+    }
+    if (at == "/") break;
+  }
+  if (dot_git.empty()) {
+    repo.problem = "there was no git repository at or above " + host_dir +
+                   " when the run started; a repository made during the run is the agent's, "
+                   "with the agent's configuration and hooks";
+    return repo;
+  }
+  std::string git_dir, common_dir;
+  if (IsDirectory(dot_git)) {
+    git_dir = RealPath(dot_git);
+    // A repository's own .git has no commondir (only a linked worktree's directory under
+    // .git/worktrees has one): one there was planted, by an earlier run perhaps.
+    if (Exists(git_dir + "/commondir")) {
+      repo.problem = git_dir +
+                     "/commondir exists: git would take its configuration and hooks "
+                     "from " +
+                     TrimLine(ReadSmallFile(git_dir + "/commondir")) +
+                     "; remove the file (a repository's own .git never has one)";
+      return repo;
+    }
+    common_dir = git_dir;
+  } else {
+    // A .git file: a linked worktree or a submodule ("gitdir: <path>").
+    std::string text = TrimLine(ReadSmallFile(dot_git));
+    if (!text.starts_with("gitdir: ")) {
+      repo.problem = dot_git + " is neither a directory nor a \"gitdir:\" file";
+      return repo;
+    }
+    git_dir = RealPath(Against(DirectoryOf(dot_git), text.substr(8)));
+    if (git_dir.empty() || !IsDirectory(git_dir)) {
+      repo.problem = dot_git + " names " + text.substr(8) + ", which is not a directory";
+      return repo;
+    }
+    common_dir = git_dir;
+    if (Exists(git_dir + "/commondir")) {
+      std::string common = TrimLine(ReadSmallFile(git_dir + "/commondir"));
+      common_dir = common.empty() ? std::string() : RealPath(Against(git_dir, common));
+      if (common_dir.empty() || !IsDirectory(common_dir)) {
+        repo.problem = git_dir + "/commondir names " + common + ", which is not a directory";
+        return repo;
+      }
+    }
+  }
+  repo.git_dir = git_dir;
+  repo.common_dir = common_dir;
+  repo.alternates = ReadSmallFile(common_dir + "/objects/info/alternates");
+  repo.http_alternates = ReadSmallFile(common_dir + "/objects/info/http-alternates");
+  return repo;
+}
 
 ToolMounts AddToolShims(policy::SandboxPlan* plan, const std::string& shim_binary) {
   ToolMounts mounts;
   if (plan->tools.empty()) return mounts;
+  // git's repository for calls that run on the host, resolved now, before anything of the
+  // agent's runs (policy::HostRepository).
+  for (auto& [name, tool] : plan->tools) {
+    if (!policy::IsGitTool(tool) || !policy::HasHostRules(tool)) continue;
+    std::string host_dir = kernel::HostPathForSandboxPath(plan->mounts, tool.host_cwd);
+    if (host_dir.empty()) {
+      tool.host_repository.resolved = true;
+      tool.host_repository.problem =
+          "the host directory for " + tool.host_cwd + " is not known (not bound into the view)";
+      continue;
+    }
+    tool.host_repository = ResolveHostRepository(host_dir);
+  }
   if (shim_binary.empty()) {
     mounts.error =
         "the profile mediates tools, and tollgate-shim was not found next to tollgate; "

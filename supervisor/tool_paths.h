@@ -39,6 +39,11 @@ struct ToolMounts {
 // for every tool in plan->tools. `shim_binary` is the host path of tollgate-shim.
 ToolMounts AddToolShims(policy::SandboxPlan* plan, const std::string& shim_binary);
 
+// The repository git finds from `host_dir` on the host, resolved the way git does but without
+// following a `commondir` in a repository's own .git (policy::HostRepository). AddToolShims
+// fills every git tool with host rules with it, from the host's view of its host_cwd.
+policy::HostRepository ResolveHostRepository(const std::string& host_dir);
+
 // tollgate-shim next to the running tollgate binary; empty when it is not there.
 std::string FindShimBinary();
 
