@@ -580,7 +580,6 @@ TEST(ToolRulesHostTest, AHostRuleIsPreferredAmongEqualsAndNeverRunsADenial) {
   ToolDecision main = DecideToolCall(*tool, Call("git push origin main"));
   EXPECT_EQ(main.rule, "push-main");  // listed after push-any, but it runs on the host
   EXPECT_TRUE(main.run_on_host);
-  EXPECT_EQ(DecideToolCall(*tool, Call("git -C /w push origin dev")).rule, "push-main");
 
   ToolDecision other = DecideToolCall(*tool, Call("git push origin feature"));
   EXPECT_EQ(other.rule, "push-any");
@@ -599,6 +598,199 @@ TEST(ToolRulesHostTest, AHostRuleIsPreferredAmongEqualsAndNeverRunsADenial) {
   EXPECT_EQ(forced.verdict, ToolVerdict::kDeny);
   EXPECT_EQ(forced.rule, "force");
   EXPECT_FALSE(forced.run_on_host);
+}
+
+// A host rule matches argv in full, options before the sub-command included: `git -C dir push`
+// names another repository, `--git-dir`, `--work-tree`, `--exec-path`, `--namespace` and `-c`
+// change what the host's git does. Such a call is refused with the reason, even when a general
+// rule would have let it run in the sandbox.
+constexpr const char* kHostGrammarTool = R"({"git": {
+  "paths": ["/bin/git"], "default": "deny", "why": "not listed",
+  "subcommand": {"flags": ["--no-pager", "--bare", "--exec-path"],
+                 "value_options": ["-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                                   "--exec-path"]},
+  "rules": [
+    {"id": "push-any", "verdict": "allow", "args": "push ...", "why": "in the sandbox"},
+    {"id": "push-main", "verdict": "allow", "args": "push origin main", "run": "host",
+     "why": "the broker pushes"},
+    {"id": "pager-push", "verdict": "ask", "args": "--no-pager push origin dev", "run": "host",
+     "why": "spelled out with its option"},
+    {"id": "no-namespace", "verdict": "deny", "args": "push ...", "options": ["--namespace"],
+     "why": "no namespaces"}]}})";
+
+TEST(ToolRulesHostTest, OptionsBeforeTheSubcommandKeepAHostRuleFromMatching) {
+  std::optional<ToolSpec> tool = LoadTool(kHostGrammarTool, "git");
+  ASSERT_TRUE(tool);
+  for (const char* text :
+       {"git -C /elsewhere push origin main", "git --git-dir=/elsewhere/.git push origin main",
+        "git --git-dir /elsewhere/.git push origin main", "git --work-tree=/x push origin main",
+        "git -c core.hooksPath=/tmp/h push origin main", "git --exec-path=/tmp push origin main",
+        "git --exec-path push origin main", "git --bare push origin main",
+        "git --no-pager push origin main", "git -- push origin main"}) {
+    SCOPED_TRACE(text);
+    ToolDecision decision = DecideToolCall(*tool, Call(text));
+    EXPECT_EQ(decision.verdict, ToolVerdict::kDeny);
+    EXPECT_EQ(decision.rule, "host-options");
+    EXPECT_FALSE(decision.run_on_host);
+    EXPECT_EQ(decision.subcommand, "push");
+    EXPECT_THAT(decision.reason, HasSubstr("rule push-main runs git on the host"));
+    EXPECT_THAT(decision.reason, HasSubstr("run `git push origin main` without it"));
+  }
+  EXPECT_THAT(DecideToolCall(*tool, Call("git -C /elsewhere push origin main")).reason,
+              HasSubstr("`-C /elsewhere` before the sub-command is not part of it"));
+  // An explicit deny keeps its own rule and reason.
+  ToolDecision ns = DecideToolCall(*tool, Call("git --namespace=x push origin main"));
+  EXPECT_EQ(ns.verdict, ToolVerdict::kDeny);
+  EXPECT_EQ(ns.rule, "no-namespace");
+  // Without the options the host rule decides; other pushes stay in the sandbox, options or not.
+  EXPECT_TRUE(DecideToolCall(*tool, Call("git push origin main")).run_on_host);
+  ToolDecision other = DecideToolCall(*tool, Call("git -C /w push origin feature"));
+  EXPECT_EQ(other.rule, "push-any");
+  EXPECT_FALSE(other.run_on_host);
+  // A rule that spells an option out matches with it, and only with it.
+  ToolDecision pager = DecideToolCall(*tool, Call("git --no-pager push origin dev"));
+  EXPECT_EQ(pager.rule, "pager-push");
+  EXPECT_EQ(pager.verdict, ToolVerdict::kAsk);
+  EXPECT_TRUE(pager.run_on_host);
+  EXPECT_EQ(pager.subcommand, "push");
+  EXPECT_THAT(pager.argv, ElementsAre("git", "--no-pager", "push", "origin", "dev"));
+  ToolDecision bare = DecideToolCall(*tool, Call("git push origin dev"));
+  EXPECT_EQ(bare.rule, "push-any") << "pager-push starts with --no-pager, not with push";
+  EXPECT_FALSE(bare.run_on_host);
+  // The dashed form is spelled out before matching: nothing comes before the sub-command.
+  ToolDecision dashed = DecideToolCall(*tool, Call("/usr/lib/git-core/git-push origin main"));
+  EXPECT_EQ(dashed.rule, "push-main");
+  EXPECT_TRUE(dashed.run_on_host);
+}
+
+TEST(ToolRulesHostTest, AnExampleThatReachesAHostRuleWithAnOptionFailsTheProfile) {
+  LoadResult result = LoadText(ToolsProfile(kHostGrammarTool, R"([
+    {"call": "git -C /elsewhere push origin main", "expect": "allow", "rule": "push-main"}])"));
+  EXPECT_FALSE(result.profile.has_value());
+  ASSERT_EQ(result.errors.size(), 1u) << Describe(result.errors);
+  EXPECT_THAT(result.errors[0].message,
+              HasSubstr("\"git -C /elsewhere push origin main\" is expected to be allow by rule "
+                        "push-main, but rule host-options decides deny"));
+}
+
+ToolDecision HostDecision(const ToolSpec& tool, const std::string& text) {
+  ToolDecision decision = DecideToolCall(tool, Call(text));
+  EXPECT_TRUE(decision.run_on_host) << text;
+  return decision;
+}
+
+std::optional<std::string> NoVariables(const std::string&) {
+  return std::nullopt;
+}
+
+TEST(ToolRulesHostTest, TheBrokerChecksTheArgvAgainstTheHostRuleOnceMore) {
+  std::optional<ToolSpec> tool = LoadTool(kHostGrammarTool, "git");
+  ASSERT_TRUE(tool);
+  ToolDecision decision = HostDecision(*tool, "git push origin main");
+  EXPECT_EQ(HostCallProblem(*tool, decision), "");
+  EXPECT_EQ(HostCallProblem(*tool, HostDecision(*tool, "git --no-pager push origin dev")), "");
+  // A decision that does not hold for its rule any more (however it came about) is refused.
+  ToolDecision forged = decision;
+  forged.argv = {"git", "-C", "/elsewhere", "push", "origin", "main"};
+  EXPECT_THAT(HostCallProblem(*tool, forged), HasSubstr("does not spell out this argv in full"));
+  forged.argv = {"git", "push", "origin", "evil"};
+  EXPECT_THAT(HostCallProblem(*tool, forged),
+              HasSubstr("argument 3 (evil) is not spelled out by rule push-main"));
+  forged = decision;
+  forged.rule = "push-any";
+  EXPECT_THAT(HostCallProblem(*tool, forged), HasSubstr("not decided by a rule that runs on"));
+  forged.rule = "push-main";
+  forged.run_on_host = false;
+  EXPECT_NE(HostCallProblem(*tool, forged), "");
+  // No invocation is prepared for such a decision.
+  tool->host_repository = {true, "/w/.git", "/w/.git", "", "", ""};
+  forged = decision;
+  forged.argv.push_back("--tags");
+  HostInvocation refused = PrepareHostInvocation(*tool, forged, NoVariables);
+  EXPECT_NE(refused.error, "");
+  EXPECT_THAT(refused.argv, IsEmpty());
+}
+
+TEST(ToolRulesHostTest, TheHostsGitIsPinnedToTheRepositoryAndRunsNoHooks) {
+  std::optional<ToolSpec> tool = LoadTool(kHostGrammarTool, "git");
+  ASSERT_TRUE(tool);
+  tool->host_env = {{"HOME", "/home/ann"},
+                    {"SSH_AUTH_SOCK", "$SSH_AUTH_SOCK"},
+                    {"GONE", "$NOT_SET"},
+                    {"GIT_DIR", "/somewhere/else"},
+                    {"GIT_AUTHOR_NAME", "Ann"}};
+  tool->host_repository = {true, "/src/app/.git/worktrees/w", "/src/app/.git", "", "", ""};
+  auto variables = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "SSH_AUTH_SOCK") return "/run/user/1000/ssh.sock";
+    return std::nullopt;
+  };
+  HostInvocation run =
+      PrepareHostInvocation(*tool, HostDecision(*tool, "git push origin main"), variables);
+  ASSERT_EQ(run.error, "");
+  EXPECT_THAT(run.argv,
+              ElementsAre("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+                          "-c", "protocol.ext.allow=never", "push", "origin", "main"));
+  // host_env, never the agent's; the repository is the one resolved at launch, whatever
+  // host_env says; a "$NAME" the supervisor does not have is left out.
+  EXPECT_THAT(run.env, ElementsAre("GIT_AUTHOR_NAME=Ann", "GIT_COMMON_DIR=/src/app/.git",
+                                   "GIT_DIR=/src/app/.git/worktrees/w", "HOME=/home/ann",
+                                   "PATH=/usr/local/bin:/usr/bin:/bin",
+                                   "SSH_AUTH_SOCK=/run/user/1000/ssh.sock"));
+
+  HostInvocation pager = PrepareHostInvocation(
+      *tool, HostDecision(*tool, "git --no-pager push origin dev"), variables);
+  ASSERT_EQ(pager.error, "");
+  EXPECT_THAT(pager.argv,
+              ElementsAre("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+                          "-c", "protocol.ext.allow=never", "--no-pager", "push", "origin", "dev"));
+}
+
+TEST(ToolRulesHostTest, AHostGitCallWithoutARepositoryResolvedAtLaunchIsRefused) {
+  std::optional<ToolSpec> tool = LoadTool(kHostGrammarTool, "git");
+  ASSERT_TRUE(tool);
+  const ToolDecision decision = HostDecision(*tool, "git push origin main");
+  HostInvocation never = PrepareHostInvocation(*tool, decision, NoVariables);
+  EXPECT_THAT(never.error, HasSubstr("was not resolved before the run started"));
+  EXPECT_THAT(never.argv, IsEmpty());
+  tool->host_repository = {true, "", "", "there was no git repository at or above /w", "", ""};
+  HostInvocation none = PrepareHostInvocation(*tool, decision, NoVariables);
+  EXPECT_EQ(none.error, "there was no git repository at or above /w");
+  EXPECT_THAT(none.env, IsEmpty());
+}
+
+TEST(ToolRulesHostTest, OtherToolsGetTheirHostEnvironmentAndNoGitPins) {
+  std::optional<ToolSpec> tool = LoadTool(R"({"npm": {
+    "paths": ["/usr/bin/npm"], "default": "deny", "why": "w",
+    "host_env": {"HOME": "/home/ann", "PATH": "/opt/node/bin:/usr/bin"},
+    "rules": [{"id": "publish", "verdict": "ask", "args": "publish --ignore-scripts",
+               "run": "host", "why": "w"}]}})",
+                                          "npm");
+  ASSERT_TRUE(tool);
+  EXPECT_FALSE(IsGitTool(*tool));
+  HostInvocation run = PrepareHostInvocation(
+      *tool, HostDecision(*tool, "npm publish --ignore-scripts"), NoVariables);
+  ASSERT_EQ(run.error, "");
+  EXPECT_THAT(run.argv, ElementsAre("npm", "publish", "--ignore-scripts"));
+  EXPECT_THAT(run.env, ElementsAre("HOME=/home/ann", "PATH=/opt/node/bin:/usr/bin"));
+}
+
+TEST(ToolRulesHostTest, GitIsKnownByItsNameItsDashedPrefixOrItsPath) {
+  ToolSpec tool;
+  tool.name = "git";
+  EXPECT_TRUE(IsGitTool(tool));
+  tool.name = "vcs";
+  EXPECT_FALSE(IsGitTool(tool));
+  tool.paths = {PathEntry{"/opt/git/bin/git", {}}};
+  EXPECT_TRUE(IsGitTool(tool));
+  tool.paths = {PathEntry{"/usr/bin/gitk", {}}};
+  EXPECT_FALSE(IsGitTool(tool));
+  tool.subcommand = SubcommandGrammar{{}, {}, "git-"};
+  EXPECT_TRUE(IsGitTool(tool));
+  EXPECT_FALSE(HasHostRules(tool));
+  ToolRule rule;
+  rule.run_on_host = true;
+  tool.rules.push_back(rule);
+  EXPECT_TRUE(HasHostRules(tool));
 }
 
 // --- what the loader builds ---
