@@ -22,6 +22,10 @@
 // that is a mount point or cannot be opened, a file over the per-file bound. Symlinks met while
 // `**` descends are not followed and not reported (a tree has many; none is read).
 //
+// A hard link is read like any file: the agent could only link a file it could already read and
+// write in its own view (fs.protected_hardlinks). A kernel without openat2 (before 5.6) gets an
+// error, not a walk without its guarantees.
+//
 // The modification time is the agent's to set (utimensat), so `modified_since_ns` only keeps a
 // report left by an earlier run from counting for this one; it is no proof of when a file was
 // written.

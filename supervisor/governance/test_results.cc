@@ -22,6 +22,9 @@ constexpr std::size_t kXmlChunkBytes = 1 << 20;
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
+// Short enough not to allocate.
+constexpr const char* kOutOfMemory = "out of memory";
+
 TestReportParse Refuse(std::string error) {
   return {std::nullopt, std::move(error)};
 }
@@ -174,8 +177,15 @@ struct JUnitState {
   TestReport report;
 };
 
-void StopXml(JUnitState& state, std::string error) {
-  if (state.error.empty()) state.error = std::move(error);
+// Keeps the first refusal and stops the parser. Called from expat's callbacks: throws nothing.
+void StopXml(JUnitState& state, std::string_view error) noexcept {
+  if (state.error.empty()) {
+    try {
+      state.error = error;
+    } catch (...) {
+      state.error = kOutOfMemory;
+    }
+  }
   XML_StopParser(state.parser, XML_FALSE);
 }
 
@@ -186,8 +196,7 @@ const char* Attribute(const XML_Char** attributes, std::string_view name) {
   return nullptr;
 }
 
-void XMLCALL OnStartElement(void* data, const XML_Char* name, const XML_Char** attributes) {
-  JUnitState& state = *static_cast<JUnitState*>(data);
+void StartElement(JUnitState& state, const XML_Char* name, const XML_Char** attributes) {
   if (!state.error.empty()) return;
   ++state.depth;
   if (state.depth > kMaxXmlDepth) {
@@ -244,8 +253,7 @@ void XMLCALL OnStartElement(void* data, const XML_Char* name, const XML_Char** a
   }
 }
 
-void XMLCALL OnEndElement(void* data, const XML_Char*) {
-  JUnitState& state = *static_cast<JUnitState*>(data);
+void EndElement(JUnitState& state) {
   if (!state.error.empty()) return;
   if (state.depth == state.testcase_depth) {
     Outcome outcome = Outcome::kPassed;
@@ -263,6 +271,25 @@ void XMLCALL OnEndElement(void* data, const XML_Char*) {
   --state.depth;
 }
 
+// Expat is C: nothing may be thrown through it. The only exception possible is std::bad_alloc.
+void XMLCALL OnStartElement(void* data, const XML_Char* name, const XML_Char** attributes) {
+  JUnitState& state = *static_cast<JUnitState*>(data);
+  try {
+    StartElement(state, name, attributes);
+  } catch (...) {
+    StopXml(state, kOutOfMemory);
+  }
+}
+
+void XMLCALL OnEndElement(void* data, const XML_Char*) {
+  JUnitState& state = *static_cast<JUnitState*>(data);
+  try {
+    EndElement(state);
+  } catch (...) {
+    StopXml(state, kOutOfMemory);
+  }
+}
+
 void XMLCALL OnDoctype(void* data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
   StopXml(*static_cast<JUnitState*>(data), "a DOCTYPE: DTDs and entity declarations are refused");
 }
@@ -276,7 +303,7 @@ void XMLCALL OnEntityDeclaration(void* data, const XML_Char*, int, const XML_Cha
 int XMLCALL OnExternalEntity(XML_Parser parser, const XML_Char*, const XML_Char*, const XML_Char*,
                              const XML_Char*) {
   JUnitState& state = *static_cast<JUnitState*>(XML_GetUserData(parser));
-  if (state.error.empty()) state.error = "an external entity: external resources are refused";
+  StopXml(state, "an external entity: external resources are refused");
   return XML_STATUS_ERROR;
 }
 
@@ -592,9 +619,7 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-}  // namespace
-
-TestReportParse ParseJUnitXml(std::string_view content) {
+TestReportParse ParseJUnitXmlUnguarded(std::string_view content) {
   std::unique_ptr<XML_ParserStruct, ParserDeleter> parser(XML_ParserCreate(nullptr));
   if (!parser) return Refuse("cannot create an XML parser");
   JUnitState state;
@@ -606,6 +631,8 @@ TestReportParse ParseJUnitXml(std::string_view content) {
   XML_SetEntityDeclHandler(parser.get(), OnEntityDeclaration);
   XML_SetExternalEntityRefHandler(parser.get(), OnExternalEntity);
   XML_SetParamEntityParsing(parser.get(), XML_PARAM_ENTITY_PARSING_NEVER);
+  // Expat salts its hash tables from getrandom(2) by itself (since 2.1), so no XML_SetHashSalt:
+  // a report full of colliding attribute names cannot make it quadratic.
 
   std::string_view rest = content;
   bool final_chunk = false;
@@ -630,7 +657,7 @@ TestReportParse ParseJUnitXml(std::string_view content) {
   return {std::move(state.report), ""};
 }
 
-TestReportParse ParseTap(std::string_view content) {
+TestReportParse ParseTapUnguarded(std::string_view content) {
   TestReport report;
   report.format = "tap";
   std::optional<std::uint64_t> plan;
@@ -691,7 +718,7 @@ TestReportParse ParseTap(std::string_view content) {
   return {std::move(report), ""};
 }
 
-TestReportParse ParseCTestOutput(std::string_view content) {
+TestReportParse ParseCTestOutputUnguarded(std::string_view content) {
   bool is_log = false;
   ForEachLine(content, [&](std::string_view line) {
     std::uint64_t of = 0;
@@ -702,23 +729,50 @@ TestReportParse ParseCTestOutput(std::string_view content) {
   return is_log ? ParseLastTestLog(content) : ParseCTestConsole(content);
 }
 
-TestReportParse ParseTestReport(std::string_view content, std::string_view file_name) {
+TestReportParse DetectAndParse(std::string_view content, std::string_view file_name) {
   std::string_view name = BaseName(file_name);
   std::string_view body = content;
   if (StartsWith(body, kUtf8Bom)) body.remove_prefix(kUtf8Bom.size());
   std::size_t first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return Refuse("not a test report: the file is empty");
-  if (body[first] == '<') return ParseJUnitXml(content);
+  if (body[first] == '<') return ParseJUnitXmlUnguarded(content);
   if (name == "LastTest.log" || (StartsWith(name, "LastTest_") && EndsWith(name, ".log"))) {
-    return ParseCTestOutput(content);
+    return ParseCTestOutputUnguarded(content);
   }
-  if (EndsWith(name, ".tap")) return ParseTap(content);
-  if (EndsWith(name, ".xml")) return ParseJUnitXml(content);
-  if (LooksLikeCTest(content)) return ParseCTestOutput(content);
-  if (LooksLikeTap(content)) return ParseTap(content);
+  if (EndsWith(name, ".tap")) return ParseTapUnguarded(content);
+  if (EndsWith(name, ".xml")) return ParseJUnitXmlUnguarded(content);
+  if (LooksLikeCTest(content)) return ParseCTestOutputUnguarded(content);
+  if (LooksLikeTap(content)) return ParseTapUnguarded(content);
   return Refuse(
       "not a test report: neither JUnit XML, nor TAP (a plan or an ok / not ok line), nor "
       "ctest output (result lines or LastTest.log entries)");
+}
+
+template <typename ParseFn>
+TestReportParse Guarded(ParseFn&& parse) {
+  try {
+    return parse();
+  } catch (...) {
+    return {std::nullopt, kOutOfMemory};
+  }
+}
+
+}  // namespace
+
+TestReportParse ParseJUnitXml(std::string_view content) {
+  return Guarded([&] { return ParseJUnitXmlUnguarded(content); });
+}
+
+TestReportParse ParseTap(std::string_view content) {
+  return Guarded([&] { return ParseTapUnguarded(content); });
+}
+
+TestReportParse ParseCTestOutput(std::string_view content) {
+  return Guarded([&] { return ParseCTestOutputUnguarded(content); });
+}
+
+TestReportParse ParseTestReport(std::string_view content, std::string_view file_name) {
+  return Guarded([&] { return DetectAndParse(content, file_name); });
 }
 
 }  // namespace tollgate::governance
