@@ -223,6 +223,49 @@ nlohmann::json NetworkJson(const NetworkPlan& network) {
   return out;
 }
 
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+void ExplainScope(const SandboxPlan& plan, std::ostream& out) {
+  const ScopeNarrowing& scope = plan.scope;
+  if (scope.scope.empty()) return;
+  out << "\nScope — the task names " << JoinList(scope.scope)
+      << ": in the workspace only these, and the\n"
+         "  profile's scratch paths, are writable; the rest of it is read-only:\n";
+  if (scope.writable_by_scope.empty() && scope.writable_by_scratch.empty())
+    out << "  nothing is writable in the workspace\n";
+  for (const std::string& path : scope.writable_by_scope)
+    out << "  " << path << "  writable: in the task's scope\n";
+  for (const std::string& path : scope.writable_by_scratch)
+    out << "  " << path << "  writable: scratch (filesystem.scratch; skipped if absent)\n";
+  for (const std::string& path : scope.not_writable)
+    out << "  " << path << "  in the scope, but this profile does not make it writable\n";
+  for (const std::string& path : scope.narrowed)
+    out << "  " << path << "  narrowed: writable in the profile, read-only here\n";
+  if (!scope.writable_ancestor.empty()) {
+    out << "  " << scope.writable_ancestor
+        << " holds the workspace and stays writable: the workspace is a read-only bind\n"
+           "    below it and the directories between are pinned; Landlock cannot take back a\n"
+           "    right granted above, so there the mount alone keeps the workspace read-only\n";
+  }
+}
+
+void ExplainEvidence(const EvidencePlan& evidence, std::ostream& out) {
+  out << "Evidence — collected from the workspace after the run, outside the sandbox:\n";
+  out << "  evidence: ";
+  if (evidence.test_results.empty() && evidence.artifacts.empty()) {
+    out << "none\n";
+    return;
+  }
+  out << "test reports from "
+      << (evidence.test_results.empty() ? "nowhere" : JoinList(evidence.test_results))
+      << " (parsed); artifacts "
+      << (evidence.artifacts.empty() ? "none" : JoinList(evidence.artifacts)) << " (hashed)\n";
+}
+
 }  // namespace
 
 const char* NetworkModeName(NetworkMode mode) {
@@ -315,6 +358,8 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
     if (!op.why.empty()) out << "            why: " << op.why << "\n";
   }
 
+  ExplainScope(plan, out);
+
   out << "\nSyscalls — allowed unless listed; denied calls fail with the errno shown:\n";
   std::map<std::string, std::vector<const SeccompRule*>> by_group;
   for (const SeccompRule& rule : plan.seccomp.rules) by_group[rule.group].push_back(&rule);
@@ -388,6 +433,9 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
 
   out << "\nNetwork — ";
   ExplainNetwork(plan.network, out);
+
+  out << "\n";
+  ExplainEvidence(plan.evidence, out);
 
   out << "\nTools — ";
   if (plan.tools.empty()) {
@@ -475,16 +523,30 @@ nlohmann::json PlanToJson(const SandboxPlan& plan) {
   for (const auto& [name, value] : plan.env.vars) env[name] = value;
   json dropped = json::object();
   for (const auto& [name, why] : plan.env.dropped) dropped[name] = why;
-  return {{"profile", plan.profile_name},
-          {"cwd", plan.cwd},
-          {"hostname", plan.hostname},
-          {"mounts", mounts},
-          {"seccomp", seccomp},
-          {"landlock", landlock},
-          {"limits", limits},
-          {"env", env},
-          {"env_dropped", dropped},
-          {"network", NetworkJson(plan.network)}};
+  json result = {
+      {"profile", plan.profile_name},
+      {"cwd", plan.cwd},
+      {"hostname", plan.hostname},
+      {"mounts", mounts},
+      {"seccomp", seccomp},
+      {"landlock", landlock},
+      {"limits", limits},
+      {"env", env},
+      {"env_dropped", dropped},
+      {"network", NetworkJson(plan.network)},
+      {"evidence",
+       {{"test_results", plan.evidence.test_results}, {"artifacts", plan.evidence.artifacts}}}};
+  if (!plan.scope.scope.empty()) {
+    const ScopeNarrowing& scope = plan.scope;
+    result["scope"] = {{"paths", scope.scope},
+                       {"writable_by_scope", scope.writable_by_scope},
+                       {"writable_by_scratch", scope.writable_by_scratch},
+                       {"not_writable", scope.not_writable},
+                       {"narrowed", scope.narrowed}};
+    if (!scope.writable_ancestor.empty())
+      result["scope"]["writable_ancestor"] = scope.writable_ancestor;
+  }
+  return result;
 }
 
 }  // namespace tollgate::policy

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "policy/seccomp_plan.h"
 
@@ -89,6 +91,8 @@ class Compiler {
     plan.landlock = CompileLandlock(plan.mounts);
     plan.limits = CompileLimits();
     plan.env = CompileEnv();
+    plan.scope = std::move(scope_);
+    plan.evidence = CompileEvidence();
     plan.network = CompileNetwork();
     if (plan.network.mode == NetworkMode::kProxy) AddProxyEnvironment(plan.env);
     for (const auto& [name, tool] : profile_.tools)
@@ -155,7 +159,12 @@ class Compiler {
       }
     };
     for (const PathEntry& entry : fs.read) add_bind(entry, "filesystem.read", false);
-    for (const PathEntry& entry : fs.write) add_bind(entry, "filesystem.write", true);
+    std::vector<std::pair<std::string, const PathEntry*>> scratch = ExpandScratch();
+    if (options_.scope.empty()) {
+      for (const PathEntry& entry : fs.write) add_bind(entry, "filesystem.write", true);
+    } else {
+      NarrowWrites(add_bind, scratch, binds);
+    }
     // A socket is reached by connect(), which a read-only mount does not refuse.
     for (const PathEntry& entry : profile_.network.sockets)
       add_bind(entry, "network.sockets", false);
@@ -189,6 +198,7 @@ class Compiler {
       binds.emplace(target, op);
     }
     for (auto& [target, op] : binds) view.push_back({op, 1});
+    PinAboveTheWorkspace(view);
 
     // /proc and a minimal /dev.
     auto add = [&](MountOp op, int priority = 1) { view.push_back({std::move(op), priority}); };
@@ -256,7 +266,7 @@ class Compiler {
 
     // Protected paths under a writable tree: pin the directories between the tree and the path
     // so they cannot be renamed away, then make the path read-only (or a read-only placeholder).
-    std::set<std::string> pinned;
+    std::set<std::string> pinned = workspace_pins_;  // never cloned again over the workspace
     std::set<std::string> protected_targets;
     for (const PathEntry& entry : fs.protect) {
       std::string target = Expand(entry, "filesystem.protect");
@@ -320,6 +330,215 @@ class Compiler {
     return plan;
   }
 
+  // filesystem.scratch, expanded: the paths inside the workspace, with their entries. A scratch
+  // path that is the workspace or holds it would undo any narrowing: an error, scope or not.
+  std::vector<std::pair<std::string, const PathEntry*>> ExpandScratch() {
+    std::vector<std::pair<std::string, const PathEntry*>> out;
+    const std::string& workspace = context_.workspace;
+    for (const PathEntry& entry : profile_.filesystem.scratch) {
+      std::string path = Expand(entry, "filesystem.scratch");
+      if (path.empty()) continue;
+      if (IsWithin(workspace, path)) {
+        errors_.push_back(Describe(entry.where, "filesystem.scratch") + ": \"" + entry.path +
+                          "\" holds the whole workspace; scratch paths name build and cache "
+                          "folders inside it, such as \"{workspace}/build\"");
+        continue;
+      }
+      // Outside the workspace a scope changes nothing: the write list alone decides there.
+      if (IsWithin(path, workspace)) out.emplace_back(path, &entry);
+    }
+    return out;
+  }
+
+  static std::optional<std::string> ScopePathProblem(const std::string& path) {
+    if (path.empty()) return "it is empty";
+    if (path[0] == '/') return "it is absolute; scope paths are relative to the workspace";
+    if (path.back() == '/') return "it ends in '/'";
+    for (char c : path) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return "it holds a control character";
+    }
+    std::size_t start = 0;
+    while (start <= path.size()) {
+      std::size_t end = path.find('/', start);
+      if (end == std::string::npos) end = path.size();
+      std::string_view segment = std::string_view(path).substr(start, end - start);
+      if (segment.empty()) return "it has an empty segment ('//')";
+      if (segment == "." || segment == "..") {
+        return "it has a '" + std::string(segment) +
+               "' segment; scope paths are written without them and stay inside the workspace";
+      }
+      start = end + 1;
+    }
+    return std::nullopt;
+  }
+
+  // A task's scope narrows the workspace's write access (CompileOptions::scope): the workspace
+  // becomes read-only, and only the scope paths and the profile's scratch paths that the write
+  // list made writable stay writable, each as a bind of its own. Entries outside the workspace
+  // are untouched; an entry above it ({home}) stays writable around a read-only workspace.
+  template <typename AddBind>
+  void NarrowWrites(AddBind& add_bind,
+                    const std::vector<std::pair<std::string, const PathEntry*>>& scratch,
+                    std::map<std::string, MountOp>& binds) {
+    const std::string& workspace = context_.workspace;
+    ScopeNarrowing& out = scope_;
+    auto in_workspace = [&](const std::string& relative) {
+      return workspace == "/" ? "/" + relative : workspace + "/" + relative;
+    };
+
+    // The scope, checked (it is normalised by the caller; a bad path must not widen anything)
+    // and without paths that lie inside another.
+    std::set<std::string> given(options_.scope.begin(), options_.scope.end());
+    std::vector<std::pair<std::string, std::string>> scope;  // absolute, as given
+    for (const std::string& relative : given) {
+      if (auto problem = ScopePathProblem(relative)) {
+        errors_.push_back("scope path \"" + relative + "\" is not usable: " + *problem);
+        continue;
+      }
+      out.scope.push_back(relative);
+      std::string path = in_workspace(relative);
+      bool inside_another = std::any_of(scope.begin(), scope.end(), [&](const auto& other) {
+        return IsWithin(path, other.first);
+      });
+      if (!inside_another) scope.emplace_back(path, relative);
+    }
+    auto in_scope = [&](const std::string& path) {
+      return std::any_of(scope.begin(), scope.end(),
+                         [&](const auto& entry) { return IsWithin(path, entry.first); });
+    };
+    auto in_scratch = [&](const std::string& path) {
+      return std::any_of(scratch.begin(), scratch.end(),
+                         [&](const auto& entry) { return IsWithin(path, entry.first); });
+    };
+    std::vector<std::string> exec_paths;
+    for (const PathEntry& entry : profile_.filesystem.exec) {
+      exec_paths.push_back(ExpandPlaceholders(entry.path, context_));
+    }
+    auto executable = [&](const std::string& path) {
+      return std::any_of(exec_paths.begin(), exec_paths.end(),
+                         [&](const std::string& root) { return IsWithin(path, root); });
+    };
+    // A read-only bind where the write list had a writable one (or nothing, below a writable
+    // parent): what was visible stays visible, and nothing under it is writable but what is
+    // bound writable on top.
+    auto read_only = [&](const std::string& target, const std::string& why, bool optional) {
+      auto [it, inserted] = binds.try_emplace(target);
+      if (!inserted) return;
+      it->second = MountOp{.kind = MountOpKind::kBind,
+                           .source = target,
+                           .target = target,
+                           .exec = executable(target),
+                           .optional = optional,
+                           .why = why};
+    };
+
+    std::vector<std::string> written;  // every write entry, expanded: what narrowing may keep
+    std::string ancestor;              // the innermost write entry above the workspace
+    std::string ancestor_entry;
+    for (const PathEntry& entry : profile_.filesystem.write) {
+      std::string path = Expand(entry, "filesystem.write");
+      if (path.empty()) continue;
+      written.push_back(path);
+      const std::string field = Describe(entry.where, "filesystem.write");
+      if (path != workspace && IsWithin(workspace, path)) {
+        add_bind(entry, "filesystem.write", true);
+        if (path.size() > ancestor.size()) {
+          ancestor = path;
+          ancestor_entry = field + " \"" + entry.path + "\"";
+        }
+      } else if (!IsWithin(path, workspace)) {
+        add_bind(entry, "filesystem.write", true);
+      } else if (path != workspace && (in_scope(path) || in_scratch(path))) {
+        add_bind(entry, "filesystem.write", true);
+        (in_scope(path) ? out.writable_by_scope : out.writable_by_scratch).push_back(path);
+      } else {
+        out.narrowed.push_back(path);
+        read_only(path, field + ", narrowed to the task's scope: read-only outside it",
+                  /*optional=*/path != workspace);
+      }
+    }
+    if (!ancestor.empty()) {
+      out.writable_ancestor = ancestor;
+      read_only(workspace,
+                "the task's scope: the workspace is read-only below " + ancestor_entry +
+                    ", which stays writable",
+                /*optional=*/false);
+    }
+
+    auto writable_before = [&](const std::string& path) {
+      return std::any_of(written.begin(), written.end(),
+                         [&](const std::string& root) { return IsWithin(path, root); });
+    };
+    auto make_writable = [&](const std::string& target, const std::string& why, bool optional) {
+      auto [it, inserted] = binds.try_emplace(target);
+      MountOp& op = it->second;
+      if (inserted) {
+        op = MountOp{
+            .kind = MountOpKind::kBind, .source = target, .target = target, .optional = optional};
+      }
+      op.writable = true;
+      op.exec = op.exec || executable(target);
+      op.optional = op.optional && optional;
+      op.why = why;
+    };
+    for (const auto& [path, relative] : scope) {
+      if (!writable_before(path)) {
+        out.not_writable.push_back(path);
+        continue;
+      }
+      if (options_.scope_path_exists && !options_.scope_path_exists(path)) {
+        std::size_t slash = relative.rfind('/');
+        std::string instead = slash == std::string::npos
+                                  ? std::string("name an existing directory")
+                                  : "name its parent \"" + relative.substr(0, slash) + "\"";
+        errors_.push_back("scope path \"" + relative + "\" does not exist (" + path +
+                          "): create it before the run, or " + instead +
+                          " as the scope; the task's work cannot land in a path that is not there");
+        continue;
+      }
+      // Required: a scope bind that is skipped would leave the task's own paths read-only.
+      make_writable(path, "the task's scope: " + relative, /*optional=*/false);
+      out.writable_by_scope.push_back(path);
+    }
+    for (const auto& [path, entry] : scratch) {
+      if (!writable_before(path) || in_scope(path)) continue;
+      // Optional, as build folders are: one that does not exist yet is skipped.
+      make_writable(path, Describe(entry->where, "filesystem.scratch"), /*optional=*/true);
+      out.writable_by_scratch.push_back(path);
+    }
+    for (std::vector<std::string>* list :
+         {&out.writable_by_scope, &out.writable_by_scratch, &out.not_writable, &out.narrowed}) {
+      std::sort(list->begin(), list->end());
+      list->erase(std::unique(list->begin(), list->end()), list->end());
+    }
+  }
+
+  // Below a write entry that holds the workspace, the directories between that entry and the
+  // read-only workspace are pinned so the workspace cannot be renamed aside and a writable
+  // directory made in its place. The pins come before the workspace's bind (they are shallower):
+  // a pin clones its tree, and a clone made later would carry the pin's flags onto it.
+  void PinAboveTheWorkspace(std::vector<ViewEntry>& view) {
+    const std::string& workspace = context_.workspace;
+    if (scope_.writable_ancestor.empty() || workspace == "/") return;
+    std::vector<MountOp> ops;
+    for (const ViewEntry& entry : view) ops.push_back(entry.op);
+    std::string parent = workspace.substr(0, std::max<std::size_t>(1, workspace.rfind('/')));
+    const MountOp* cover = Covering(ops, parent);
+    if (cover == nullptr || !cover->writable || cover->kind != MountOpKind::kBind) return;
+    for (std::string dir = parent;
+         dir.size() > cover->target.size() && IsWithin(dir, cover->target);
+         dir = dir.substr(0, dir.rfind('/'))) {
+      workspace_pins_.insert(dir);
+      view.push_back({MountOp{.kind = MountOpKind::kPin,
+                              .source = dir,
+                              .target = dir,
+                              .writable = true,
+                              .exec = cover->exec,
+                              .why = "keeps the workspace " + workspace + " where it is"},
+                      1});
+    }
+  }
+
   // The innermost tmpfs or bind that makes `path` visible, or nullptr.
   static const MountOp* Covering(const std::vector<MountOp>& ops, const std::string& path) {
     const MountOp* best = nullptr;
@@ -364,6 +583,15 @@ class Compiler {
     root.access |= kLandlockListDirectories;
     if (root.why.empty()) root.why = "directories of the view can be listed";
     for (auto& [path, rule] : rules) plan.rules.push_back(std::move(rule));
+    return plan;
+  }
+
+  EvidencePlan CompileEvidence() const {
+    EvidencePlan plan;
+    for (const EvidencePattern& pattern : profile_.evidence.test_results)
+      plan.test_results.push_back(pattern.glob);
+    for (const EvidencePattern& pattern : profile_.evidence.artifacts)
+      plan.artifacts.push_back(pattern.glob);
     return plan;
   }
 
@@ -467,6 +695,8 @@ class Compiler {
   const PlanContext& context_;
   const CompileOptions& options_;
   std::vector<std::string> errors_;
+  ScopeNarrowing scope_;                  // filled by NarrowWrites
+  std::set<std::string> workspace_pins_;  // filled by PinAboveTheWorkspace
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Compiles a Profile into a SandboxPlan for one launch. Pure and deterministic.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,9 +10,20 @@
 
 namespace tollgate::policy {
 
+// True when something (a file, a directory, a symlink) is at `path` on the host.
+using PathExists = std::function<bool(const std::string& path)>;
+
 struct CompileOptions {
   LandlockMode landlock = LandlockMode::kBestEffort;
   bool require_limits = false;
+  // A task's scope: workspace-relative paths, normalised (no "./", no trailing '/', no '.' or
+  // '..' segments; NormaliseScope gives them). When not empty, only these — and the profile's
+  // filesystem.scratch paths — stay writable inside the workspace; the rest of it is read-only.
+  // Narrowing never widens: a scope path the profile did not make writable stays as it was.
+  std::vector<std::string> scope;
+  // Asked about each scope path that becomes writable: one that does not exist is a compile
+  // error. Unset, the plan still requires it (its bind is not optional), so a launch fails on it.
+  PathExists scope_path_exists;
 };
 
 struct CompileResult {

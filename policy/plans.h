@@ -190,6 +190,32 @@ struct NetworkPlan {
   std::vector<std::string> sockets;
 };
 
+// ---------------------------------------------------------------- evidence
+
+// What the supervisor collects from the workspace after the run, outside the sandbox: the
+// profile's evidence globs, workspace-relative, in profile order (parents first).
+struct EvidencePlan {
+  std::vector<std::string> test_results;  // test reports, parsed
+  std::vector<std::string> artifacts;     // build outputs, hashed
+};
+
+// ---------------------------------------------------------------- scope narrowing
+
+// How a task's scope narrowed the workspace's write access (CompileOptions::scope). Empty
+// `scope`: not narrowed. Paths are absolute and sorted; the mount ops carry the same facts.
+struct ScopeNarrowing {
+  std::vector<std::string> scope;                // workspace-relative, as given
+  std::vector<std::string> writable_by_scope;    // in the scope and writable under the profile
+  std::vector<std::string> writable_by_scratch;  // filesystem.scratch, outside every scope path
+  std::vector<std::string> not_writable;         // in the scope, but the profile never wrote there
+  std::vector<std::string> narrowed;             // write entries now read-only (the workspace…)
+  // A write entry above the workspace ({home} with the workspace in it) that stays writable: the
+  // workspace is a read-only bind below it, and the directories between are pinned. Landlock
+  // cannot take back a right granted above, so there the mount alone keeps the workspace
+  // read-only (as it keeps protected paths read-only).
+  std::string writable_ancestor;
+};
+
 // ---------------------------------------------------------------- everything
 
 struct SandboxPlan {
@@ -202,6 +228,8 @@ struct SandboxPlan {
   LimitsPlan limits;
   EnvPlan env;
   NetworkPlan network;
+  EvidencePlan evidence;
+  ScopeNarrowing scope;
   // Mediated tools, placeholders expanded; the supervisor finds where each lives on the host
   // and covers those paths with the shim (tool_paths.h).
   std::map<std::string, ToolSpec> tools;

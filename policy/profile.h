@@ -24,11 +24,14 @@ enum class HomeMode {
 };
 
 struct FilesystemSpec {
-  std::vector<PathEntry> read;            // visible, read-only
-  std::vector<PathEntry> write;           // visible, writable
-  std::vector<PathEntry> exec;            // execution allowed (everything else is mounted noexec)
-  std::vector<PathEntry> hide;            // never visible, even under a readable tree
-  std::vector<PathEntry> protect;         // read-only even under a writable tree, even when absent
+  std::vector<PathEntry> read;     // visible, read-only
+  std::vector<PathEntry> write;    // visible, writable
+  std::vector<PathEntry> exec;     // execution allowed (everything else is mounted noexec)
+  std::vector<PathEntry> hide;     // never visible, even under a readable tree
+  std::vector<PathEntry> protect;  // read-only even under a writable tree, even when absent
+  // Writable places inside the workspace that stay writable when a task's scope narrows it
+  // (build outputs, caches, the git directory); without a scope they change nothing.
+  std::vector<PathEntry> scratch;
   std::optional<std::uint64_t> tmp_size;  // bytes; the sandbox's /tmp tmpfs
   std::optional<HomeMode> home;
 };
@@ -79,6 +82,19 @@ struct EnvSpec {
   std::vector<std::string> drop;           // glob patterns removed (on top of the default drops)
 };
 
+// A workspace-relative glob of the evidence section ("build/test-results/**/*.xml"): segments
+// with '*', '?' and '[...]', and "**" as a whole segment for any number of directories.
+struct EvidencePattern {
+  std::string glob;
+  SourceRef where;
+};
+
+// What a run leaves in the workspace that the supervisor collects after it, outside the sandbox.
+struct EvidenceSpec {
+  std::vector<EvidencePattern> test_results;  // test reports (JUnit XML, CTest's log, TAP): parsed
+  std::vector<EvidencePattern> artifacts;     // build outputs: hashed
+};
+
 struct Profile {
   std::string name;
   std::string description;
@@ -89,6 +105,7 @@ struct Profile {
   SyscallSpec syscalls;
   LimitsSpec limits;
   EnvSpec env;
+  EvidenceSpec evidence;
   std::map<std::string, ToolSpec> tools;  // by tool name; a child's entry replaces its parent's
   std::vector<ToolExample> examples;      // this file's own; checked when the profile loads
   std::vector<NetworkExample> network_examples;  // likewise: {"connect": …} examples

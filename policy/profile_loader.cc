@@ -255,6 +255,72 @@ std::optional<Problem> CheckPath(std::string_view path) {
   return std::nullopt;
 }
 
+// The collector's bounds on a pattern (supervisor/governance/evidence_files.cc): a pattern the
+// loader accepts must be one the collector walks.
+constexpr std::size_t kMaxEvidenceGlobBytes = 4096;
+constexpr std::size_t kMaxEvidenceGlobSegments = 64;
+
+// An evidence glob: relative to the workspace, '/'-separated segments, each a name with '*', '?'
+// and '[...]' classes, or "**" alone for any number of directories.
+std::optional<Problem> CheckEvidenceGlob(std::string_view glob) {
+  const std::string relative_hint =
+      "write a pattern relative to the workspace, such as \"build/test-results/**/*.xml\"";
+  if (glob.empty()) return Problem{"empty pattern", relative_hint};
+  if (glob.size() > kMaxEvidenceGlobBytes) {
+    return Problem{"longer than " + std::to_string(kMaxEvidenceGlobBytes) + " bytes",
+                   "name the folder the reports are in"};
+  }
+  if (auto problem = CheckControlCharacters(glob)) return problem;
+  if (glob[0] == '/') return Problem{"absolute path " + Quoted(glob), relative_hint};
+  if (std::size_t length = PlaceholderTokenLength(glob, 0);
+      length > 0 && IsKnownPlaceholder(glob.substr(0, length))) {
+    return Problem{"placeholder " + std::string(glob.substr(0, length)) + " in a pattern",
+                   "evidence patterns are already relative to the workspace: " + relative_hint};
+  }
+  std::size_t start = 0;
+  std::size_t segments = 0;
+  while (start <= glob.size()) {
+    std::size_t end = glob.find('/', start);
+    if (end == std::string_view::npos) end = glob.size();
+    std::string_view segment = glob.substr(start, end - start);
+    if (++segments > kMaxEvidenceGlobSegments) {
+      return Problem{"more than " + std::to_string(kMaxEvidenceGlobSegments) + " segments",
+                     "name the folder the reports are in, or use \"**\""};
+    }
+    if (segment.empty()) {
+      return Problem{end == glob.size() ? "trailing '/'" : "empty segment ('//')",
+                     "end the pattern with a name or \"**\"; use a single '/' between segments"};
+    }
+    if (segment == "." || segment == "..") {
+      return Problem{"'" + std::string(segment) + "' segment",
+                     "evidence is collected inside the workspace; " + relative_hint};
+    }
+    if (segment != "**" && segment.find("**") != std::string_view::npos) {
+      return Problem{"'**' inside the segment " + Quoted(segment),
+                     "\"**\" stands alone for any number of directories (\"a/**/b.xml\"); within "
+                     "a name, '*' already matches any characters"};
+    }
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+      if (segment[i] == '\\') {  // escapes the next character ("\\[" is a literal '[')
+        ++i;
+        continue;
+      }
+      if (segment[i] != '[') continue;
+      std::size_t close = i + 1;
+      if (close < segment.size() && (segment[close] == '!' || segment[close] == '^')) ++close;
+      if (close < segment.size() && segment[close] == ']') ++close;  // "[]]": a literal ']'
+      close = segment.find(']', close);
+      if (close == std::string_view::npos) {
+        return Problem{"unclosed '[' in " + Quoted(segment),
+                       "close the character class: \"TEST-[0-9].xml\""};
+      }
+      i = close;
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // errno names.
 
@@ -351,6 +417,16 @@ void AppendUniquePaths(std::vector<PathEntry>& into, const std::vector<PathEntry
   }
 }
 
+void AppendUniqueGlobs(std::vector<EvidencePattern>& into,
+                       const std::vector<EvidencePattern>& from) {
+  for (const EvidencePattern& pattern : from) {
+    bool present = std::any_of(into.begin(), into.end(), [&](const EvidencePattern& existing) {
+      return existing.glob == pattern.glob;
+    });
+    if (!present) into.push_back(pattern);
+  }
+}
+
 void AppendUniqueStrings(std::vector<std::string>& into, const std::vector<std::string>& from) {
   for (const std::string& item : from) AppendUnique(into, item);
 }
@@ -368,6 +444,7 @@ void MergeInto(Profile& into, const Profile& layer) {
   AppendUniquePaths(fs.exec, layer.filesystem.exec);
   AppendUniquePaths(fs.hide, layer.filesystem.hide);
   AppendUniquePaths(fs.protect, layer.filesystem.protect);
+  AppendUniquePaths(fs.scratch, layer.filesystem.scratch);
   Override(fs.tmp_size, layer.filesystem.tmp_size);
   Override(fs.home, layer.filesystem.home);
 
@@ -407,6 +484,9 @@ void MergeInto(Profile& into, const Profile& layer) {
   AppendUniqueStrings(into.env.keep, layer.env.keep);
   AppendUniqueStrings(into.env.drop, layer.env.drop);
   for (const auto& [name, value] : layer.env.set) into.env.set[name] = value;
+
+  AppendUniqueGlobs(into.evidence.test_results, layer.evidence.test_results);
+  AppendUniqueGlobs(into.evidence.artifacts, layer.evidence.artifacts);
 
   // A tool is defined whole: a layer's entry replaces its parent's. Examples are each file's
   // own: only the loaded profile's are checked, against the merged tools.
@@ -554,9 +634,8 @@ class DocumentChecker {
       return;
     }
     static const std::vector<std::string> kKnown = {
-        "name",     "description", "extends", "filesystem", "network",
-        "syscalls", "limits",      "env",     "tools",      "examples"};
-    static const std::vector<std::string> kNotSupported = {"evidence"};
+        "name",   "description", "extends", "filesystem", "network", "syscalls",
+        "limits", "env",         "tools",   "evidence",   "examples"};
     Profile& profile = result_.profile;
     for (const auto& [key, value] : root.items()) {
       std::string path = Child("", key);
@@ -591,10 +670,12 @@ class DocumentChecker {
         CheckEnv(path, value);
       } else if (key == "tools") {
         CheckTools(path, value);
+      } else if (key == "evidence") {
+        CheckEvidence(path, value);
       } else if (key == "examples") {
         CheckExamples(path, value);
       } else {
-        ReportUnknownKey(path, key, kKnown, kNotSupported);
+        ReportUnknownKey(path, key, kKnown);
       }
     }
     if (!root.contains("name")) {
@@ -652,8 +733,8 @@ class DocumentChecker {
 
   void CheckFilesystem(const std::string& path, const Json& value) {
     if (!ExpectObject(path, value)) return;
-    static const std::vector<std::string> kKnown = {"read",    "write", "exec", "hide",
-                                                    "protect", "tmp",   "home"};
+    static const std::vector<std::string> kKnown = {"read",    "write",   "exec", "hide",
+                                                    "protect", "scratch", "tmp",  "home"};
     FilesystemSpec& fs = result_.profile.filesystem;
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
@@ -667,6 +748,8 @@ class DocumentChecker {
         CheckPathList(member_path, member, fs.hide);
       } else if (key == "protect") {
         CheckPathList(member_path, member, fs.protect);
+      } else if (key == "scratch") {
+        CheckPathList(member_path, member, fs.scratch);
       } else if (key == "tmp") {
         fs.tmp_size = CheckSize(member_path, member);
       } else if (key == "home") {
@@ -684,6 +767,37 @@ class DocumentChecker {
         ReportUnknownKey(member_path, key, kKnown);
       }
     }
+  }
+
+  // --- evidence ---
+
+  void CheckEvidence(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"test_results", "artifacts"};
+    EvidenceSpec& evidence = result_.profile.evidence;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "test_results") {
+        CheckGlobList(member_path, member, evidence.test_results,
+                      "\"build/test-results/**/*.xml\"");
+      } else if (key == "artifacts") {
+        CheckGlobList(member_path, member, evidence.artifacts, "\"dist/*.tar.gz\"");
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckGlobList(const std::string& path, const Json& value, std::vector<EvidencePattern>& into,
+                     std::string_view example) {
+    ForEachString(path, value, example,
+                  [&](const std::string& element_path, const std::string& glob) {
+                    if (auto problem = CheckEvidenceGlob(glob)) {
+                      ValueError(element_path, problem->message, problem->hint);
+                      return;
+                    }
+                    AppendUniqueGlobs(into, {EvidencePattern{glob, Where(element_path)}});
+                  });
   }
 
   void CheckNetwork(const std::string& path, const Json& value) {

@@ -1,8 +1,10 @@
 // tollgate explain PROFILE: the compiled plans in human words (or JSON).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
 
+#include "policy/classifier.h"
 #include "policy/explain.h"
 #include "policy/plan_compiler.h"
 #include "supervisor/commands.h"
@@ -26,7 +28,22 @@ int ExplainCommand(const ExplainArgs& args) {
     std::cerr << "tollgate: " << context.error << "\n";
     return kExitUsage;
   }
-  policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context);
+  // A task's scope, keyed as the task key keys it ("./src/" is "src"); each path the scope makes
+  // writable must exist, as `tollgate run` will require.
+  policy::CompileOptions options;
+  if (!args.scope.empty()) {
+    std::string scope_error;
+    options.scope = policy::NormaliseScope(args.scope, &scope_error);
+    if (!scope_error.empty()) {
+      std::cerr << "tollgate: " << scope_error << "\n";
+      return kExitUsage;
+    }
+    options.scope_path_exists = [](const std::string& path) {
+      struct stat st {};
+      return ::lstat(path.c_str(), &st) == 0;
+    };
+  }
+  policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context, options);
   if (!compiled.ok()) {
     for (const std::string& error : compiled.errors) std::cerr << "tollgate: " << error << "\n";
     return kExitInvalid;

@@ -368,3 +368,295 @@ TEST(PlanCompiler, TheSupervisorsStateIsHiddenWhereTheViewWouldShowIt) {
 
 }  // namespace
 }  // namespace tollgate::policy
+
+// --- a task's scope narrows the workspace ---
+
+namespace tollgate::policy {
+namespace {
+
+using ::testing::HasSubstr;
+
+Profile ScopedWorkspaceWrite() {
+  Profile profile = WorkspaceWrite();
+  profile.filesystem.protect.push_back(P("{workspace}/.git/config"));
+  profile.filesystem.scratch = {P("{workspace}/.git"), P("{workspace}/build"),
+                                P("{workspace}/node_modules"), P("{cache}/tool")};
+  return profile;
+}
+
+CompileOptions Scope(std::vector<std::string> scope) {
+  CompileOptions options;
+  options.scope = std::move(scope);
+  return options;
+}
+
+// Every bind target inside `root` that is writable, sorted.
+std::vector<std::string> WritableBindsUnder(const MountPlan& plan, const std::string& root) {
+  std::vector<std::string> out;
+  for (const MountOp& op : plan.ops) {
+    bool inside = op.target == root || op.target.starts_with(root + "/");
+    if (inside && op.writable && (op.kind == MountOpKind::kBind || op.kind == MountOpKind::kTmpfs))
+      out.push_back(op.target);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::uint32_t LandlockAccess(const LandlockPlan& plan, const std::string& path) {
+  for (const LandlockRule& rule : plan.rules) {
+    if (rule.path == path) return rule.access;
+  }
+  return 0;
+}
+
+TEST(PlanScope, OnlyTheScopeAndScratchPathsStayWritableInTheWorkspace) {
+  CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"docs", "src"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const MountPlan& mounts = result.plan.mounts;
+  const MountOp* ws = Find(mounts, MountOpKind::kBind, "/tmp/ws");
+  ASSERT_NE(ws, nullptr);
+  EXPECT_FALSE(ws->writable);
+  EXPECT_TRUE(ws->exec);  // exec entries are left as they are
+  EXPECT_THAT(ws->why, HasSubstr("narrowed to the task's scope"));
+  const MountOp* src = Find(mounts, MountOpKind::kBind, "/tmp/ws/src");
+  ASSERT_NE(src, nullptr);
+  EXPECT_TRUE(src->writable);
+  EXPECT_TRUE(src->exec);
+  EXPECT_FALSE(src->optional);  // the task's own paths are required
+  EXPECT_EQ(src->why, "the task's scope: src");
+  const MountOp* build = Find(mounts, MountOpKind::kBind, "/tmp/ws/build");
+  ASSERT_NE(build, nullptr);
+  EXPECT_TRUE(build->optional);  // build folders that do not exist yet are skipped
+  EXPECT_THAT(build->why, HasSubstr("filesystem.scratch"));
+  // Nothing else in the workspace is writable; the scratch path outside it changes nothing.
+  EXPECT_THAT(WritableBindsUnder(mounts, "/tmp/ws"),
+              ElementsAre("/tmp/ws/.git", "/tmp/ws/build", "/tmp/ws/docs", "/tmp/ws/node_modules",
+                          "/tmp/ws/src"));
+  EXPECT_EQ(Find(mounts, MountOpKind::kBind, "/home/ann/.cache/tool"), nullptr);
+  // Binds of the scope come after the workspace's own, or they would be covered by it.
+  EXPECT_LT(IndexOf(mounts, MountOpKind::kBind, "/tmp/ws"),
+            IndexOf(mounts, MountOpKind::kBind, "/tmp/ws/src"));
+
+  const ScopeNarrowing& scope = result.plan.scope;
+  EXPECT_THAT(scope.scope, ElementsAre("docs", "src"));
+  EXPECT_THAT(scope.writable_by_scope, ElementsAre("/tmp/ws/docs", "/tmp/ws/src"));
+  EXPECT_THAT(scope.writable_by_scratch,
+              ElementsAre("/tmp/ws/.git", "/tmp/ws/build", "/tmp/ws/node_modules"));
+  EXPECT_THAT(scope.narrowed, ElementsAre("/tmp/ws"));
+  EXPECT_TRUE(scope.not_writable.empty());
+  EXPECT_TRUE(scope.writable_ancestor.empty());
+}
+
+TEST(PlanScope, LandlockIsNarrowedLikeTheMounts) {
+  CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"src"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const LandlockPlan& landlock = result.plan.landlock;
+  EXPECT_EQ(LandlockAccess(landlock, "/tmp/ws"), kLandlockRead | kLandlockExecute);
+  EXPECT_EQ(LandlockAccess(landlock, "/tmp/ws/src"),
+            kLandlockRead | kLandlockWrite | kLandlockExecute);
+  EXPECT_EQ(LandlockAccess(landlock, "/tmp/ws/.git"),
+            kLandlockRead | kLandlockWrite | kLandlockExecute);
+  // The rules that grant write in the workspace are exactly the writable binds.
+  std::vector<std::string> writable;
+  for (const LandlockRule& rule : landlock.rules) {
+    if ((rule.access & kLandlockWrite) && rule.path.starts_with("/tmp/ws"))
+      writable.push_back(rule.path);
+  }
+  EXPECT_EQ(writable, WritableBindsUnder(result.plan.mounts, "/tmp/ws"));
+}
+
+TEST(PlanScope, GitsProtectedChildrenStayReadOnlyAfterTheGitScratchBind) {
+  CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"src"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const MountPlan& mounts = result.plan.mounts;
+  size_t git = IndexOf(mounts, MountOpKind::kBind, "/tmp/ws/.git");
+  ASSERT_LT(git, mounts.ops.size());
+  for (const char* path : {"/tmp/ws/.git/hooks", "/tmp/ws/.git/config"}) {
+    size_t protect = IndexOf(mounts, MountOpKind::kProtect, path);
+    ASSERT_LT(protect, mounts.ops.size()) << path;
+    EXPECT_GT(protect, git) << path;
+  }
+  // .git is a mount point of its own now, so nothing needs pinning there.
+  EXPECT_EQ(Find(mounts, MountOpKind::kPin, "/tmp/ws/.git"), nullptr);
+  // A protected path in the read-only part needs nothing; inside the scope it is protected.
+  EXPECT_EQ(Find(mounts, MountOpKind::kProtect, "/tmp/ws/.claude"), nullptr);
+  CompileResult claude = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({".claude"}));
+  ASSERT_TRUE(claude.ok()) << claude.errors[0];
+  EXPECT_GT(IndexOf(claude.plan.mounts, MountOpKind::kProtect, "/tmp/ws/.claude"),
+            IndexOf(claude.plan.mounts, MountOpKind::kBind, "/tmp/ws/.claude"));
+  EXPECT_LT(IndexOf(claude.plan.mounts, MountOpKind::kProtect, "/tmp/ws/.claude"),
+            claude.plan.mounts.ops.size());
+}
+
+TEST(PlanScope, AWritableParentOfTheWorkspaceStaysWritableAroundAReadOnlyWorkspace) {
+  Profile profile = ScopedWorkspaceWrite();
+  profile.filesystem.write = {P("{home}")};
+  PlanContext context = Context();
+  context.workspace = "/home/ann/src/proj";
+  CompileResult result = CompilePlan(profile, context, Scope({"lib"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const MountPlan& mounts = result.plan.mounts;
+  const MountOp* home = Find(mounts, MountOpKind::kBind, "/home/ann");
+  ASSERT_NE(home, nullptr);
+  EXPECT_TRUE(home->writable);
+  const MountOp* ws = Find(mounts, MountOpKind::kBind, "/home/ann/src/proj");
+  ASSERT_NE(ws, nullptr);
+  EXPECT_FALSE(ws->writable);
+  EXPECT_FALSE(ws->optional);
+  EXPECT_TRUE(ws->exec);
+  EXPECT_TRUE(Find(mounts, MountOpKind::kBind, "/home/ann/src/proj/lib")->writable);
+  // The directory between is pinned once, before the workspace is mounted in it, with the flags
+  // of the tree around it.
+  size_t pin = IndexOf(mounts, MountOpKind::kPin, "/home/ann/src");
+  ASSERT_LT(pin, mounts.ops.size());
+  EXPECT_GT(pin, IndexOf(mounts, MountOpKind::kBind, "/home/ann"));
+  EXPECT_LT(pin, IndexOf(mounts, MountOpKind::kBind, "/home/ann/src/proj"));
+  EXPECT_FALSE(mounts.ops[pin].exec);
+  EXPECT_EQ(std::count_if(mounts.ops.begin(), mounts.ops.end(),
+                          [](const MountOp& op) {
+                            return op.kind == MountOpKind::kPin && op.target == "/home/ann/src";
+                          }),
+            1);
+  EXPECT_EQ(result.plan.scope.writable_ancestor, "/home/ann");
+  EXPECT_THAT(WritableBindsUnder(mounts, "/home/ann/src/proj"),
+              ElementsAre("/home/ann/src/proj/.git", "/home/ann/src/proj/build",
+                          "/home/ann/src/proj/lib", "/home/ann/src/proj/node_modules"));
+}
+
+TEST(PlanScope, AScopePathThatDoesNotExistIsAnError) {
+  CompileOptions options = Scope({"README.md", "src/new"});
+  std::vector<std::string> asked;
+  options.scope_path_exists = [&](const std::string& path) {
+    asked.push_back(path);
+    return false;
+  };
+  CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), options);
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_THAT(result.errors[0],
+              HasSubstr("scope path \"README.md\" does not exist (/tmp/ws/README.md)"));
+  EXPECT_THAT(result.errors[0],
+              HasSubstr("create it before the run, or name an existing directory"));
+  EXPECT_THAT(result.errors[1], HasSubstr("scope path \"src/new\" does not exist"));
+  EXPECT_THAT(result.errors[1], HasSubstr("name its parent \"src\" as the scope"));
+  // Only scope paths are asked about: scratch paths that are absent are skipped at launch.
+  EXPECT_THAT(asked, ElementsAre("/tmp/ws/README.md", "/tmp/ws/src/new"));
+  // Even so, neither is writable.
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws/src/new"), nullptr);
+
+  options.scope_path_exists = [](const std::string& path) { return path != "/tmp/ws/src/new"; };
+  EXPECT_EQ(CompilePlan(ScopedWorkspaceWrite(), Context(), options).errors.size(), 1u);
+}
+
+TEST(PlanScope, ScopePathsAreCheckedAndNeverWiden) {
+  for (const char* bad : {"../etc", "/etc", "a//b", "./a", "a/", ""}) {
+    CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({bad, "src"}));
+    ASSERT_EQ(result.errors.size(), 1u) << bad;
+    EXPECT_THAT(result.errors[0], HasSubstr("scope path \"" + std::string(bad) + "\" is")) << bad;
+    EXPECT_THAT(WritableBindsUnder(result.plan.mounts, "/tmp/ws"),
+                ElementsAre("/tmp/ws/.git", "/tmp/ws/build", "/tmp/ws/node_modules", "/tmp/ws/src"))
+        << bad;
+    EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kBind, "/etc")->writable, false) << bad;
+  }
+}
+
+TEST(PlanScope, WhatTheProfileNeverWroteStaysReadOnly) {
+  // A test-runner shape: the workspace read-only, build folders writable.
+  Profile profile;
+  profile.name = "runner";
+  profile.filesystem.read = {P("/usr"), P("{workspace}")};
+  profile.filesystem.write = {P("{workspace}/build"), P("{workspace}/out"),
+                              P("{workspace}/src/gen")};
+  profile.filesystem.scratch = {P("{workspace}/build")};
+  CompileResult result = CompilePlan(profile, Context(), Scope({"src"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const MountPlan& mounts = result.plan.mounts;
+  EXPECT_EQ(Find(mounts, MountOpKind::kBind, "/tmp/ws/src"), nullptr);
+  // out is neither in the scope nor scratch: still visible, no longer writable.
+  const MountOp* out = Find(mounts, MountOpKind::kBind, "/tmp/ws/out");
+  ASSERT_NE(out, nullptr);
+  EXPECT_FALSE(out->writable);
+  EXPECT_THAT(WritableBindsUnder(mounts, "/tmp/ws"),
+              ElementsAre("/tmp/ws/build", "/tmp/ws/src/gen"));
+  const ScopeNarrowing& scope = result.plan.scope;
+  EXPECT_THAT(scope.not_writable, ElementsAre("/tmp/ws/src"));
+  EXPECT_THAT(scope.narrowed, ElementsAre("/tmp/ws/out"));
+  EXPECT_THAT(scope.writable_by_scope, ElementsAre("/tmp/ws/src/gen"));
+  EXPECT_THAT(scope.writable_by_scratch, ElementsAre("/tmp/ws/build"));
+}
+
+TEST(PlanScope, APathInsideAnotherScopePathGetsNoBindOfItsOwn) {
+  CompileResult result =
+      CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"src", "src/net", "build/docs"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws/src/net"), nullptr);
+  EXPECT_THAT(result.plan.scope.writable_by_scope,
+              ElementsAre("/tmp/ws/build/docs", "/tmp/ws/src"));
+  EXPECT_THAT(result.plan.scope.scope, ElementsAre("build/docs", "src", "src/net"));
+}
+
+TEST(PlanScope, AScratchPathThatHoldsTheWorkspaceIsAnError) {
+  Profile profile = ScopedWorkspaceWrite();
+  profile.filesystem.scratch.push_back(P("{workspace}"));
+  for (const CompileOptions& options : {CompileOptions{}, Scope({"src"})}) {
+    CompileResult result = CompilePlan(profile, Context(), options);
+    ASSERT_EQ(result.errors.size(), 1u);
+    EXPECT_THAT(result.errors[0], HasSubstr("\"{workspace}\" holds the whole workspace"));
+  }
+}
+
+TEST(PlanScope, WithoutAScopeScratchChangesNothing) {
+  CompileResult plain = CompilePlan(WorkspaceWrite(), Context());
+  CompileResult scratch = CompilePlan(ScopedWorkspaceWrite(), Context());
+  ASSERT_TRUE(scratch.ok()) << scratch.errors[0];
+  EXPECT_THAT(WritableBindsUnder(scratch.plan.mounts, "/tmp/ws"), ElementsAre("/tmp/ws"));
+  EXPECT_TRUE(scratch.plan.scope.scope.empty());
+  EXPECT_FALSE(PlanToJson(scratch.plan).contains("scope"));
+  EXPECT_EQ(plain.plan.landlock.rules.size(), scratch.plan.landlock.rules.size());
+}
+
+TEST(PlanScope, IsDeterministicWhateverTheOrderOfTheScope) {
+  CompileResult a = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"src", "docs"}));
+  CompileResult b = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"docs", "src", "docs"}));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(PlanToJson(a.plan).dump(), PlanToJson(b.plan).dump());
+  EXPECT_EQ(ExplainPlan(ScopedWorkspaceWrite(), a.plan),
+            ExplainPlan(ScopedWorkspaceWrite(), b.plan));
+}
+
+TEST(Explain, ShowsTheScopeNarrowingInWordsAndJson) {
+  Profile profile = ScopedWorkspaceWrite();
+  CompileResult result = CompilePlan(profile, Context(), Scope({"docs", "src"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  std::string text = ExplainPlan(profile, result.plan);
+  EXPECT_THAT(text, HasSubstr("Scope — the task names docs, src: in the workspace only these"));
+  EXPECT_THAT(text, HasSubstr("  /tmp/ws/src  writable: in the task's scope\n"));
+  EXPECT_THAT(text, HasSubstr("  /tmp/ws/.git  writable: scratch (filesystem.scratch"));
+  EXPECT_THAT(text, HasSubstr("  /tmp/ws  narrowed: writable in the profile, read-only here\n"));
+  nlohmann::json json = PlanToJson(result.plan);
+  EXPECT_EQ(json["scope"]["paths"], nlohmann::json({"docs", "src"}));
+  EXPECT_EQ(json["scope"]["writable_by_scope"], nlohmann::json({"/tmp/ws/docs", "/tmp/ws/src"}));
+  EXPECT_EQ(json["scope"]["writable_by_scratch"][0], "/tmp/ws/.git");
+  EXPECT_EQ(json["scope"]["narrowed"], nlohmann::json({"/tmp/ws"}));
+}
+
+TEST(Explain, ShowsTheEvidenceInWordsAndJson) {
+  Profile profile = WorkspaceWrite();
+  profile.evidence.test_results = {{"build/Testing/Temporary/LastTest.log", {}}, {"*.tap", {}}};
+  profile.evidence.artifacts = {{"dist/*.tar.gz", {}}};
+  CompileResult result = CompilePlan(profile, Context());
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  EXPECT_THAT(result.plan.evidence.test_results,
+              ElementsAre("build/Testing/Temporary/LastTest.log", "*.tap"));
+  std::string text = ExplainPlan(profile, result.plan);
+  EXPECT_THAT(text, HasSubstr("evidence: test reports from build/Testing/Temporary/LastTest.log, "
+                              "*.tap (parsed); artifacts dist/*.tar.gz (hashed)\n"));
+  nlohmann::json json = PlanToJson(result.plan);
+  EXPECT_EQ(json["evidence"]["test_results"][1], "*.tap");
+  EXPECT_EQ(json["evidence"]["artifacts"], nlohmann::json({"dist/*.tar.gz"}));
+
+  std::string none = ExplainPlan(WorkspaceWrite(), CompilePlan(WorkspaceWrite(), Context()).plan);
+  EXPECT_THAT(none, HasSubstr("  evidence: none\n"));
+}
+
+}  // namespace
+}  // namespace tollgate::policy

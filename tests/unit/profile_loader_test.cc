@@ -82,8 +82,41 @@ TEST_P(ProfileLoaderSingleErrorTest, ReportsPathPositionMessageAndHint) {
 }
 
 const SingleErrorCase kSingleErrorCases[] = {
-    {"NotSupportedKey", R"("evidence": {})", "/evidence", 4, 3, "not supported by this version",
-     "remove it"},
+    {"EvidenceNotObject", R"("evidence": [])", "/evidence", 4, 15, "expected an object, got array",
+     ""},
+    {"EvidenceUnknownKey", R"("evidence": {"reports": []})", "/evidence/reports", 4, 16,
+     "unknown key \"reports\"", "test_results"},
+    {"EvidenceListNotArray", R"("evidence": {"artifacts": "dist/*"})", "/evidence/artifacts", 4, 29,
+     "expected an array of strings, got string", "dist/*.tar.gz"},
+    {"EvidenceGlobNotString", R"("evidence": {"test_results": ["a.xml", 1]})",
+     "/evidence/test_results/1", 4, 42, "expected a string, got number", ""},
+    {"EvidenceEmptyPattern", R"("evidence": {"test_results": [""]})", "/evidence/test_results/0", 4,
+     33, "empty pattern", "relative to the workspace"},
+    {"EvidenceAbsolute", R"("evidence": {"artifacts": ["/dist/*.tar.gz"]})",
+     "/evidence/artifacts/0", 4, 30, "absolute path \"/dist/*.tar.gz\"",
+     "relative to the workspace"},
+    {"EvidencePlaceholder", R"("evidence": {"artifacts": ["{workspace}/dist/*"]})",
+     "/evidence/artifacts/0", 4, 30, "placeholder {workspace} in a pattern", "already relative"},
+    {"EvidenceDotDot", R"("evidence": {"test_results": ["build/../../x.xml"]})",
+     "/evidence/test_results/0", 4, 33, "'..' segment", "inside the workspace"},
+    {"EvidenceDot", R"("evidence": {"test_results": ["./report.xml"]})", "/evidence/test_results/0",
+     4, 33, "'.' segment", ""},
+    {"EvidenceEmptySegment", R"("evidence": {"test_results": ["build//x.xml"]})",
+     "/evidence/test_results/0", 4, 33, "empty segment ('//')", "single '/'"},
+    {"EvidenceTrailingSlash", R"("evidence": {"artifacts": ["dist/"]})", "/evidence/artifacts/0", 4,
+     30, "trailing '/'", ""},
+    {"EvidenceDoubleStarInName", R"("evidence": {"test_results": ["out/a**.xml"]})",
+     "/evidence/test_results/0", 4, 33, "inside the segment \"a**.xml\"", "stands alone"},
+    {"EvidenceUnclosedClass", R"("evidence": {"test_results": ["TEST-[0-9.xml"]})",
+     "/evidence/test_results/0", 4, 33, "unclosed '['", "close the character class"},
+    {"EvidenceControlCharacter", R"("evidence": {"artifacts": ["a\u0007b"]})",
+     "/evidence/artifacts/0", 4, 30, "control character U+0007", ""},
+    {"ScratchRelative", R"("filesystem": {"scratch": ["build"]})", "/filesystem/scratch/0", 4, 30,
+     "relative path \"build\"", "absolute"},
+    {"ScratchDotDot", R"("filesystem": {"scratch": ["{workspace}/../x"]})", "/filesystem/scratch/0",
+     4, 30, "'..' component", ""},
+    {"ScratchNotAList", R"("filesystem": {"scratch": "{workspace}/build"})", "/filesystem/scratch",
+     4, 29, "expected an array of strings, got string", ""},
     {"UnknownTopLevelKey", R"("filesystm": {})", "/filesystm", 4, 3, "unknown key \"filesystm\"",
      "did you mean \"filesystem\"?"},
     {"SectionNotObject", R"("filesystem": [])", "/filesystem", 4, 17,
@@ -309,7 +342,7 @@ TEST_F(ProfileLoaderTest, CollectsEveryErrorInFileOrder) {
   };
   std::vector<Expected> expected = {
       {"/name", 2, 11, "\"Bad Name\" is not a valid profile name"},
-      {"/evidence", 4, 3, "\"evidence\" is not supported by this version"},
+      {"/evidence", 4, 15, "expected an object, got array"},
       {"/filesystem/write/0", 6, 15, "relative path \"rel\""},
       {"/filesystem/write/1", 6, 22, "'..' component"},
       {"/filesystem/tmp", 7, 12, "\"huge\" is not a size"},
@@ -512,6 +545,38 @@ TEST_F(ProfileLoaderTest, ExtendsMergesParentsInOrderThenTheChild) {
   // env.set: merged name by name.
   EXPECT_EQ(profile.env.set,
             (std::map<std::string, std::string>{{"A", "1"}, {"B", "3"}, {"C", "{workspace}/x"}}));
+}
+
+TEST_F(ProfileLoaderTest, EvidenceAndScratchLoadAndAccumulateOverExtends) {
+  files_.Add(
+      "/profiles/base.json",
+      Layer("base",
+            "  \"filesystem\": {\"scratch\": [\"{workspace}/build\", \"{workspace}/.git\"]},\n"
+            "  \"evidence\": {\"test_results\": [\"**/junit*.xml\", \"*.tap\"]}"));
+  LoadResult result = LoadProfile(
+      "child", Layer("child",
+                     "  \"extends\": \"base\",\n"
+                     "  \"filesystem\": {\"scratch\": [\"{workspace}/.git\", \"{cache}/x\"]},\n"
+                     "  \"evidence\": {\"test_results\": [\"*.tap\", "
+                     "\"build/Testing/Temporary/LastTest.log\",\n"
+                     "                                \"build/Testing/Temporary/LastTest.log\"],\n"
+                     "               \"artifacts\": [\"dist/*.tar.gz\", \"out/[a-z]?.bin\"]}"));
+  ASSERT_TRUE(result.ok()) << Describe(result.errors);
+  const Profile& profile = *result.profile;
+  // Parent's first, each once, the first occurrence keeping its place and its source.
+  EXPECT_EQ(Paths(profile.filesystem.scratch), "{workspace}/build {workspace}/.git {cache}/x");
+  EXPECT_EQ(profile.filesystem.scratch[1].where.ToString(), "/profiles/base.json:4:51");
+  EXPECT_EQ(profile.filesystem.scratch[2].where.ToString(), "/profiles/child.json:5:50");
+  std::vector<std::string> tests, artifacts;
+  for (const EvidencePattern& pattern : profile.evidence.test_results)
+    tests.push_back(pattern.glob);
+  for (const EvidencePattern& pattern : profile.evidence.artifacts)
+    artifacts.push_back(pattern.glob);
+  EXPECT_THAT(tests, ElementsAre("**/junit*.xml", "*.tap", "build/Testing/Temporary/LastTest.log"));
+  EXPECT_THAT(artifacts, ElementsAre("dist/*.tar.gz", "out/[a-z]?.bin"));
+  EXPECT_EQ(profile.evidence.test_results[1].where.ToString(), "/profiles/base.json:5:50");
+  EXPECT_EQ(profile.evidence.test_results[2].where.ToString(), "/profiles/child.json:6:42");
+  EXPECT_EQ(profile.evidence.artifacts[0].where.ToString(), "/profiles/child.json:8:30");
 }
 
 TEST_F(ProfileLoaderTest, ExtendsCycleThroughTwoProfiles) {
@@ -766,6 +831,16 @@ TEST_F(ProfileLoaderShippedTest, WorkspaceWrite) {
   EXPECT_TRUE(HasPath(profile.filesystem.protect, "{home}/.bashrc"));
   EXPECT_EQ(profile.filesystem.home, HomeMode::kEmpty);  // from base
   EXPECT_EQ(profile.limits.processes, 4096u);            // from base
+  // With a scope, commits and builds still work; their protected parts stay protected.
+  EXPECT_TRUE(HasPath(profile.filesystem.scratch, "{workspace}/.git"));
+  EXPECT_TRUE(HasPath(profile.filesystem.scratch, "{workspace}/build"));
+  EXPECT_FALSE(HasPath(profile.filesystem.scratch, "{workspace}"));
+  std::vector<std::string> tests;
+  for (const EvidencePattern& pattern : profile.evidence.test_results)
+    tests.push_back(pattern.glob);
+  EXPECT_THAT(tests, ::testing::Contains("build/Testing/Temporary/LastTest.log"));
+  EXPECT_THAT(tests, ::testing::Contains("**/TEST-*.xml"));
+  EXPECT_THAT(profile.evidence.artifacts, IsEmpty());
 }
 
 TEST_F(ProfileLoaderShippedTest, TestRunner) {
@@ -780,6 +855,10 @@ TEST_F(ProfileLoaderShippedTest, TestRunner) {
   EXPECT_EQ(profile.limits.wall_seconds, 3600u);
   EXPECT_EQ(profile.env.set.at("PYTHONDONTWRITEBYTECODE"), "1");
   EXPECT_EQ(profile.env.set.at("TOLLGATE_SANDBOX"), "1");  // from base
+  // Every writable build folder is scratch: a task's scope does not take the tests' builds away.
+  EXPECT_EQ(Paths(profile.filesystem.scratch), Paths(profile.filesystem.write));
+  ASSERT_FALSE(profile.evidence.test_results.empty());
+  EXPECT_EQ(profile.evidence.test_results[0].glob, "build/Testing/Temporary/LastTest.log");
 }
 
 // --- the position scanner ---
