@@ -234,15 +234,17 @@ class Walker {
     return fd;
   }
 
+  // Matches pattern[index...] in the directory `dir_fd`. `listed`, when given, is its listing,
+  // already made (and counted) by a `**` before this segment.
   void Match(int dir_fd, const std::string& dir_path, const Pattern& pattern, std::size_t index,
-             int depth) {
+             int depth, const std::vector<Entry>* listed = nullptr) {
     if (stopped_) return;
     const Segment& segment = pattern[index];
     bool last = index + 1 == pattern.size();
     if (segment.globstar) {
-      Match(dir_fd, dir_path, pattern, index + 1, depth);  // zero directories
       std::vector<Entry> entries;
-      if (stopped_ || !List(dir_fd, &entries)) return;
+      if (!List(dir_fd, &entries)) return;
+      Match(dir_fd, dir_path, pattern, index + 1, depth, &entries);  // zero directories
       for (const Entry& entry : entries) {
         if (stopped_) return;
         if (entry.name == ".git") continue;
@@ -264,9 +266,12 @@ class Walker {
       }
       return;
     }
-    std::vector<Entry> entries;
-    if (!List(dir_fd, &entries)) return;
-    for (const Entry& entry : entries) {
+    std::vector<Entry> own_listing;
+    if (listed == nullptr) {
+      if (!List(dir_fd, &own_listing)) return;
+      listed = &own_listing;
+    }
+    for (const Entry& entry : *listed) {
       if (stopped_) return;
       if (::fnmatch(segment.text.c_str(), entry.name.c_str(), FNM_PERIOD) != 0) continue;
       std::string path = Join(dir_path, entry.name);
