@@ -235,7 +235,7 @@ TEST(Cli, ClassifyRoutesATaskAndKeysItStably) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("class       tiny-fix"));
   EXPECT_THAT(text.out, HasSubstr("rule        small-change-words (matched \"typo\")"));
-  EXPECT_THAT(text.out, HasSubstr("profile     workspace-write"));
+  EXPECT_THAT(text.out, HasSubstr("profile     tiny-fix"));
 
   auto key_of = [](const std::string& out) {
     Json parsed = Json::parse(out, nullptr, false);
