@@ -13,12 +13,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ws=$scratch/project home=$scratch/home
+ws=$scratch/project home=$scratch/home remote=$scratch/remote.git
 cp -r "$here/demo-project" "$ws"
+git init -q --bare "$remote"
 mkdir -p "$home/.ssh" && echo "decoy private key" > "$home/.ssh/id_ed25519"
 git -C "$ws" init -q && git -C "$ws" add -A &&
   git -C "$ws" -c user.name=demo -c user.email=demo@example.invalid commit -qm "Initial import"
 git -C "$ws" config user.name demo && git -C "$ws" config user.email demo@example.invalid
+git -C "$ws" remote add origin "$remote"
 if [ "$(id -u)" -eq 0 ]; then
   # As root the sandbox runs as an unprivileged uid: give it the scratch project.
   chown -R nobody:nogroup "$scratch"
@@ -69,5 +71,31 @@ echo "What the audit log recorded of this run (tollgate audit summary):"
 echo
 echo "Its hash chain (tollgate audit verify):"
 "$tollgate" audit verify --audit-log "$scratch/audit" | head -1 | sed 's/^/  /'
+
+# The third part: a task, end to end — classified, dispatched, its evidence judged, its phases
+# gated, completed, and recognised when it is dispatched again.
+task="Fix the typo in the greeting's comment"
+run_task() {  # run_task [tollgate run options] -- command...
+  set +e
+  HOME=$home "$tollgate" run --workspace "$ws" --audit-log "$scratch/audit" "$@" 2>&1 | sed 's/^/    /'
+  echo "    (exit ${PIPESTATUS[0]})"
+  set -e
+}
+echo
+echo "tollgate demo: a task, end to end (docs/GOVERNANCE.md)"
+echo "  \$ tollgate classify \"$task\""
+"$tollgate" classify "$task" | grep -E '^(class|rule|profile|phases|evidence)' | sed 's/^/    /'
+echo "  attempt 1: the agent commits without running the tests"
+run_task --task "$task" -- bash -s forget-tests < "$here/agent-task.sh"
+echo "  attempt 2: the agent runs the tests and commits"
+run_task --task "$task" -- bash -s < "$here/agent-task.sh"
+echo "  the ship phase: the push goes through the tool broker (profile release)"
+run_task --task "$task" -- git push origin HEAD
+echo "  on the host, the remote has: $(git -c safe.directory='*' -C "$remote" log --oneline -1 | cut -c1-60)"
+echo "  the same task dispatched again:"
+again=$(run_task --task "$task" -- bash -s < "$here/agent-task.sh")
+echo "$again" | head -n 12
+echo "  \$ tollgate task list"
+"$tollgate" task list --audit-log "$scratch/audit" | sed 's/^/    /'
 echo
 echo "See what the profile allows: $tollgate explain workspace-write --workspace <dir>"

@@ -28,9 +28,9 @@ std::string Join(const std::vector<std::string>& items, const char* separator) {
 }
 
 bool LooksLikeKey(const std::string& text) {
-  return text.size() >= 6 && text.size() <= 64 &&
-         std::all_of(text.begin(), text.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return text.size() >= 6 && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 // Every string of `value` through SafeStrings: paths and test names come from the sandbox and
@@ -74,7 +74,9 @@ bool RecordAlone(const std::string& audit_dir, const std::string& key, const std
   return log->Close() && ok;
 }
 
-bool IsAlive(const policy::Supervisor& s) { return SupervisorAlive(s); }
+bool IsAlive(const policy::Supervisor& s) {
+  return SupervisorAlive(s);
+}
 
 }  // namespace
 
@@ -129,8 +131,8 @@ std::unique_ptr<Dispatch> Dispatch::Prepare(const DispatchRequest& request, int*
     d->first_class_ = t.initial_class;
   }
 
-  d->decision_ = policy::DecideGate(d->existing_, d->first_class_, classes, phase, request.again,
-                                    IsAlive);
+  d->decision_ =
+      policy::DecideGate(d->existing_, d->first_class_, classes, phase, request.again, IsAlive);
   const std::string class_name = d->existing_ ? d->existing_->current_class : d->first_class_;
   d->class_ = classes.Find(class_name);
   if (d->class_ == nullptr) return fail("class " + class_name + " is not in " + d->classes_->file);
@@ -144,23 +146,23 @@ std::unique_ptr<Dispatch> Dispatch::Prepare(const DispatchRequest& request, int*
                                d->decision_.reason + ": nothing was run", details),
                      &error))
       return fail("cannot write to the audit log: " + error);
-    std::cout << "task " << d->key_.substr(0, 12) << " was dispatched before: "
-              << d->decision_.reason << "; nothing was run (--again runs it anew)\n\n";
+    std::cout << "task " << d->key_.substr(0, 12)
+              << " was dispatched before: " << d->decision_.reason
+              << "; nothing was run (--again runs it anew)\n\n";
     PrintTask(*d->existing_, classes, std::cout);
     *exit_code = 0;
     return nullptr;
   }
   if (d->decision_.verdict == policy::GateVerdict::kRefused) {
-    Json details = {{"phase", d->decision_.phase},
-                    {"class", class_name},
-                    {"missing", d->decision_.missing}};
+    Json details = {
+        {"phase", d->decision_.phase}, {"class", class_name}, {"missing", d->decision_.missing}};
     if (!RecordAlone(request.audit_dir, d->key_, d->profile_,
                      TaskEvent(policy::kKindTaskPhase, audit::Verdict::kDeny, d->decision_.rule,
                                d->decision_.reason, details),
                      &error))
       return fail("cannot write to the audit log: " + error);
-    std::cerr << "tollgate: task " << d->key_.substr(0, 12) << ": refused ("
-              << d->decision_.rule << "): " << d->decision_.reason << "\n";
+    std::cerr << "tollgate: task " << d->key_.substr(0, 12) << ": refused (" << d->decision_.rule
+              << "): " << d->decision_.reason << "\n";
     for (const std::string& line : d->decision_.missing)
       std::cerr << "  missing  " << audit::TerminalSafe(line) << "\n";
     *exit_code = kExitTaskRefused;
@@ -253,12 +255,12 @@ bool Dispatch::Record(audit::AuditWriter* log, const std::vector<std::string>& c
                   {"head_before", before_.head},
                   {"task_base", task_base_}};
   const std::string attempt = "attempt " + std::to_string(decision_.attempt);
-  bool ok = log->Append(TaskEvent(policy::kKindTaskPhase, audit::Verdict::kAllow, "phase-gate",
-                                  "phase " + decision_.phase + " may start (" + attempt + ")",
-                                  gate)) &&
-            log->Append(TaskEvent(policy::kKindTaskDispatched, audit::Verdict::kInfo,
-                                  "class " + class_->name,
-                                  "phase " + decision_.phase + ", " + attempt, details));
+  bool ok =
+      log->Append(TaskEvent(policy::kKindTaskPhase, audit::Verdict::kAllow, "phase-gate",
+                            "phase " + decision_.phase + " may start (" + attempt + ")", gate)) &&
+      log->Append(TaskEvent(policy::kKindTaskDispatched, audit::Verdict::kInfo,
+                            "class " + class_->name, "phase " + decision_.phase + ", " + attempt,
+                            details));
   lock_.reset();
   return ok;
 }
@@ -302,18 +304,19 @@ int Dispatch::Finish(audit::AuditWriter* log, const RunResult& result,
                     {"to", to->name},
                     {"over", over},
                     {"task_diff", policy::DiffStatsToJson(evidence.task_diff)}};
-    ok = ok && log->Append(TaskEvent(policy::kKindTaskEscalated, audit::Verdict::kInfo,
-                                     "escalation " + current->name,
-                                     "the task's diff is over " + current->name + "'s thresholds (" +
-                                         Join(over, ", ") + "): raised to " + to->name,
-                                     details));
+    ok = ok && log->Append(TaskEvent(
+                   policy::kKindTaskEscalated, audit::Verdict::kInfo, "escalation " + current->name,
+                   "the task's diff is over " + current->name + "'s thresholds (" +
+                       Join(over, ", ") + "): raised to " + to->name,
+                   details));
     raised.push_back(current->name + " → " + to->name + " (" + Join(over, ", ") + ")");
     current = to;
   }
 
-  std::string_view kind = judgement.outcome == policy::Outcome::kCompleted ? policy::kKindTaskCompleted
-                          : judgement.outcome == policy::Outcome::kFailed  ? policy::kKindTaskFailed
-                                                                           : policy::kKindTaskUnverified;
+  std::string_view kind =
+      judgement.outcome == policy::Outcome::kCompleted ? policy::kKindTaskCompleted
+      : judgement.outcome == policy::Outcome::kFailed  ? policy::kKindTaskFailed
+                                                       : policy::kKindTaskUnverified;
   Json outcome = {{"phase", decision_.phase},
                   {"attempt", decision_.attempt},
                   {"class", current->name},
@@ -321,9 +324,10 @@ int Dispatch::Finish(audit::AuditWriter* log, const RunResult& result,
                   {"missing", judgement.missing}};
   std::string reason = "phase " + decision_.phase + " " + policy::OutcomeName(judgement.outcome);
   if (!judgement.missing.empty()) reason += ": " + Join(judgement.missing, "; ");
-  ok = ok && log->Append(TaskEvent(kind, judgement.outcome == policy::Outcome::kCompleted
-                                             ? audit::Verdict::kAllow
-                                             : audit::Verdict::kDeny,
+  ok = ok && log->Append(TaskEvent(kind,
+                                   judgement.outcome == policy::Outcome::kCompleted
+                                       ? audit::Verdict::kAllow
+                                       : audit::Verdict::kDeny,
                                    "evidence", reason, outcome));
 
   // What it means for the task, from the ledger as it now stands.
@@ -363,7 +367,8 @@ void PrintTask(const policy::TaskState& task, const policy::Classes& classes,
   out << "task      " << task.key << "\n";
   out << "title     " << task.title << "\n";
   out << "class     " << task.current_class;
-  if (task.current_class != task.initial_class) out << " (dispatched as " << task.initial_class << ")";
+  if (task.current_class != task.initial_class)
+    out << " (dispatched as " << task.initial_class << ")";
   out << "\n";
   out << "state     " << progress.state;
   if (!progress.next_phase.empty()) out << " — next phase: " << progress.next_phase;
@@ -394,8 +399,8 @@ void PrintTask(const policy::TaskState& task, const policy::Classes& classes,
         const Json& diff = git.value("diff", Json::object());
         out << "      git       HEAD " << git.value("head_before", "").substr(0, 12) << " → "
             << git.value("head_after", "").substr(0, 12) << ", " << diff.value("files", 0)
-            << " files, +" << diff.value("lines_added", 0) << " -"
-            << diff.value("lines_deleted", 0) << "\n";
+            << " files, +" << diff.value("lines_added", 0) << " -" << diff.value("lines_deleted", 0)
+            << "\n";
       } else if (git.contains("problem")) {
         out << "      git       " << git.value("problem", "") << "\n";
       }
@@ -416,8 +421,8 @@ void PrintTask(const policy::TaskState& task, const policy::Classes& classes,
     for (const std::string& m : a.missing) out << "      missing   " << m << "\n";
   }
   for (const policy::TaskEscalationEvent& e : task.escalations)
-    out << "escalated " << e.time << " after " << e.phase << ": " << e.from << " → " << e.to
-        << " (" << Join(e.over, ", ") << ")\n";
+    out << "escalated " << e.time << " after " << e.phase << ": " << e.from << " → " << e.to << " ("
+        << Join(e.over, ", ") << ")\n";
   for (const policy::GateRefusal& r : task.refusals)
     out << "refused   " << r.time << " phase " << r.phase << " (" << r.rule << "): " << r.reason
         << "\n";
