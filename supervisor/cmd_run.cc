@@ -1,5 +1,6 @@
 // tollgate run: load the profile, compile the plans, launch, and exit with the command's status.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -126,7 +127,13 @@ int RunCommand(const RunArgs& args) {
   policy::CompileOptions options;
   options.landlock = ParseLandlockMode(args.landlock);
   options.require_limits = args.require_limits;
-  if (dispatch) options.scope = dispatch->scope();
+  if (dispatch && !dispatch->scope().empty()) {
+    options.scope = dispatch->scope();
+    options.scope_path_exists = [](const std::string& path) {
+      struct stat st {};
+      return ::lstat(path.c_str(), &st) == 0;
+    };
+  }
   policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context, options);
   kernel::LaunchTrace("compiled");
   if (!compiled.ok()) {

@@ -366,6 +366,35 @@ TEST(Governance, TheLedgerRebuiltFromTheLogAloneIsTheSameAndATamperedLogFailsVer
   EXPECT_THAT(refused.err, HasSubstr("does not verify"));
 }
 
+// A task file's scope: only the scope paths (and scratch: .git, build folders) are writable.
+TEST(Governance, AScopeNarrowsWhatTheTaskMayWrite) {
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
+  Repo repo;
+  escapes::WriteFile(repo.scratch() / "task.json",
+                     R"({"title": "Fix the off-by-one in src", "scope": ["src"]})");
+  repo.Ready();
+  RunOutput run = repo.Task(
+      {"--task-file", repo.scratch() / "task.json"},
+      "echo 'int y;' >> src/main.c && echo src-ok;"
+      " (echo x >> README.md) 2>/dev/null && echo readme-written || echo readme-refused;"
+      " git commit -qam scoped && echo committed");
+  EXPECT_THAT(run.out, HasSubstr("src-ok"));
+  EXPECT_THAT(run.out, HasSubstr("readme-refused"));
+  EXPECT_THAT(run.out, Not(HasSubstr("readme-written")));
+  EXPECT_THAT(run.out, HasSubstr("committed"));
+  EXPECT_EQ(ReadAll(repo / "README.md"), "hello\n");
+  std::vector<Json> dispatched = repo.Records("task.dispatched");
+  ASSERT_EQ(dispatched.size(), 1u);
+  EXPECT_EQ(dispatched[0]["details"]["scope"], Json::array({"src"}));
+  // A scope path that does not exist is refused before anything runs.
+  escapes::WriteFile(repo.scratch() / "missing.json",
+                     R"({"title": "Fix the off-by-one in lib", "scope": ["lib"]})");
+  RunOutput missing = repo.Task({"--task-file", repo.scratch() / "missing.json"}, "echo ran");
+  EXPECT_EQ(missing.exit_code, 125) << missing.err;
+  EXPECT_THAT(missing.err, HasSubstr("lib"));
+  EXPECT_THAT(missing.out, Not(HasSubstr("ran")));
+}
+
 // The agent plants a clean filter in the repository's configuration (a profile that leaves
 // .git/config writable); git on the host would run it when computing the diff. The evidence
 // step notices the configuration changed and does not run git at all.
