@@ -215,6 +215,7 @@ TEST(TaskKey, TextAndScopeAreNormalisedBeforeKeying) {
 TEST(ClassesFile, EveryProblemIsReportedWithItsPath) {
   ClassesResult result = ParseClasses(R"({
     "tiers": {"small": {"memory": "2G", "processes": 8, "cpu": "soon", "wall": "1m"}},
+    "phases": {"x": {"description": "d"}},
     "classes": [
       {"name": "a", "description": "d", "profile": "p", "tier": "huge", "phases": ["x"]},
       {"name": "a", "description": "d", "profile": "p", "tier": "small", "phases": ["x"],
@@ -238,6 +239,44 @@ TEST(ClassesFile, EveryProblemIsReportedWithItsPath) {
                "/classes/1/escalation/to: unknown class \"nope\"",
                "/rules/1/id: duplicate rule id \"r\"", "/rules/0/class: unknown class \"b\"",
                "/default/class: unknown class \"zzz\""));
+}
+
+TEST(ClassesFile, PhasesAndEvidenceAreChecked) {
+  ClassesResult result = ParseClasses(R"({
+    "tiers": {"small": {"memory": "2G", "processes": 8, "cpu": "1m", "wall": "1m"}},
+    "phases": {"plan": {"description": "d", "evidence": ["plan", "vibes"], "colour": 1},
+               "implement": {"profile": "p"}},
+    "classes": [
+      {"name": "a", "description": "d", "profile": "p", "tier": "small",
+       "phases": ["plan", "ship", "plan"], "evidence": ["exit_status", "screenshots"]},
+      {"name": "b", "description": "d", "profile": "p", "tier": "small", "phases": []}],
+    "rules": [{"id": "r", "class": "a", "phrases": ["x"], "why": "w"}],
+    "default": {"class": "a", "why": "w"}
+  })");
+  EXPECT_FALSE(result.classes.has_value());
+  std::vector<std::string> got;
+  for (const ClassesError& e : result.errors) got.push_back(e.json_path + ": " + e.message);
+  const std::string known = " (known: exit_status, git_head, diff, test_results, artifacts, plan)";
+  EXPECT_THAT(got, ::testing::UnorderedElementsAre(
+                       "/phases/plan/colour: unknown key \"colour\"",
+                       "/phases/implement: missing \"description\"",
+                       "/classes/0/phases/1: unknown phase \"ship\"",
+                       "/classes/0/phases/2: phase \"plan\" twice",
+                       "/classes/1/phases: a class needs a phase",
+                       "/classes/0/evidence/1: unknown evidence \"screenshots\"" + known,
+                       "/phases/plan/evidence/1: unknown evidence \"vibes\"" + known));
+}
+
+TEST(ClassesFile, ThePhaseProfileAndEvidenceDefaultToTheClasss) {
+  const TaskClass* feature = Shipped().Find("feature");
+  ASSERT_NE(feature, nullptr);
+  EXPECT_EQ(Shipped().PhaseProfile(*feature, "plan"), "plan");
+  EXPECT_EQ(Shipped().PhaseProfile(*feature, "implement"), "feature");
+  EXPECT_EQ(Shipped().PhaseProfile(*feature, "review"), "review");
+  EXPECT_EQ(Shipped().PhaseProfile(*feature, "ship"), "release");
+  EXPECT_EQ(Shipped().PhaseEvidence(*feature, "implement"), feature->evidence);
+  EXPECT_THAT(Shipped().PhaseEvidence(*feature, "plan"),
+              ::testing::ElementsAre("exit_status", "plan"));
 }
 
 TEST(ClassesFile, TheShippedFileNamesEveryClassTheIssueAsksFor) {
