@@ -8,6 +8,7 @@
 #  10. a mediated tool call vs a direct one in one sandbox; 1,000 concurrent calls
 #  11. network proxy: bulk throughput through a CONNECT tunnel and connection setup (HTTP
 #      absolute-form, CONNECT, SOCKS5) vs direct loopback TCP
+#  12. a task dispatch (ledger, gate, git evidence before and after) vs the same run without a task
 # Usage: bench/run.sh [BUILD_DIR]     Results go to stdout and bench/results/.
 set -euo pipefail
 build=${1:-build}
@@ -212,6 +213,27 @@ for via in ("direct", "direct (network-host sandbox)", "absolute-form", "connect
     print(f"connect() to first byte, {via}: {m:.0f} us (median of the rounds' medians,"
           f" {min(firsts[via]):.0f}-{max(firsts[via]):.0f}); added {m - base:.0f} us")
 PY
+
+echo "== 12. task dispatch: run --task (ledger, gate, evidence) vs the same run without a task"
+# A git repository of 2,000 files in 20 directories, one commit; the task's class (bench/profiles/
+# task-classes.json) runs the tiny-fix profile and requires only the exit status, so each --again
+# dispatch is a complete attempt: ledger read (through its index), gate, git before and after the
+# run, evidence record. The ledger grows by one attempt per run.
+repo=$scratch/task-repo taskaudit=$scratch/task-audit
+rm -rf "$repo" "$taskaudit" && mkdir -p "$repo"
+python3 - "$repo" <<'PY'
+import os, sys
+for d in range(20):
+    os.makedirs(f"{sys.argv[1]}/src{d:02}")
+    for f in range(100):
+        open(f"{sys.argv[1]}/src{d:02}/f{f:03}.c", "w").write(f"int f{d}_{f};\n")
+PY
+git -C "$repo" init -q && git -C "$repo" add -A &&
+  git -C "$repo" -c user.name=b -c user.email=b@b commit -qm init
+if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$repo"; fi
+hyperfine -N --warmup 5 --runs 100 --export-json "$out/task.json" \
+  -n run "$tollgate run --profile tiny-fix --workspace $repo --audit-log $taskaudit -- /bin/true" \
+  -n "run --task" "$tollgate run --task bench --again --classes $root/bench/profiles/task-classes.json --workspace $repo --audit-log $taskaudit -- /bin/true"
 
 if [ "${BENCH_FUZZ:-0}" = 1 ]; then
   echo "== 5. fuzzers (audit records, shim protocol), ${BENCH_FUZZ_SECONDS:-600} s each"

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -211,13 +212,12 @@ int RunCommand(const RunArgs& args) {
                loaded.profile->source_file, context.context.workspace, ids.uid, ids.why);
 
   const policy::LimitsPlan limits = launch.plan.limits;
-  // Files the run leaves count as its evidence from this time on (less a margin: file times
-  // come from a coarser clock).
-  const std::int64_t started_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count() -
-      50'000'000;
+  // Files the run leaves count as its evidence from this time on. File times come from the
+  // kernel's coarse clock (or a finer one, never earlier): read that clock, and a file written
+  // after this point is never older than it.
+  timespec coarse{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+  const std::int64_t started_ns = std::int64_t(coarse.tv_sec) * 1'000'000'000 + coarse.tv_nsec;
   RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
   spdlog::info("{}", result.ToString());

@@ -36,8 +36,10 @@ policy::Evidence CollectEvidence(GitEvidence* git, const EvidenceRequest& reques
     e.head_after = after.head;
     e.task_base = request.task_base.empty() ? request.before.head : request.task_base;
     std::string error;
-    if (!git->RunDiff(request.before, after, &e.diff, &error) ||
-        !git->Diff(e.task_base, &e.task_diff, &error)) {
+    const bool task_began_here = e.task_base == request.before.head;
+    if (!git->RunDiff(request.before, after, &e.diff, task_began_here ? &e.task_diff : nullptr,
+                      &error) ||
+        (!task_began_here && !git->Diff(e.task_base, &e.task_diff, &error))) {
       e.git = false;
       e.git_problem = error;
     }

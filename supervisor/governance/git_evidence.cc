@@ -176,27 +176,51 @@ std::string GitEvidence::Fingerprint(const std::string& git_dir, const std::stri
   return audit::Sha256Hex(git_dir + '\0' + common_dir + '\0' + config);
 }
 
-GitSnapshot GitEvidence::Before() {
-  GitSnapshot snapshot;
-  std::string out, error;
-  if (!Git({"rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-toplevel"}, &out,
-           &error)) {
-    snapshot.problem = "the workspace is not a git repository (" + error + ")";
-    return snapshot;
-  }
+namespace {
+
+std::vector<std::string> Lines(const std::string& out) {
   std::vector<std::string> lines;
   std::size_t start = 0;
   for (std::size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1)
     lines.push_back(out.substr(start, nl - start));
+  return lines;
+}
+
+}  // namespace
+
+// One rev-parse for the git directories and HEAD (a repository without commits has no HEAD
+// commit: asked again without it).
+bool GitEvidence::Locate(std::string* git_dir, std::string* common_dir, std::string* head,
+                         std::string* error) {
+  std::string out;
+  std::vector<std::string> lines;
+  if (Git({"rev-parse", "--absolute-git-dir", "--git-common-dir", "HEAD^{commit}"}, &out, error)) {
+    lines = Lines(out);
+  } else if (Git({"rev-parse", "--absolute-git-dir", "--git-common-dir"}, &out, error)) {
+    lines = Lines(out);
+    lines.push_back("");
+  } else {
+    return false;
+  }
   if (lines.size() != 3) {
-    snapshot.problem = "git rev-parse gave unexpected output";
+    *error = "git rev-parse gave unexpected output";
+    return false;
+  }
+  *git_dir = lines[0];
+  *common_dir = lines[1].empty() || lines[1][0] == '/' ? lines[1] : workspace_ + "/" + lines[1];
+  *head = lines[2];
+  return true;
+}
+
+GitSnapshot GitEvidence::Before() {
+  GitSnapshot snapshot;
+  std::string error;
+  if (!Locate(&snapshot.git_dir, &snapshot.common_dir, &snapshot.head, &error)) {
+    snapshot.problem = "the workspace is not a git repository (" + error + ")";
     return snapshot;
   }
-  snapshot.git_dir = lines[0];
-  snapshot.common_dir = lines[1][0] == '/' ? lines[1] : workspace_ + "/" + lines[1];
   snapshot.repository = true;
   snapshot.fingerprint = Fingerprint(snapshot.git_dir, snapshot.common_dir);
-  snapshot.head = ResolveCommit("HEAD");
   if (!Changes(snapshot.head, &snapshot.dirty, nullptr, &error)) {
     snapshot.repository = false;
     snapshot.problem = error;
@@ -207,15 +231,11 @@ GitSnapshot GitEvidence::Before() {
 GitSnapshot GitEvidence::After(const GitSnapshot& before) {
   GitSnapshot after;
   if (!before.repository) return before;
-  std::string out, error;
-  if (!Git({"rev-parse", "--absolute-git-dir", "--git-common-dir"}, &out, &error)) {
+  std::string git_dir, common, head, error;
+  if (!Locate(&git_dir, &common, &head, &error)) {
     after.problem = "the workspace is no longer a git repository (" + error + ")";
     return after;
   }
-  std::size_t nl = out.find('\n');
-  std::string git_dir = out.substr(0, nl);
-  std::string common = Trim(nl == std::string::npos ? std::string() : out.substr(nl + 1));
-  if (!common.empty() && common[0] != '/') common = workspace_ + "/" + common;
   if (git_dir != before.git_dir || common != before.common_dir ||
       Fingerprint(git_dir, common) != before.fingerprint) {
     after.problem =
@@ -224,7 +244,7 @@ GitSnapshot GitEvidence::After(const GitSnapshot& before) {
     return after;
   }
   after = before;
-  after.head = ResolveCommit("HEAD");
+  after.head = head;
   return after;
 }
 
@@ -279,10 +299,12 @@ bool GitEvidence::Diff(const std::string& revision, policy::DiffStats* stats, st
 }
 
 bool GitEvidence::RunDiff(const GitSnapshot& before, const GitSnapshot& after,
-                          policy::DiffStats* stats, std::string* error) {
+                          policy::DiffStats* stats, policy::DiffStats* since_head_before,
+                          std::string* error) {
   std::vector<policy::FileChange> changes;
   std::set<std::string> directories;
   if (!Changes(before.head, &changes, &directories, error)) return false;
+  if (since_head_before != nullptr) *since_head_before = policy::ComputeDiffStats(changes, directories);
   std::set<std::string> committed;
   if (after.head != before.head) {
     std::string names;

@@ -49,8 +49,10 @@ class GitEvidence {
   // What a run changed: the files whose state differs from before it — committed during it,
   // or changed in the working tree where they were not already (a file already changed before
   // the run counts when the run changed its line counts or committed it).
+  // `since_head_before`, when given, receives the whole diff from HEAD before the run (what the
+  // task changed, when the task began there), from the same git calls.
   bool RunDiff(const GitSnapshot& before, const GitSnapshot& after, policy::DiffStats* stats,
-               std::string* error);
+               policy::DiffStats* since_head_before, std::string* error);
 
   // The full commit id of `revision`, or empty when it does not name a commit.
   std::string ResolveCommit(const std::string& revision);
@@ -60,6 +62,8 @@ class GitEvidence {
   // could not run, timed out or exited non-zero (`error` says which).
   bool Git(const std::vector<std::string>& args, std::string* out, std::string* error);
   std::string Fingerprint(const std::string& git_dir, const std::string& common_dir);
+  bool Locate(std::string* git_dir, std::string* common_dir, std::string* head,
+              std::string* error);
   // The working tree against `base` (empty tree when empty), untracked files included, and the
   // directories of `base`'s tree.
   bool Changes(const std::string& base, std::vector<policy::FileChange>* changes,

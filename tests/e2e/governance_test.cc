@@ -220,7 +220,9 @@ TEST(Governance, JUnitReportsAndTheirAbsence) {
   EXPECT_THAT(failing.err, HasSubstr("test_results: 2 of 3 tests failed"));
   EXPECT_THAT(failing.err, HasSubstr("unit.prints, unit.exits"));
 
-  // A report left from before the run does not count for it.
+  // A report left from before the run does not count for it. (File times tick with the kernel's
+  // coarse clock, a few ms: the pause keeps the two runs apart on it.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
   RunOutput stale = repo.Task({"--task", "Fix the flaky retry test"},
                               "echo z >> src/main.c && git commit -qam again");
   EXPECT_EQ(stale.exit_code, 121) << stale.err;
