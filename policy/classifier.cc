@@ -284,8 +284,8 @@ class Parser {
 }  // namespace
 
 const std::vector<std::string>& KnownEvidenceItems() {
-  static const std::vector<std::string> kItems = {"exit_status", "git_head", "diff",
-                                                   "test_results", "artifacts", "plan"};
+  static const std::vector<std::string> kItems = {"exit_status",  "git_head",  "diff",
+                                                  "test_results", "artifacts", "plan"};
   return kItems;
 }
 

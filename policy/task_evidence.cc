@@ -28,7 +28,9 @@ Json FilesJson(const std::vector<FileEvidence>& files) {
   return out;
 }
 
-std::string Short(const std::string& revision) { return revision.substr(0, 12); }
+std::string Short(const std::string& revision) {
+  return revision.substr(0, 12);
+}
 
 }  // namespace
 
@@ -49,7 +51,8 @@ bool ParseNumstatZ(std::string_view output, std::vector<FileChange>* changes, st
     }
     FileChange change;
     change.path = std::string(entry.substr(tab2 + 1));
-    std::string_view added = entry.substr(0, tab1), deleted = entry.substr(tab1 + 1, tab2 - tab1 - 1);
+    std::string_view added = entry.substr(0, tab1),
+                     deleted = entry.substr(tab1 + 1, tab2 - tab1 - 1);
     if (added == "-" && deleted == "-") {
       change.binary = true;
     } else if (!ParseCount(added, &change.added) || !ParseCount(deleted, &change.deleted)) {
@@ -113,10 +116,14 @@ Json DiffStatsToJson(const DiffStats& stats) {
 }
 
 Json EvidenceToJson(const Evidence& e) {
-  Json run = {{"status", e.status},         {"ran", e.ran},
-              {"exit_code", e.exit_code},   {"signal", e.signal},
-              {"duration_ms", e.duration_ms}, {"cpu_user_ms", e.cpu_user_ms},
-              {"cpu_system_ms", e.cpu_system_ms}, {"max_rss_kb", e.max_rss_kb}};
+  Json run = {{"status", e.status},
+              {"ran", e.ran},
+              {"exit_code", e.exit_code},
+              {"signal", e.signal},
+              {"duration_ms", e.duration_ms},
+              {"cpu_user_ms", e.cpu_user_ms},
+              {"cpu_system_ms", e.cpu_system_ms},
+              {"max_rss_kb", e.max_rss_kb}};
   Json git = {{"available", e.git}};
   if (!e.git_problem.empty()) git["problem"] = e.git_problem;
   if (e.git) {
@@ -156,11 +163,16 @@ Json EvidenceToJson(const Evidence& e) {
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kRunning: return "running";
-    case Outcome::kCompleted: return "completed";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kUnverified: return "unverified";
-    case Outcome::kInterrupted: return "interrupted";
+    case Outcome::kRunning:
+      return "running";
+    case Outcome::kCompleted:
+      return "completed";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kUnverified:
+      return "unverified";
+    case Outcome::kInterrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -243,7 +255,7 @@ EvidenceJudgement JudgeEvidence(const std::vector<std::string>& required, const 
     if (!written) missing("plan: no plan was written in .tollgate/plan");
   }
 
-  judgement.outcome = failed                       ? Outcome::kFailed
+  judgement.outcome = failed                      ? Outcome::kFailed
                       : judgement.missing.empty() ? Outcome::kCompleted
                                                   : Outcome::kUnverified;
   return judgement;

@@ -35,7 +35,9 @@ std::string JoinPath(const std::vector<std::string>& phases) {
 
 }  // namespace
 
-bool IsTaskKind(std::string_view kind) { return kind.rfind("task.", 0) == 0; }
+bool IsTaskKind(std::string_view kind) {
+  return kind.rfind("task.", 0) == 0;
+}
 
 const TaskAttempt* TaskState::LastAttempt(std::string_view phase) const {
   for (auto it = attempts.rbegin(); it != attempts.rend(); ++it) {
@@ -111,8 +113,8 @@ void TaskLedger::Apply(const TaskEvent& event) {
   TaskState& task = it->second;
   task.seqs.push_back(event.seq);
   if (event.kind == kKindTaskEscalated) {
-    TaskEscalationEvent e{event.seq, event.time, Text(d, "phase"), Text(d, "from"), Text(d, "to"),
-                          TextList(d, "over")};
+    TaskEscalationEvent e{event.seq,       event.time,    Text(d, "phase"),
+                          Text(d, "from"), Text(d, "to"), TextList(d, "over")};
     if (!e.to.empty()) task.current_class = e.to;
     task.escalations.push_back(std::move(e));
     return;
@@ -163,13 +165,20 @@ const TaskState* TaskLedger::Find(std::string_view key, std::string* error) cons
 
 const char* PhaseStatusName(PhaseStatus status) {
   switch (status) {
-    case PhaseStatus::kPending: return "pending";
-    case PhaseStatus::kDone: return "done";
-    case PhaseStatus::kWaived: return "waived";
-    case PhaseStatus::kRunning: return "running";
-    case PhaseStatus::kFailed: return "failed";
-    case PhaseStatus::kUnverified: return "unverified";
-    case PhaseStatus::kInterrupted: return "interrupted";
+    case PhaseStatus::kPending:
+      return "pending";
+    case PhaseStatus::kDone:
+      return "done";
+    case PhaseStatus::kWaived:
+      return "waived";
+    case PhaseStatus::kRunning:
+      return "running";
+    case PhaseStatus::kFailed:
+      return "failed";
+    case PhaseStatus::kUnverified:
+      return "unverified";
+    case PhaseStatus::kInterrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -214,15 +223,14 @@ TaskProgress Progress(const TaskState& task, const Classes& classes, const IsAli
       if (p.status == PhaseStatus::kInterrupted)
         p.note = "its supervisor (pid " + std::to_string(p.last->supervisor.pid) +
                  ") ended without recording an outcome";
-    } else if (p.last->outcome == Outcome::kCompleted &&
-               p.last->started_seq > previous_completed) {
+    } else if (p.last->outcome == Outcome::kCompleted && p.last->started_seq > previous_completed) {
       p.status = PhaseStatus::kDone;
     } else if (p.last->outcome == Outcome::kCompleted) {
       p.status = PhaseStatus::kPending;
       p.note = "re-opened: the phase before it ran again after it";
     } else {
-      p.status = p.last->outcome == Outcome::kFailed ? PhaseStatus::kFailed
-                                                     : PhaseStatus::kUnverified;
+      p.status =
+          p.last->outcome == Outcome::kFailed ? PhaseStatus::kFailed : PhaseStatus::kUnverified;
       std::string missing;
       for (const std::string& m : p.last->missing) missing += (missing.empty() ? "" : "; ") + m;
       p.note = missing;
@@ -272,8 +280,8 @@ GateDecision DecideGate(const TaskState* task, const std::string& new_class, con
     if (p.status == PhaseStatus::kRunning) {
       d.phase = phase.empty() ? p.phase : phase;
       d.rule = "running";
-      d.reason = "phase " + p.phase + " (attempt " + std::to_string(p.last->number) +
-                 ", run " + p.last->run + ") is still running: one attempt at a time";
+      d.reason = "phase " + p.phase + " (attempt " + std::to_string(p.last->number) + ", run " +
+                 p.last->run + ") is still running: one attempt at a time";
       return d;
     }
   }
@@ -321,10 +329,10 @@ GateDecision DecideGate(const TaskState* task, const std::string& new_class, con
     }
   }
   if (!d.missing.empty()) {
-    d.reason = "phase " + wanted + " needs " +
-               (index == 1 ? "phase " + c->phases[0]
-                           : "phases " + JoinPath({c->phases.begin(), pos})) +
-               " done first (path " + JoinPath(c->phases) + ")";
+    d.reason =
+        "phase " + wanted + " needs " +
+        (index == 1 ? "phase " + c->phases[0] : "phases " + JoinPath({c->phases.begin(), pos})) +
+        " done first (path " + JoinPath(c->phases) + ")";
     return d;
   }
   int attempts = 0;

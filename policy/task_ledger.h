@@ -59,8 +59,8 @@ struct TaskAttempt {
   std::string started, ended;
   std::uint64_t started_seq = 0, ended_seq = 0;
   Outcome outcome = Outcome::kRunning;
-  nlohmann::json evidence;            // the task.evidence details; null until collected
-  std::vector<std::string> missing;   // what the evidence lacked
+  nlohmann::json evidence;           // the task.evidence details; null until collected
+  std::vector<std::string> missing;  // what the evidence lacked
   std::vector<std::string> command;
   Supervisor supervisor;
 };
@@ -130,7 +130,7 @@ struct PhaseProgress {
 };
 
 struct TaskProgress {
-  std::string task_class;  // the current class
+  std::string task_class;             // the current class
   std::vector<PhaseProgress> phases;  // along the current class's path
   std::string next_phase;             // empty when every phase is done
   // new, running, in progress (a phase done, more to go), failed, unverified, interrupted,

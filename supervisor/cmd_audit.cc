@@ -187,10 +187,10 @@ int Reindex(const AuditArgs& args) {
   audit::VerifyReport report = audit::VerifyLog(args.log_dir);
   if (!report.ok()) {
     Warn("the log does not verify" +
-         (report.first_bad ? ": " + report.first_bad->file + " line " +
-                                 std::to_string(report.first_bad->line) + ": " +
-                                 report.first_bad->why
-                           : std::string()) +
+         (report.first_bad
+              ? ": " + report.first_bad->file + " line " + std::to_string(report.first_bad->line) +
+                    ": " + report.first_bad->why
+              : std::string()) +
          "; the task index was not rebuilt (tollgate audit verify)");
     return kExitInvalid;
   }
@@ -202,8 +202,8 @@ int Reindex(const AuditArgs& args) {
     return kExitInvalid;
   }
   Print("rebuilt " + args.log_dir + "/" + governance::kTaskIndexFile + " from " +
-        audit::WithThousands(stats.lines_read) + " records: " +
-        audit::WithThousands(stats.task_records) + " task records, " +
+        audit::WithThousands(stats.lines_read) +
+        " records: " + audit::WithThousands(stats.task_records) + " task records, " +
         std::to_string(ledger.tasks().size()) + (ledger.tasks().size() == 1 ? " task" : " tasks") +
         "\n");
   for (const std::string& problem : ledger.problems()) Warn("task record skipped: " + problem);

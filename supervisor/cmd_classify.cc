@@ -63,7 +63,8 @@ int ClassifyCommand(const ClassifyArgs& args) {
   } else {
     task.title = args.text;
   }
-  std::optional<governance::LoadedClasses> loaded = governance::LoadClasses(args.classes_file, &error);
+  std::optional<governance::LoadedClasses> loaded =
+      governance::LoadClasses(args.classes_file, &error);
   if (!loaded) return Fail(error);
   const policy::Classes& classes = loaded->classes;
   const std::string& classes_file = loaded->file;

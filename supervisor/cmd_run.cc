@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -71,8 +71,9 @@ int RunCommand(const RunArgs& args) {
   std::string profile_name = args.profile;
   if (!args.task.empty() || !args.task_file.empty()) {
     if (args.profile_given)
-      return Fail("--profile with a task: a task runs under its class's profile for the phase "
-                  "(tollgate classify shows which)");
+      return Fail(
+          "--profile with a task: a task runs under its class's profile for the phase "
+          "(tollgate classify shows which)");
     if (!args.task.empty() && !args.task_file.empty())
       return Fail("--task and --task-file: give the task one way");
     governance::DispatchRequest request;

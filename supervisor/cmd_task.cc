@@ -19,22 +19,21 @@ using Json = nlohmann::json;
 
 void PrintSafe(const std::string& text) {
   std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);)
-    std::cout << audit::TerminalSafe(line) << "\n";
+  for (std::string line; std::getline(lines, line);) std::cout << audit::TerminalSafe(line) << "\n";
 }
 
 Json AttemptJson(const policy::TaskAttempt& a) {
-  return {{"phase", a.phase},       {"attempt", a.number},   {"run", a.run},
-          {"class", a.class_name},  {"profile", a.profile},  {"started", a.started},
-          {"ended", a.ended},       {"outcome", policy::OutcomeName(a.outcome)},
-          {"missing", a.missing},   {"command", a.command},  {"evidence", a.evidence}};
+  return {{"phase", a.phase},      {"attempt", a.number},
+          {"run", a.run},          {"class", a.class_name},
+          {"profile", a.profile},  {"started", a.started},
+          {"ended", a.ended},      {"outcome", policy::OutcomeName(a.outcome)},
+          {"missing", a.missing},  {"command", a.command},
+          {"evidence", a.evidence}};
 }
 
 Json TaskJson(const policy::TaskState& t, const policy::Classes& classes) {
-  policy::TaskProgress progress =
-      policy::Progress(t, classes, [](const policy::Supervisor& s) {
-        return governance::SupervisorAlive(s);
-      });
+  policy::TaskProgress progress = policy::Progress(
+      t, classes, [](const policy::Supervisor& s) { return governance::SupervisorAlive(s); });
   Json phases = Json::array();
   for (const policy::PhaseProgress& p : progress.phases) {
     Json phase = {{"phase", p.phase}, {"status", policy::PhaseStatusName(p.status)}};
@@ -136,13 +135,12 @@ int TaskCommand(const TaskArgs& args) {
     std::ostringstream text;
     text << "TASK          STATE        CLASS         NEXT       ATTEMPTS  TITLE\n";
     for (const policy::TaskState* t : tasks) {
-      policy::TaskProgress p = policy::Progress(*t, classes->classes,
-                                                [](const policy::Supervisor& s) {
-                                                  return governance::SupervisorAlive(s);
-                                                });
+      policy::TaskProgress p = policy::Progress(
+          *t, classes->classes,
+          [](const policy::Supervisor& s) { return governance::SupervisorAlive(s); });
       char line[160];
-      std::snprintf(line, sizeof line, "%-13s %-12s %-13s %-10s %8zu  ", t->key.substr(0, 12).c_str(),
-                    p.state.c_str(), t->current_class.c_str(),
+      std::snprintf(line, sizeof line, "%-13s %-12s %-13s %-10s %8zu  ",
+                    t->key.substr(0, 12).c_str(), p.state.c_str(), t->current_class.c_str(),
                     p.next_phase.empty() ? "-" : p.next_phase.c_str(), t->attempts.size());
       text << line << t->title << "\n";
     }

@@ -84,9 +84,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("explain", "Show the compiled plans of a profile in words");
   explain_cmd->add_option("profile", explain.profile, "Profile name or file")->required();
   explain_cmd->add_option("--workspace,-w", explain.workspace, "The project directory");
-  explain_cmd->add_option("--scope", explain.scope,
-                          "A task's scope: only these workspace paths (and the profile's "
-                          "scratch folders) stay writable")
+  explain_cmd
+      ->add_option("--scope", explain.scope,
+                   "A task's scope: only these workspace paths (and the profile's "
+                   "scratch folders) stay writable")
       ->allow_extra_args(false);
   explain_cmd->add_flag("--json", explain.json, "Print the plans as JSON");
 

@@ -304,7 +304,8 @@ bool GitEvidence::RunDiff(const GitSnapshot& before, const GitSnapshot& after,
   std::vector<policy::FileChange> changes;
   std::set<std::string> directories;
   if (!Changes(before.head, &changes, &directories, error)) return false;
-  if (since_head_before != nullptr) *since_head_before = policy::ComputeDiffStats(changes, directories);
+  if (since_head_before != nullptr)
+    *since_head_before = policy::ComputeDiffStats(changes, directories);
   std::set<std::string> committed;
   if (after.head != before.head) {
     std::string names;

@@ -62,8 +62,7 @@ class GitEvidence {
   // could not run, timed out or exited non-zero (`error` says which).
   bool Git(const std::vector<std::string>& args, std::string* out, std::string* error);
   std::string Fingerprint(const std::string& git_dir, const std::string& common_dir);
-  bool Locate(std::string* git_dir, std::string* common_dir, std::string* head,
-              std::string* error);
+  bool Locate(std::string* git_dir, std::string* common_dir, std::string* head, std::string* error);
   // The working tree against `base` (empty tree when empty), untracked files included, and the
   // directories of `base`'s tree.
   bool Changes(const std::string& base, std::vector<policy::FileChange>* changes,

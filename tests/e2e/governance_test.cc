@@ -102,8 +102,8 @@ TEST(Governance, ACompletedTaskIsRecognisedAndNotRunAgain) {
   Repo repo;
   ASSERT_EQ(Host("mkdir -p " + repo / "build"), 0);
   repo.Ready();
-  const std::string script = "echo ran >> build/count && printf %s " + Quote(kPassingJUnit) +
-                             " > build/junit.xml";
+  const std::string script =
+      "echo ran >> build/count && printf %s " + Quote(kPassingJUnit) + " > build/junit.xml";
   RunOutput first = repo.Task({"--task", "Run the tests"}, script);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.err, HasSubstr("phase implement attempt 1: completed"));
@@ -215,7 +215,8 @@ TEST(Governance, JUnitReportsAndTheirAbsence) {
   repo.Ready();
   RunOutput failing = repo.Task({"--task", "Fix the flaky retry test"},
                                 "echo y >> src/main.c && git commit -qam fix && mkdir -p build &&"
-                                " printf %s " + Quote(kFailingJUnit) + " > build/junit-unit.xml");
+                                " printf %s " +
+                                    Quote(kFailingJUnit) + " > build/junit-unit.xml");
   EXPECT_EQ(failing.exit_code, 121) << failing.err;
   EXPECT_THAT(failing.err, HasSubstr("test_results: 2 of 3 tests failed"));
   EXPECT_THAT(failing.err, HasSubstr("unit.prints, unit.exits"));
@@ -310,11 +311,11 @@ TEST(Governance, ALargeDiffRaisesTheClass) {
   TOLLGATE_SKIP_WITHOUT_NAMESPACES();
   Repo repo;
   repo.Ready();
-  RunOutput run = repo.Task(
-      {"--task", "Fix typo in README"},
-      "for d in a b c d; do mkdir -p $d && echo x > $d/f.c; done && git add . &&"
-      " git commit -qm spread && mkdir -p build && printf %s " + Quote(kPassingJUnit) +
-          " > build/junit.xml");
+  RunOutput run =
+      repo.Task({"--task", "Fix typo in README"},
+                "for d in a b c d; do mkdir -p $d && echo x > $d/f.c; done && git add . &&"
+                " git commit -qm spread && mkdir -p build && printf %s " +
+                    Quote(kPassingJUnit) + " > build/junit.xml");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("raised   tiny-fix → feature (files 4 > 3, modules 4 > 1, "
                                  "new_directories 4 > 1)"));
@@ -358,9 +359,10 @@ TEST(Governance, TheLedgerRebuiltFromTheLogAloneIsTheSameAndATamperedLogFailsVer
   EXPECT_EQ(list(), before);
 
   // Rewrite the failed outcome as a completion: verify finds it, reindex refuses the log.
-  ASSERT_EQ(Host("cd " + repo.audit() +
-                 " && sed -i 's/\"kind\":\"task.failed\"/\"kind\":\"task.completed\"/' audit-*.jsonl"),
-            0);
+  ASSERT_EQ(
+      Host("cd " + repo.audit() +
+           " && sed -i 's/\"kind\":\"task.failed\"/\"kind\":\"task.completed\"/' audit-*.jsonl"),
+      0);
   RunOutput verify = repo.Tollgate({"audit", "verify", "--audit-log", repo.audit()});
   EXPECT_EQ(verify.exit_code, 1) << verify.out;
   RunOutput refused = repo.Tollgate({"audit", "reindex", "--audit-log", repo.audit()});
@@ -375,11 +377,11 @@ TEST(Governance, AScopeNarrowsWhatTheTaskMayWrite) {
   escapes::WriteFile(repo.scratch() / "task.json",
                      R"({"title": "Fix the off-by-one in src", "scope": ["src"]})");
   repo.Ready();
-  RunOutput run = repo.Task(
-      {"--task-file", repo.scratch() / "task.json"},
-      "echo 'int y;' >> src/main.c && echo src-ok;"
-      " (echo x >> README.md) 2>/dev/null && echo readme-written || echo readme-refused;"
-      " git commit -qam scoped && echo committed");
+  RunOutput run =
+      repo.Task({"--task-file", repo.scratch() / "task.json"},
+                "echo 'int y;' >> src/main.c && echo src-ok;"
+                " (echo x >> README.md) 2>/dev/null && echo readme-written || echo readme-refused;"
+                " git commit -qam scoped && echo committed");
   EXPECT_THAT(run.out, HasSubstr("src-ok"));
   EXPECT_THAT(run.out, HasSubstr("readme-refused"));
   EXPECT_THAT(run.out, Not(HasSubstr("readme-written")));

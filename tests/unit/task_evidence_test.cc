@@ -24,8 +24,8 @@ std::string Z(std::string_view text) {
 TEST(Numstat, ParsesTextAndBinaryEntries) {
   std::vector<FileChange> changes;
   std::string error;
-  ASSERT_TRUE(ParseNumstatZ(Z("3\t1\tsrc/a.c|-\t-\tlogo.png|0\t7\tname with\ttab|"), &changes,
-                            &error))
+  ASSERT_TRUE(
+      ParseNumstatZ(Z("3\t1\tsrc/a.c|-\t-\tlogo.png|0\t7\tname with\ttab|"), &changes, &error))
       << error;
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(changes[0].path, "src/a.c");
@@ -51,12 +51,12 @@ TEST(DiffStatsTest, CountsFilesLinesModulesAndTheHighestNewDirectories) {
   DiffStats stats = ComputeDiffStats(
       {{"src/net/a.c", 10, 2, false},
        {"src/b.c", 1, 1, false},
-       {"README.md", 4, 0, false},           // a top-level file: no module
-       {"plugins/x/y/z.c", 30, 0, false},    // a new tree: one new directory, "plugins"
+       {"README.md", 4, 0, false},         // a top-level file: no module
+       {"plugins/x/y/z.c", 30, 0, false},  // a new tree: one new directory, "plugins"
        {"plugins/x/w.c", 5, 0, false},
-       {"src/new/one.c", 2, 0, false},       // a new directory under an old one
+       {"src/new/one.c", 2, 0, false},  // a new directory under an old one
        {"logo.png", 0, 0, true},
-       {"src/b.c", 1, 1, false}},            // listed twice: counted once
+       {"src/b.c", 1, 1, false}},  // listed twice: counted once
       base);
   EXPECT_EQ(stats.files, 7u);
   EXPECT_EQ(stats.lines_added, 52u);

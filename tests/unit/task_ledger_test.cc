@@ -31,7 +31,9 @@ const Classes& Shipped() {
 
 const std::string kKey = "d90a62cce6334770762f9af8119f9a6feeff2d31fc94d8c3984648d9c5a42512";
 
-bool Alive(const Supervisor& s) { return s.pid == 4242; }
+bool Alive(const Supervisor& s) {
+  return s.pid == 4242;
+}
 
 // Builds a task's records the way the supervisor writes them.
 class Log {
@@ -51,7 +53,8 @@ class Log {
          {"attempt", n},
          {"supervisor", {{"pid", pid}, {"start", "100"}, {"boot", "b"}}}});
   }
-  void Outcome(const std::string& run, std::string_view kind, std::vector<std::string> missing = {}) {
+  void Outcome(const std::string& run, std::string_view kind,
+               std::vector<std::string> missing = {}) {
     Add(run, std::string(kind), kind == kKindTaskCompleted ? "allow" : "deny",
         {{"missing", missing}});
   }
