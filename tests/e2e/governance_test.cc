@@ -180,8 +180,10 @@ TEST(Governance, EvidenceFromARealCommitAndRealCTest) {
              "add_test(NAME not_broken COMMAND sh -c \"test ! -e ${CMAKE_SOURCE_DIR}/broken\")\n");
   ASSERT_EQ(Host("cd " + repo.path() + " && git add CMakeLists.txt && git commit -qm cmake"), 0);
   repo.Ready();
+  // ctest writes its own log (Testing/Temporary/LastTest.log) and, asked to, JUnit XML.
   const std::string ctest =
-      "cmake -S . -B build >/dev/null && ctest --test-dir build >/dev/null; true";
+      "cmake -S . -B build >/dev/null && ctest --test-dir build --output-junit junit.xml"
+      " >/dev/null; true";
   // A commit and passing tests: completed.
   RunOutput done = repo.Task({"--task", "Fix typo in README"},
                              "echo 'hello, world' > README.md && git commit -qam typo && " + ctest);
@@ -192,10 +194,14 @@ TEST(Governance, EvidenceFromARealCommitAndRealCTest) {
   EXPECT_NE(e["git"]["head_before"], e["git"]["head_after"]);
   EXPECT_EQ(e["git"]["diff"]["files"], 1);
   EXPECT_EQ(e["git"]["diff"]["paths"], Json::array({"README.md"}));
-  ASSERT_EQ(e["test_results"]["reports"].size(), 1u);
-  EXPECT_EQ(e["test_results"]["reports"][0]["file"], "build/Testing/Temporary/LastTest.log");
-  EXPECT_EQ(e["test_results"]["reports"][0]["format"], "ctest");
-  EXPECT_EQ(e["test_results"]["reports"][0]["passed"], 2);
+  const Json& reports = e["test_results"]["reports"];
+  ASSERT_EQ(reports.size(), 2u) << reports.dump();
+  EXPECT_EQ(reports[0]["file"], "build/Testing/Temporary/LastTest.log");
+  EXPECT_EQ(reports[0]["format"], "ctest");
+  EXPECT_EQ(reports[0]["passed"], 2);
+  EXPECT_EQ(reports[1]["file"], "build/junit.xml");
+  EXPECT_EQ(reports[1]["format"], "junit");
+  EXPECT_EQ(reports[1]["passed"], 2);
   EXPECT_EQ(repo.Records("task.completed").size(), 1u);
 
   // A change without a commit, and a failing test: failed, naming the test; the command itself
@@ -205,7 +211,7 @@ TEST(Governance, EvidenceFromARealCommitAndRealCTest) {
   EXPECT_EQ(broken.exit_code, 121) << broken.err;
   EXPECT_THAT(broken.err, HasSubstr("attempt 1: failed"));
   EXPECT_THAT(broken.err, HasSubstr("git_head: no commit was made"));
-  EXPECT_THAT(broken.err, HasSubstr("test_results: 1 of 2 tests failed"));
+  EXPECT_THAT(broken.err, HasSubstr("test_results: 2 of 4 tests failed"));
   EXPECT_THAT(broken.err, HasSubstr("not_broken"));
 }
 
