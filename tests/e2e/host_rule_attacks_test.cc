@@ -65,10 +65,18 @@ class HostRuleAttacksTest : public ::testing::Test {
 
   // The push as a naive broker would run it: the real git on the host in `dir` (default: the
   // workspace), with `env` and `options` before push — nothing pinned, hooks on.
-  int NaivePush(const std::string& env = "", const std::string& options = "",
-                const std::string& dir = "") {
-    return Host("cd " + (dir.empty() ? ws_ : dir) + " && env " + env + " " + kGit + options +
-                " push -q origin HEAD >/dev/null 2>&1");
+  // Returns what git said, for the failure messages.
+  std::string NaivePush(const std::string& env = "", const std::string& options = "",
+                        const std::string& dir = "") {
+    const std::string out = scratch_ / "naive-push.out";
+    // As root, as the sandbox's user, the way the broker runs it (root's git would refuse the
+    // remote, which belongs to that user, as dubious).
+    const std::string as_user =
+        geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    int rc =
+        Host("cd " + (dir.empty() ? ws_ : dir) + " && " + as_user + "env HOME=" + scratch_.path() +
+             " " + env + " git " + options + " push origin HEAD > " + out + " 2>&1");
+    return "naive push: exit " + std::to_string(rc) + ": " + escapes::ReadFile(out);
   }
 
   std::string RevParse(const std::string& git_dir, const std::string& ref) {
@@ -140,8 +148,8 @@ TEST_F(HostRuleAttacksTest, CommondirWrittenDuringTheRunBringsNoHookToTheHost) {
   EXPECT_THAT(pushes[0]["details"]["host_argv"].dump(), HasSubstr("core.hooksPath=/dev/null"));
 
   // The same state, pushed by the host's git as it is: the hook runs.
-  NaivePush();
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush();
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 // Class A, across runs: a commondir already in the repository's own .git when the run starts
@@ -166,8 +174,8 @@ TEST_F(HostRuleAttacksTest, CommondirPlantedBeforeTheRunIsRefusedAtTheFirstPush)
   EXPECT_EQ(pushes[0]["verdict"], "deny");
   EXPECT_EQ(pushes[0]["rule"], "broker");
 
-  NaivePush();
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush();
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 // Class B: a .git file (gitdir: …) in the directory the host's git runs in. Without a pinned
@@ -184,8 +192,8 @@ TEST_F(HostRuleAttacksTest, AGitFileInTheHostWorkingDirectoryIsNotFollowed) {
   EXPECT_FALSE(Exists(marker_));
   EXPECT_EQ(RemoteSubject(), "release-commit");
 
-  NaivePush("", "", ws_ + "/app");
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush("", "", ws_ + "/app");
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 // Class C: GIT_* variables in the sandbox's environment, and in the supervisor's own, never
@@ -205,14 +213,15 @@ TEST_F(HostRuleAttacksTest, GitVariablesOfTheAgentOrTheSupervisorDoNotReachTheHo
 
   // The supervisor's own environment: tollgate started with GIT_DIR and GIT_COMMON_DIR naming
   // the planted directory (a push that is up to date still runs pre-push).
+  log_ = scratch_ / "audit-2";  // the first run's log belongs to the sandbox's user by now
   RunOutput supervisor = Run("release", "git push origin HEAD; echo rc3=$?",
                              {"GIT_DIR=" + evil, "GIT_COMMON_DIR=" + evil});
   ASSERT_EQ(supervisor.exit_code, 0) << supervisor.out << supervisor.err;
   EXPECT_THAT(supervisor.out, HasSubstr("rc3=0")) << supervisor.err;
   EXPECT_FALSE(Exists(marker_));
 
-  NaivePush("GIT_DIR=" + evil);
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush("GIT_DIR=" + evil);
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 // Class D: hooks. The repository's own hooks are the user's, but they commonly run the project's
@@ -233,8 +242,8 @@ TEST_F(HostRuleAttacksTest, TheUsersHookRunsNoAgentCodeOnTheHost) {
   EXPECT_FALSE(Exists(marker_));
   EXPECT_EQ(RemoteSubject(), "release-commit");
 
-  NaivePush();
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush();
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 TEST_F(HostRuleAttacksTest, AHooksPathIntoTheWorkTreeRunsNoAgentCodeOnTheHost) {
@@ -250,8 +259,8 @@ TEST_F(HostRuleAttacksTest, AHooksPathIntoTheWorkTreeRunsNoAgentCodeOnTheHost) {
   EXPECT_FALSE(Exists(marker_));
   EXPECT_EQ(RemoteSubject(), "release-commit");
 
-  NaivePush();
-  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush();
+  EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
 }
 
 // Class E: options before the sub-command. A profile whose git grammar knows -C, --git-dir, -c,
@@ -322,8 +331,8 @@ TEST_F(HostRuleAttacksTest, OptionsBeforeTheSubcommandNeverReachTheHost) {
     if (name == "no-pager" || name == "work-tree") continue;
     SCOPED_TRACE(name);
     unlink(marker_.c_str());
-    NaivePush("", options);
-    EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate";
+    const std::string naive = NaivePush("", options);
+    EXPECT_TRUE(Exists(marker_)) << "the attack does not work even without tollgate; " << naive;
   }
 }
 
@@ -353,8 +362,9 @@ TEST_F(HostRuleAttacksTest, AlternatesWrittenDuringTheRunAreRefused) {
   EXPECT_THAT(run.err, HasSubstr("objects/info/alternates changed since the run started"));
   EXPECT_EQ(RemoteSubject(), "first");
 
-  NaivePush();
-  EXPECT_EQ(RemoteSubject(), "secret-commit") << "the attack does not work even without tollgate";
+  const std::string naive = NaivePush();
+  EXPECT_EQ(RemoteSubject(), "secret-commit")
+      << "the attack does not work even without tollgate; " << naive;
 }
 
 }  // namespace

@@ -608,7 +608,8 @@ constexpr const char* kHostGrammarTool = R"({"git": {
   "paths": ["/bin/git"], "default": "deny", "why": "not listed",
   "subcommand": {"flags": ["--no-pager", "--bare", "--exec-path"],
                  "value_options": ["-C", "-c", "--git-dir", "--work-tree", "--namespace",
-                                   "--exec-path"]},
+                                   "--exec-path"],
+                 "dashed_prefix": "git-"},
   "rules": [
     {"id": "push-any", "verdict": "allow", "args": "push ...", "why": "in the sandbox"},
     {"id": "push-main", "verdict": "allow", "args": "push origin main", "run": "host",
