@@ -124,8 +124,9 @@ TEST_F(ReleaseProfileTest, WorkspaceWriteRefusesTheSamePush) {
 }
 
 // git reads $GIT_DIR/commondir to find the repository's configuration and hooks, and .git is
-// writable in the sandbox. The release profile pins GIT_DIR and GIT_COMMON_DIR for the broker's
-// git, so a commondir planted by the agent does not bring its hooks to the host.
+// writable in the sandbox. The broker pins GIT_DIR and GIT_COMMON_DIR of every host git call to
+// the repository resolved at launch (and runs no hooks), so a commondir planted by the agent
+// does not bring its hooks to the host (more such attacks: host_rule_attacks_test.cc).
 TEST_F(ReleaseProfileTest, APlantedCommondirBringsNoHooksToTheHost) {
   const std::string marker = ws_ + "/hook-ran-on-the-host";
   RunOutput run = Run("release",
