@@ -95,6 +95,24 @@ struct EvidenceSpec {
   std::vector<EvidencePattern> artifacts;     // build outputs: hashed
 };
 
+// The `mcp` section: what `tollgate mcp` lets an agent do with an MCP server's tools
+// (docs/MCP.md; decided by policy/mcp_rules.h). Tool names are globs ('*', '?', '[...]').
+struct McpToolPattern {
+  std::string glob;
+  SourceRef where;
+};
+
+struct McpSpec {
+  std::optional<bool> default_allow;  // a tool no list names: allowed (the default) or denied
+  std::optional<std::string> why;     // the default's justification, shown when it denies
+  std::vector<McpToolPattern> allow;  // tools.allow
+  std::vector<McpToolPattern> deny;   // tools.deny: wins over allow
+  // Added to the built-in lists: argument names that hold paths, and tools whose path
+  // arguments are written (the others' are read).
+  std::vector<std::string> path_arguments;
+  std::vector<McpToolPattern> write_tools;
+};
+
 struct Profile {
   std::string name;
   std::string description;
@@ -106,6 +124,7 @@ struct Profile {
   LimitsSpec limits;
   EnvSpec env;
   EvidenceSpec evidence;
+  McpSpec mcp;
   std::map<std::string, ToolSpec> tools;  // by tool name; a child's entry replaces its parent's
   std::vector<ToolExample> examples;      // this file's own; checked when the profile loads
   std::vector<NetworkExample> network_examples;  // likewise: {"connect": …} examples

@@ -488,6 +488,21 @@ void MergeInto(Profile& into, const Profile& layer) {
   AppendUniqueGlobs(into.evidence.test_results, layer.evidence.test_results);
   AppendUniqueGlobs(into.evidence.artifacts, layer.evidence.artifacts);
 
+  McpSpec& mcp = into.mcp;
+  Override(mcp.default_allow, layer.mcp.default_allow);
+  Override(mcp.why, layer.mcp.why);
+  for (const auto* list : {&layer.mcp.allow, &layer.mcp.deny, &layer.mcp.write_tools}) {
+    auto& target = list == &layer.mcp.allow  ? mcp.allow
+                   : list == &layer.mcp.deny ? mcp.deny
+                                             : mcp.write_tools;
+    for (const McpToolPattern& pattern : *list) {
+      if (std::none_of(target.begin(), target.end(),
+                       [&](const McpToolPattern& p) { return p.glob == pattern.glob; }))
+        target.push_back(pattern);
+    }
+  }
+  AppendUniqueStrings(mcp.path_arguments, layer.mcp.path_arguments);
+
   // A tool is defined whole: a layer's entry replaces its parent's. Examples are each file's
   // own: only the loaded profile's are checked, against the merged tools.
   for (const auto& [name, tool] : layer.tools) into.tools[name] = tool;
@@ -634,8 +649,8 @@ class DocumentChecker {
       return;
     }
     static const std::vector<std::string> kKnown = {
-        "name",   "description", "extends", "filesystem", "network", "syscalls",
-        "limits", "env",         "tools",   "evidence",   "examples"};
+        "name",   "description", "extends", "filesystem", "network",  "syscalls",
+        "limits", "env",         "tools",   "evidence",   "examples", "mcp"};
     Profile& profile = result_.profile;
     for (const auto& [key, value] : root.items()) {
       std::string path = Child("", key);
@@ -674,6 +689,8 @@ class DocumentChecker {
         CheckEvidence(path, value);
       } else if (key == "examples") {
         CheckExamples(path, value);
+      } else if (key == "mcp") {
+        CheckMcp(path, value);
       } else {
         ReportUnknownKey(path, key, kKnown);
       }
@@ -767,6 +784,107 @@ class DocumentChecker {
         ReportUnknownKey(member_path, key, kKnown);
       }
     }
+  }
+
+  // --- mcp (docs/MCP.md) ---
+
+  void CheckMcp(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"default", "why", "tools", "paths"};
+    McpSpec& mcp = result_.profile.mcp;
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "default") {
+        auto verdict = ExpectString(member_path, member, "\"deny\"");
+        if (!verdict) continue;
+        if (*verdict == "allow" || *verdict == "deny") {
+          mcp.default_allow = *verdict == "allow";
+        } else {
+          ValueError(member_path, "unknown verdict " + Quoted(*verdict),
+                     "write \"allow\" or \"deny\" (what a tool no list names gets)");
+        }
+      } else if (key == "why") {
+        auto why = ExpectString(member_path, member, "\"only the server's read tools\"");
+        if (why && why->find_first_not_of(" \t\n\r") == std::string::npos) {
+          ValueError(member_path, "empty justification", "say in a sentence why, or leave it out");
+        } else if (why) {
+          mcp.why = *why;
+        }
+      } else if (key == "tools") {
+        CheckMcpTools(member_path, member);
+      } else if (key == "paths") {
+        CheckMcpPaths(member_path, member);
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckMcpTools(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"allow", "deny"};
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "allow") {
+        CheckMcpToolList(member_path, member, result_.profile.mcp.allow);
+      } else if (key == "deny") {
+        CheckMcpToolList(member_path, member, result_.profile.mcp.deny);
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  void CheckMcpPaths(const std::string& path, const Json& value) {
+    if (!ExpectObject(path, value)) return;
+    static const std::vector<std::string> kKnown = {"arguments", "write_tools"};
+    for (const auto& [key, member] : value.items()) {
+      std::string member_path = Child(path, key);
+      if (key == "arguments") {
+        ForEachString(member_path, member, "\"notebook_path\"",
+                      [&](const std::string& element_path, const std::string& name) {
+                        if (auto problem = CheckMcpName(name)) {
+                          ValueError(element_path, problem->message, problem->hint);
+                          return;
+                        }
+                        AppendUnique(result_.profile.mcp.path_arguments, name);
+                      });
+      } else if (key == "write_tools") {
+        CheckMcpToolList(member_path, member, result_.profile.mcp.write_tools);
+      } else {
+        ReportUnknownKey(member_path, key, kKnown);
+      }
+    }
+  }
+
+  // A tool name or argument name: printable ASCII without spaces, 1-128 bytes (MCP tool names
+  // are [A-Za-z0-9_.-]; globs add '*', '?', '[', ']', '!').
+  static std::optional<Problem> CheckMcpName(std::string_view name) {
+    if (name.empty()) return Problem{"empty name", "write a tool name such as \"read_file\""};
+    if (name.size() > 128) return Problem{"longer than 128 bytes", "write a shorter name"};
+    for (char c : name) {
+      if (c <= ' ' || c == 0x7f || static_cast<unsigned char>(c) >= 0x80) {
+        return Problem{Quoted(name) + " has a space, a control or a non-ASCII character",
+                       "MCP names are letters, digits, '_', '-' and '.'; globs may add '*', '?' "
+                       "and [...]"};
+      }
+    }
+    return std::nullopt;
+  }
+
+  void CheckMcpToolList(const std::string& path, const Json& value,
+                        std::vector<McpToolPattern>& into) {
+    ForEachString(path, value, "\"read_*\"",
+                  [&](const std::string& element_path, const std::string& glob) {
+                    if (auto problem = CheckMcpName(glob)) {
+                      ValueError(element_path, problem->message, problem->hint);
+                      return;
+                    }
+                    if (std::none_of(into.begin(), into.end(), [&](const McpToolPattern& p) {
+                          return p.glob == glob;
+                        }))
+                      into.push_back(McpToolPattern{glob, Where(element_path)});
+                  });
   }
 
   // --- evidence ---

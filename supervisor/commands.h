@@ -48,6 +48,21 @@ int RunCommand(const RunArgs& args);
 
 int CheckCommand(const std::vector<std::string>& profiles);
 
+// tollgate mcp (cmd_mcp.cc, docs/MCP.md): an MCP server in a sandbox, its stdio relayed to the
+// client on tollgate's own, tools filtered, calls decided and recorded. Exit status as run's.
+struct McpArgs {
+  std::string profile = "workspace-write";
+  std::string workspace;  // empty: the current directory
+  std::string landlock = "best-effort";
+  long sandbox_uid = -1;  // root only
+  std::string audit_log;  // empty: audit::DefaultLogDirectory()
+  std::string audit_sync = "batch";
+  std::string audit_level = "actions";
+  std::size_t max_message = 16u << 20;  // bytes of one message, either way
+  std::vector<std::string> command;     // the server
+};
+int McpCommand(const McpArgs& args);
+
 struct ExplainArgs {
   std::string profile;
   std::string workspace;

@@ -75,6 +75,25 @@ int main(int argc, char** argv) {
       ->required();
   run_cmd->prefix_command(false);
 
+  McpArgs mcp;
+  CLI::App* mcp_cmd = app.add_subcommand(
+      "mcp", "Run an MCP stdio server in a sandbox; relay, filter and record its tool calls");
+  mcp_cmd->add_option("--profile,-p", mcp.profile, "Profile name or file")->capture_default_str();
+  mcp_cmd->add_option("--workspace,-w", mcp.workspace, "The project directory (default: current)");
+  mcp_cmd->add_option("--landlock", mcp.landlock, "best-effort, require or off")
+      ->check(CLI::IsMember({"best-effort", "require", "off"}));
+  mcp_cmd->add_option("--sandbox-uid", mcp.sandbox_uid, "As root: the uid the sandbox runs as");
+  mcp_cmd->add_option("--audit-log", mcp.audit_log, "The audit log directory");
+  mcp_cmd->add_option("--audit-sync", mcp.audit_sync, "none, batch or every")
+      ->check(CLI::IsMember({"none", "batch", "every"}));
+  mcp_cmd->add_option("--audit-level", mcp.audit_level, "run, actions or files")
+      ->check(CLI::IsMember({"run", "actions", "files"}));
+  mcp_cmd->add_option("--max-message", mcp.max_message, "The largest message relayed, in bytes")
+      ->capture_default_str();
+  mcp_cmd->add_option("command", mcp.command, "The MCP server and its arguments (after --)")
+      ->required();
+  mcp_cmd->prefix_command(false);
+
   std::vector<std::string> check_profiles;
   CLI::App* check_cmd = app.add_subcommand("check", "Validate profiles and print every error");
   check_cmd->add_option("profiles", check_profiles, "Profile names or files")->required();
@@ -105,7 +124,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     // A run that could not start is "tollgate failed before the command ran" (DESIGN.md).
-    bool is_run = argc > 1 && std::string(argv[1]) == "run";
+    bool is_run = argc > 1 && (std::string(argv[1]) == "run" || std::string(argv[1]) == "mcp");
     return code == 0 ? 0 : (is_run ? kExitSetupFailed : kExitUsage);
   }
 
@@ -122,6 +141,7 @@ int main(int argc, char** argv) {
     kernel::LaunchTrace("run returned");
     return code;
   }
+  if (*mcp_cmd) return McpCommand(mcp);
   if (*check_cmd) return CheckCommand(check_profiles);
   if (*explain_cmd) return ExplainCommand(explain);
   if (*audit_cmd) return AuditCommand(audit_args);
