@@ -28,9 +28,9 @@ std::string NormalizedKey(std::string_view key) {
 // string under one of them is never taken for a path because of its first character.
 const std::vector<std::string>& ContentKeys() {
   static const std::vector<std::string> kKeys = {
-      "content", "contents", "text",    "data",   "body",   "message", "newtext",
-      "oldtext", "code",     "script",  "query",  "pattern", "regex",  "command",
-      "prompt",  "comment",  "title",   "description", "value", "input", "excludepatterns"};
+      "content", "contents", "text",   "data",        "body",    "message", "newtext",
+      "oldtext", "code",     "script", "query",       "pattern", "regex",   "command",
+      "prompt",  "comment",  "title",  "description", "value",   "input",   "excludepatterns"};
   return kKeys;
 }
 
@@ -49,8 +49,8 @@ bool IsPathKey(const McpSpec& spec, std::string_view key) {
 // characters (a pattern is not a path).
 bool LooksLikePath(const std::string& text) {
   if (text.empty() || text.size() > 4096) return false;
-  const bool rooted = text[0] == '/' || text == "~" || text.starts_with("~/") ||
-                      text.starts_with("file://");
+  const bool rooted =
+      text[0] == '/' || text == "~" || text.starts_with("~/") || text.starts_with("file://");
   if (!rooted) return false;
   for (char c : text) {
     if (c == '\n' || c == '\r' || c == '*' || c == '?' || c == '[' || c == '{') return false;
@@ -163,17 +163,18 @@ std::string RuleWithSource(const std::string& rule, const SourceRef& where) {
 
 const std::vector<std::string>& BuiltinMcpPathArgumentNames() {
   static const std::vector<std::string> kNames = {
-      "path",        "paths",  "file",        "files",  "filepath", "filepaths", "filename",
-      "dir",         "dirs",   "dirpath",     "directory", "directories", "folder", "source",
-      "sources",     "src",    "destination", "dest",   "target",   "root",      "cwd",
-      "workingdirectory"};
+      "path",      "paths",           "file",   "files",  "filepath",
+      "filepaths", "filename",        "dir",    "dirs",   "dirpath",
+      "directory", "directories",     "folder", "source", "sources",
+      "src",       "destination",     "dest",   "target", "root",
+      "cwd",       "workingdirectory"};
   return kNames;
 }
 
 const std::vector<std::string>& BuiltinMcpWriteTools() {
   static const std::vector<std::string> kTools = {
-      "write_*",  "edit_*",  "create_*", "move_*",   "rename_*", "delete_*", "remove_*",
-      "mkdir*",   "append_*", "patch_*", "save_*",   "truncate_*", "chmod*", "upload_*"};
+      "write_*", "edit_*",   "create_*", "move_*", "rename_*",   "delete_*", "remove_*",
+      "mkdir*",  "append_*", "patch_*",  "save_*", "truncate_*", "chmod*",   "upload_*"};
   return kTools;
 }
 
@@ -193,7 +194,8 @@ McpDecision DecideMcpTool(const McpSpec& spec, std::string_view tool) {
   const McpToolPattern* which = nullptr;
   if (AnyGlob(spec.deny, tool, &which)) {
     decision.rule = RuleWithSource("mcp.tools.deny", which->where);
-    decision.reason = "MCP tool " + name + " is denied by the profile (pattern " + which->glob + ")";
+    decision.reason =
+        "MCP tool " + name + " is denied by the profile (pattern " + which->glob + ")";
     return decision;
   }
   if (AnyGlob(spec.allow, tool, &which)) {
@@ -242,21 +244,24 @@ McpDecision DecideMcpCall(const McpSpec& spec, const SandboxPlan& plan, std::str
     collector.Walk("", arguments, 0);
     collector.TopLevelLookalikes(arguments);
   } else if (!arguments.is_null()) {
-    return McpDecision{false, "mcp.arguments",
+    return McpDecision{false,
+                       "mcp.arguments",
                        "MCP tool " + name + ": arguments must be an object, got " +
                            std::string(arguments.type_name()),
                        {}};
   }
   if (collector.too_deep) {
-    return McpDecision{false, "mcp.arguments",
+    return McpDecision{false,
+                       "mcp.arguments",
                        "MCP tool " + name + ": arguments nested deeper than " +
                            std::to_string(kMaxDepth) + " levels cannot be checked",
                        {}};
   }
   if (collector.paths.size() > kMaxMcpPathArguments) {
-    return McpDecision{false, "mcp.arguments",
-                       "MCP tool " + name + ": more than " +
-                           std::to_string(kMaxMcpPathArguments) + " path arguments to check",
+    return McpDecision{false,
+                       "mcp.arguments",
+                       "MCP tool " + name + ": more than " + std::to_string(kMaxMcpPathArguments) +
+                           " path arguments to check",
                        {}};
   }
   decision.paths = std::move(collector.paths);
@@ -273,8 +278,7 @@ McpDecision DecideMcpCall(const McpSpec& spec, const SandboxPlan& plan, std::str
       decision.allowed = false;
       decision.rule = file.rule;
       decision.reason = "MCP tool " + name + ": argument " + argument.argument + " (" +
-                        FileAccessName(argument.access) + " " + argument.path +
-                        "): " + file.reason;
+                        FileAccessName(argument.access) + " " + argument.path + "): " + file.reason;
       return decision;
     }
   }

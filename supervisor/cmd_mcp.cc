@@ -56,9 +56,9 @@ policy::LandlockMode ParseLandlockMode(const std::string& text) {
 }
 
 // The relay process: never returns.
-[[noreturn]] void RelayMain(const audit::WriterOptions& writer_options,
-                            const policy::McpSpec& spec, const policy::SandboxPlan& plan,
-                            std::size_t max_message, int server_in, int server_out) {
+[[noreturn]] void RelayMain(const audit::WriterOptions& writer_options, const policy::McpSpec& spec,
+                            const policy::SandboxPlan& plan, std::size_t max_message, int server_in,
+                            int server_out) {
   ::signal(SIGPIPE, SIG_IGN);
   // A terminal's ^C reaches the whole group: the supervisor forwards it to the server, and the
   // relay ends when the server's output does, with every record written.
@@ -153,7 +153,8 @@ int McpCommand(const McpArgs& args) {
   facts.audit_sync = args.audit_sync;
   audit::Event start = RunStartEvent(facts);
   start.details["mcp"] = true;
-  if (!audit_log->Append(start)) return Fail("cannot write to the audit log: " + audit_log->failure());
+  if (!audit_log->Append(start))
+    return Fail("cannot write to the audit log: " + audit_log->failure());
 
   // The server's stdin and stdout.
   int to_server[2], from_server[2];

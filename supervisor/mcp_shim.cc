@@ -103,8 +103,8 @@ std::string McpRelay::Refusal(const Json& id, int code, const std::string& messa
                               Json data) const {
   Json error = {{"code", code}, {"message", message}};
   if (!data.is_null()) error["data"] = std::move(data);
-  return Dump(Json{{"jsonrpc", "2.0"}, {"id", IsValidId(id) ? id : Json(nullptr)},
-                   {"error", std::move(error)}});
+  return Dump(Json{
+      {"jsonrpc", "2.0"}, {"id", IsValidId(id) ? id : Json(nullptr)}, {"error", std::move(error)}});
 }
 
 RelayAction McpRelay::FromClient(std::string_view line) {
@@ -143,7 +143,8 @@ RelayAction McpRelay::FromClient(std::string_view line) {
       action.forward = std::string(line);
       return action;
     }
-    return malformed(id, kJsonRpcInvalidRequest, "neither a request, a notification nor a response");
+    return malformed(id, kJsonRpcInvalidRequest,
+                     "neither a request, a notification nor a response");
   }
   if (!message["method"].is_string())
     return malformed(id, kJsonRpcInvalidRequest, "\"method\" is not a string");
@@ -205,9 +206,8 @@ RelayAction McpRelay::ToolsCall(const Json& message, const std::string& id_key) 
     decision.reason = problem;
   }
 
-  audit::Event event =
-      McpEvent(decision.allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny, decision.rule,
-               decision.reason, "tools/call", "client");
+  audit::Event event = McpEvent(decision.allowed ? audit::Verdict::kAllow : audit::Verdict::kDeny,
+                                decision.rule, decision.reason, "tools/call", "client");
   event.details["id"] = event.strings.String(id_key, "details.id", 256);
   event.details["tool"] = event.strings.String(tool, "details.tool", 256);
   if (!arguments.is_null()) {
@@ -226,8 +226,8 @@ RelayAction McpRelay::ToolsCall(const Json& message, const std::string& id_key) 
     event.details["paths"] = std::move(paths);
   }
   if (!Record(event, &action)) {
-    action.reply = Refusal(id, kMcpAuditFailed,
-                           "tollgate: refused: the audit log could not be written");
+    action.reply =
+        Refusal(id, kMcpAuditFailed, "tollgate: refused: the audit log could not be written");
     return action;
   }
   if (decision.allowed) {
@@ -239,16 +239,15 @@ RelayAction McpRelay::ToolsCall(const Json& message, const std::string& id_key) 
     return action;
   }
   const std::string shown = tool.size() > 128 ? tool.substr(0, 128) + "…" : tool;
-  action.reply = Refusal(
-      id, kMcpRefusedByPolicy,
-      "tollgate: MCP tool " + shown + " denied by rule " + decision.rule + " of profile " +
-          options_.profile + ": " + decision.reason,
-      Json{{"tollgate",
-            {{"verdict", "deny"},
-             {"tool", shown},
-             {"rule", decision.rule},
-             {"reason", decision.reason},
-             {"profile", options_.profile}}}});
+  action.reply = Refusal(id, kMcpRefusedByPolicy,
+                         "tollgate: MCP tool " + shown + " denied by rule " + decision.rule +
+                             " of profile " + options_.profile + ": " + decision.reason,
+                         Json{{"tollgate",
+                               {{"verdict", "deny"},
+                                {"tool", shown},
+                                {"rule", decision.rule},
+                                {"reason", decision.reason},
+                                {"profile", options_.profile}}}});
   return action;
 }
 
@@ -260,8 +259,7 @@ RelayAction McpRelay::FromServer(std::string_view line) {
         McpEvent(audit::Verdict::kDeny, "mcp.malformed", "from the server: " + why, "", "server");
     event.details["bytes"] = line.size();
     Record(event, &action);
-    if (action.note.empty())
-      action.note = "dropped a message from the MCP server: " + why;
+    if (action.note.empty()) action.note = "dropped a message from the MCP server: " + why;
     return action;
   };
   if (NestingDepth(line, kMaxNesting) > kMaxNesting)
@@ -296,9 +294,9 @@ RelayAction McpRelay::ToolsListResult(Json message, const std::string& id_key) {
   }
   Json& result = message["result"];
   if (!result.is_object() || !result.contains("tools") || !result["tools"].is_array()) {
-    audit::Event event = McpEvent(audit::Verdict::kDeny, "mcp.malformed",
-                                  "the server's tools/list result has no tools array",
-                                  "tools/list", "server");
+    audit::Event event =
+        McpEvent(audit::Verdict::kDeny, "mcp.malformed",
+                 "the server's tools/list result has no tools array", "tools/list", "server");
     event.details["id"] = event.strings.String(id_key, "details.id", 256);
     if (!Record(event, &action)) return action;
     action.forward = Refusal(message["id"], kJsonRpcInternalError,
@@ -328,8 +326,8 @@ RelayAction McpRelay::ToolsListResult(Json message, const std::string& id_key) {
     reason = "removed " + std::to_string(removed.size()) + " of " + std::to_string(listed) +
              " tools the profile denies";
   }
-  audit::Event event = McpEvent(audit::Verdict::kAllow, "mcp.tools", reason, "tools/list",
-                                "server");
+  audit::Event event =
+      McpEvent(audit::Verdict::kAllow, "mcp.tools", reason, "tools/list", "server");
   event.details["id"] = event.strings.String(id_key, "details.id", 256);
   event.details["listed"] = listed;
   event.details["kept"] = listed - removed.size();
@@ -348,7 +346,8 @@ RelayAction McpRelay::ClientOversized(std::size_t bytes) {
       McpEvent(audit::Verdict::kDeny, "mcp.size", "from the client: " + why, "", "client");
   event.details["bytes"] = bytes;
   if (!Record(event, &action)) {
-    action.reply = Refusal(nullptr, kMcpAuditFailed, "tollgate: the audit log could not be written");
+    action.reply =
+        Refusal(nullptr, kMcpAuditFailed, "tollgate: the audit log could not be written");
     return action;
   }
   action.reply = Refusal(nullptr, kJsonRpcInvalidRequest, "tollgate: " + why + " was dropped");

@@ -38,13 +38,13 @@ inline constexpr int kJsonRpcParseError = -32700;
 inline constexpr int kJsonRpcInvalidRequest = -32600;
 inline constexpr int kJsonRpcInvalidParams = -32602;
 inline constexpr int kJsonRpcInternalError = -32603;
-inline constexpr int kMcpRefusedByPolicy = -32010;   // the profile refused the call
-inline constexpr int kMcpAuditFailed = -32011;       // the call could not be recorded
+inline constexpr int kMcpRefusedByPolicy = -32010;  // the profile refused the call
+inline constexpr int kMcpAuditFailed = -32011;      // the call could not be recorded
 
 inline constexpr std::string_view kKindMcpCall = "mcp.call";
 
 struct McpRelayOptions {
-  const policy::McpSpec* spec = nullptr;     // not owned
+  const policy::McpSpec* spec = nullptr;      // not owned
   const policy::SandboxPlan* plan = nullptr;  // not owned: the mount plan paths are checked on
   std::string profile;                        // named in refusals
   std::size_t max_message_bytes = kDefaultMcpMessageBytes;

@@ -941,5 +941,75 @@ TEST(LoaderJsonLocationsTest, PositionOfOffsetAndPointerEscaping) {
   EXPECT_EQ(EscapeJsonPointerToken("a/b~c"), "a~1b~0c");
 }
 
+// --- the mcp section (docs/MCP.md) ---
+
+TEST(ProfileLoaderMcpTest, ErrorsCarryTheirJsonPathAndPosition) {
+  struct Case {
+    const char* line;
+    const char* json_path;
+    int column;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"("mcp": [])", "/mcp", 10, "expected an object, got array"},
+      {R"("mcp": {"defualt": "deny"})", "/mcp/defualt", 11, "unknown key \"defualt\""},
+      {R"("mcp": {"default": "ask"})", "/mcp/default", 22, "unknown verdict \"ask\""},
+      {R"("mcp": {"why": " "})", "/mcp/why", 18, "empty justification"},
+      {R"("mcp": {"tools": {"allow": "read_*"}})", "/mcp/tools/allow", 30,
+       "expected an array of strings"},
+      {R"("mcp": {"tools": {"deny": ["write file"]}})", "/mcp/tools/deny/0", 30, "has a space"},
+      {R"("mcp": {"tools": {"deny": [""]}})", "/mcp/tools/deny/0", 30, "empty name"},
+      {R"("mcp": {"tools": {"block": []}})", "/mcp/tools/block", 21, "unknown key \"block\""},
+      {R"("mcp": {"paths": {"arguments": [1]}})", "/mcp/paths/arguments/0", 35,
+       "expected a string, got number"},
+      {R"("mcp": {"paths": {"write_tools": ["save\u0001"]}})", "/mcp/paths/write_tools/0", 37,
+       "control"},
+  };
+  for (const Case& c : cases) {
+    InMemoryFiles files;
+    files.Add("/profiles/p.json", ProfileWithLine(c.line));
+    LoadResult result = ProfileLoader({"/profiles"}, files.Reader(), files.Exists()).Load("p");
+    ASSERT_EQ(result.errors.size(), 1u) << c.line << "\n" << Describe(result.errors);
+    EXPECT_EQ(result.errors[0].json_path, c.json_path) << c.line;
+    EXPECT_EQ(result.errors[0].line, 4) << c.line;
+    EXPECT_EQ(result.errors[0].column, c.column) << c.line;
+    EXPECT_THAT(result.errors[0].message, HasSubstr(c.message)) << c.line;
+  }
+}
+
+TEST_F(ProfileLoaderTest, McpListsAccumulateOverExtendsAndScalarsTakeTheLastLayer) {
+  files_.Add("/profiles/parent.json",
+             Layer("parent",
+                   R"(  "mcp": {"default": "deny", "why": "parent's reason",
+           "tools": {"allow": ["read_*"], "deny": ["write_file"]},
+           "paths": {"arguments": ["notebook"], "write_tools": ["save_*"]}})"));
+  LoadResult result = LoadProfile("child", Layer("child", R"(  "extends": "parent",
+  "mcp": {"default": "allow", "tools": {"allow": ["list_*", "read_*"], "deny": ["move_*"]},
+          "paths": {"arguments": ["notebook", "sheet"]}})"));
+  ASSERT_TRUE(result.ok()) << Describe(result.errors);
+  const McpSpec& mcp = result.profile->mcp;
+  ASSERT_TRUE(mcp.default_allow.has_value());
+  EXPECT_TRUE(*mcp.default_allow) << "the child's default wins";
+  EXPECT_EQ(mcp.why.value_or(""), "parent's reason") << "kept: the child did not set it";
+  std::vector<std::string> allow, deny, write_tools;
+  for (const McpToolPattern& p : mcp.allow) allow.push_back(p.glob);
+  for (const McpToolPattern& p : mcp.deny) deny.push_back(p.glob);
+  for (const McpToolPattern& p : mcp.write_tools) write_tools.push_back(p.glob);
+  EXPECT_THAT(allow, ElementsAre("read_*", "list_*"));
+  EXPECT_THAT(deny, ElementsAre("write_file", "move_*")) << "a child cannot drop a parent's deny";
+  EXPECT_THAT(write_tools, ElementsAre("save_*"));
+  EXPECT_THAT(mcp.path_arguments, ElementsAre("notebook", "sheet"));
+  EXPECT_EQ(mcp.deny[0].where.file, "/profiles/parent.json");
+  EXPECT_EQ(mcp.deny[0].where.line, 5);
+}
+
+TEST_F(ProfileLoaderTest, NoMcpSectionLeavesItEmpty) {
+  LoadResult result = LoadProfile("p", ProfileWithLine(R"("env": {})"));
+  ASSERT_TRUE(result.ok()) << Describe(result.errors);
+  EXPECT_FALSE(result.profile->mcp.default_allow.has_value());
+  EXPECT_TRUE(result.profile->mcp.allow.empty());
+  EXPECT_TRUE(result.profile->mcp.deny.empty());
+}
+
 }  // namespace
 }  // namespace tollgate::policy
