@@ -23,6 +23,7 @@
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_search.h"
 #include "supervisor/run_audit.h"
+#include "supervisor/run_report.h"
 #include "supervisor/tool_paths.h"
 
 namespace tollgate {
@@ -43,6 +44,28 @@ policy::LandlockMode ParseLandlockMode(const std::string& text) {
   if (text == "require") return policy::LandlockMode::kRequire;
   if (text == "off") return policy::LandlockMode::kOff;
   return policy::LandlockMode::kBestEffort;
+}
+
+// --report FILE (JSON) and, with --ci, $GITHUB_STEP_SUMMARY (Markdown, appended): the run as the
+// audit log recorded it, denials first.
+void WriteReports(const RunArgs& args, const std::string& audit_dir, const LogPosition& from,
+                  const std::string& run, const RunResult& result) {
+  const char* step_summary = std::getenv("GITHUB_STEP_SUMMARY");
+  const bool summary = args.ci && step_summary != nullptr && step_summary[0] != '\0';
+  if (args.report.empty() && !summary) return;
+  RunReport report = ReadRunReport(audit_dir, from, run);
+  report.result = result.ToJson();
+  if (!args.report.empty()) {
+    std::ofstream out(args.report);
+    out << RunReportJson(report).dump(2) << "\n";
+    if (!out) std::cerr << "tollgate: cannot write the report to " << args.report << "\n";
+  }
+  if (summary) {
+    std::ofstream out(step_summary, std::ios::app);
+    out << RunReportMarkdown(report);
+    if (!out)
+      std::cerr << "tollgate: cannot append to $GITHUB_STEP_SUMMARY (" << step_summary << ")\n";
+  }
 }
 
 }  // namespace
@@ -184,6 +207,11 @@ int RunCommand(const RunArgs& args) {
   facts.audit_sync = args.audit_sync;
   spdlog::info("audit log {} (run {}, level {}, sync {})", audit_dir, audit_options.run,
                args.audit_level, args.audit_sync);
+  // Where this run's records begin, for the report read back after it.
+  LogPosition report_from;
+  report_from.file = audit_log->current_file();
+  if (struct stat st{}; !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
+    report_from.offset = static_cast<std::uint64_t>(st.st_size);
   // A task's dispatch is recorded first, and releases the dispatch lock.
   if (dispatch && !dispatch->Record(audit_log.get(), args.command))
     return Fail("cannot write to the audit log: " + audit_log->failure());
@@ -242,6 +270,7 @@ int RunCommand(const RunArgs& args) {
     result.status = RunStatus::kAuditFailed;
     result.reason = "the audit log could not be synced to disk (" + audit_log->failure() + ")";
   }
+  WriteReports(args, audit_dir, report_from, audit_options.run, result);
   if (!args.result_json.empty()) {
     std::ofstream out(args.result_json);
     out << result.ToJson().dump(2) << "\n";

@@ -42,6 +42,9 @@ struct RunArgs {
   bool again = false;
   std::string classes_file;
   bool profile_given = false;  // --profile was on the command line
+  // A JSON report of the run (its end, every denial, counts) read back from the audit log; with
+  // --ci the same as Markdown is appended to $GITHUB_STEP_SUMMARY when it is set.
+  std::string report;
   std::vector<std::string> command;
 };
 int RunCommand(const RunArgs& args);

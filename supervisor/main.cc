@@ -48,7 +48,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_flag("--ci", run.ci,
                     "Non-interactive: never wait for a person; a tool call a rule would ask "
-                    "about is denied");
+                    "about is denied; a Markdown summary (denials first) is appended to "
+                    "$GITHUB_STEP_SUMMARY when it is set");
+  run_cmd->add_option("--report", run.report,
+                      "Write a JSON report of the run (its end, every denial, counts, the "
+                      "task's outcome) to FILE, read back from the audit log");
   run_cmd
       ->add_option("--approvals", run.approvals,
                    "How a tool call a rule asks about is answered: wait (for `tollgate "
