@@ -500,6 +500,7 @@ nlohmann::json PlanToJson(const SandboxPlan& plan) {
       entry["writable"] = op.writable;
       entry["exec"] = op.exec;
       entry["optional"] = op.optional;
+      if (!op.beneath.empty()) entry["beneath"] = op.beneath;
       if (op.size) entry["size"] = *op.size;
     }
     mounts.push_back(entry);

@@ -327,7 +327,24 @@ class Compiler {
     plan.ops.push_back({.kind = MountOpKind::kRootReadOnly,
                         .target = "/",
                         .why = "nothing but the listed paths is writable"});
+    MarkWorkspaceSources(plan);
     return plan;
+  }
+
+  // A bind source strictly inside the workspace names a path in a tree the agent wrote in earlier
+  // runs: any directory on the way may be a symlink it planted (node_modules -> /home/user). The
+  // kernel layer opens such a source below the workspace without following a symlink (plans.h,
+  // MountOp::beneath). The workspace itself, and host paths the profile names, resolve as
+  // given. A workspace that is "/" holds every host path and marks none.
+  void MarkWorkspaceSources(MountPlan& plan) const {
+    const std::string& workspace = context_.workspace;
+    if (workspace.empty() || workspace == "/") return;
+    for (MountOp& op : plan.ops) {
+      if (op.kind == MountOpKind::kBind && op.source != workspace &&
+          IsWithin(op.source, workspace)) {
+        op.beneath = workspace;
+      }
+    }
   }
 
   // filesystem.scratch, expanded: the paths inside the workspace, with their entries. A scratch

@@ -52,6 +52,10 @@ struct MountOp {
   MountOpKind kind = MountOpKind::kBind;
   std::string source;  // host path (kBind), link content (kSymlink); else empty
   std::string target;  // absolute path inside the sandbox
+  // kBind: a host directory (the canonical workspace) that `source` lies strictly below, and
+  // below which no symlink is followed: the agent wrote that tree in earlier runs. `beneath`
+  // itself is resolved as the supervisor named it; empty for host paths the profile chose.
+  std::string beneath;
   bool writable = false;
   bool exec = false;      // false: mounted noexec
   bool device = false;    // true: device nodes allowed (only the /dev node binds); else nodev

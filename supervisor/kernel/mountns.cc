@@ -122,8 +122,12 @@ class MountBuilder {
       return Status::Fail("mount base", "/newroot", EBADF, "the base was not entered");
     for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
       bool skipped = false;
+      skip_reason_ = SkipReason::kNotThere;
       TOLLGATE_RETURN_IF_ERROR(Apply(plan_.ops[i], &skipped));
-      if (skipped) outcome_->skipped_ops.push_back(i);
+      if (skipped) {
+        outcome_->skipped_ops.push_back(i);
+        outcome_->skip_reasons.push_back(skip_reason_);
+      }
     }
     LaunchTrace("mnt ops done");
     return PivotIntoNewRoot();
@@ -339,16 +343,24 @@ class MountBuilder {
   }
 
   Status ApplyBind(const MountOp& op, bool* skipped) {
-    // Resolve the host source inside /oldroot, so absolute symlinks on the host resolve
-    // against the host root, and see the last component itself (O_NOFOLLOW).
-    Fd source(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    Fd source;
+    int error = 0;
+    if (!op.beneath.empty()) {
+      TOLLGATE_RETURN_IF_ERROR(OpenSourceBeneath(op, &source, &error, skipped));
+      if (*skipped) return Status::Ok();
+    } else {
+      // Resolve the host source inside /oldroot, so absolute symlinks on the host resolve
+      // against the host root, and see the last component itself (O_NOFOLLOW).
+      source = Fd(OpenAt2(oldroot_.get(), op.source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+      error = errno;
+    }
     if (!source.valid()) {
-      if ((errno == ENOENT || errno == ENOTDIR) && op.optional) {
+      if ((error == ENOENT || error == ENOTDIR) && op.optional) {
         *skipped = true;
         return Status::Ok();
       }
-      return Status::Fail("open bind source", op.source, errno);
+      return Status::Fail("open bind source", op.source, error);
     }
     struct stat st {};
     if (::fstat(source.get(), &st) != 0) return Status::Fail("stat bind source", op.source, errno);
@@ -361,6 +373,85 @@ class MountBuilder {
     Fd dest;
     TOLLGATE_RETURN_IF_ERROR(EnsureMountpoint(op.target, S_ISDIR(st.st_mode), &dest));
     return CloneOnto(source.get(), BindAttributes(op), dest.get(), "bind", op.target);
+  }
+
+  // The source of a bind that lies below `op.beneath` (the workspace): `beneath` is resolved as
+  // the supervisor named it (inside the host root, like any host path), the rest below it with
+  // no symlink followed, not even the last component. A workspace may hold mount points (a
+  // volume, a tmpfs for build/): only the host can place them, never the sandbox, so crossing one
+  // is allowed (no RESOLVE_NO_XDEV). On return, `source` is the fd (or invalid, with `error`
+  // for the caller's missing-source handling), or `skipped` is set.
+  Status OpenSourceBeneath(const MountOp& op, Fd* source, int* error, bool* skipped) {
+    const std::string& root = op.beneath;
+    if (root.empty() || root[0] != '/' || op.source.size() <= root.size() + 1 ||
+        op.source.compare(0, root.size(), root) != 0 ||
+        (root != "/" && op.source[root.size()] != '/')) {
+      return Status::Fail("open bind source", op.source, EINVAL,
+                          "the plan says it lies below " + root + ", and it does not");
+    }
+    const std::string rest = op.source.substr(root == "/" ? 1 : root.size() + 1);
+    Fd base(OpenAt2(oldroot_.get(), root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!base.valid()) {
+      // As for any source: the caller decides on ENOENT and ENOTDIR.
+      *error = errno;
+      if (*error == ENOENT || *error == ENOTDIR) return Status::Ok();
+      return Status::Fail("open bind source: the directory above it", root, *error);
+    }
+    *source = Fd(OpenAt2(base.get(), rest.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    *error = errno;
+    if (source->valid()) {
+      // With O_PATH | O_NOFOLLOW a symlink as the last component comes back as itself.
+      struct stat st {};
+      if (::fstat(source->get(), &st) != 0)
+        return Status::Fail("stat bind source", op.source, errno);
+      if (!S_ISLNK(st.st_mode)) return Status::Ok();
+      source->Reset();
+      return SymlinkInWorkspace(op, op.source, skipped);
+    }
+    // ELOOP: a symlink on the way. EXDEV: an escape from below `beneath`, which only a symlink
+    // can make (plan paths have no ".." component). Anything else goes to the caller.
+    if (*error != ELOOP && *error != EXDEV) return Status::Ok();
+    return SymlinkInWorkspace(op, FirstSymlinkBelow(base.get(), root, rest), skipped);
+  }
+
+  // An optional bind is skipped (and reported why); a required one fails the launch, naming the
+  // link and what to do.
+  Status SymlinkInWorkspace(const MountOp& op, const std::string& link, bool* skipped) {
+    if (op.optional) {
+      *skipped = true;
+      skip_reason_ = SkipReason::kSymlinkInWorkspace;
+      return Status::Ok();
+    }
+    // The words go in the path field: it is the part of a setup error that is not cut short.
+    return Status::Fail(
+        "bind",
+        op.source + ": " + link + " is a symbolic link inside the workspace, and a bind " +
+            (link == op.source ? "of it" : "below it") +
+            " is not followed; replace the link with a directory, or name the real path",
+        0);
+  }
+
+  // The first component of `rest` below `base` (the directory `root`) that is a symlink, as a
+  // host path; the whole path when none is found (the tree changed since the walk failed).
+  static std::string FirstSymlinkBelow(int base, const std::string& root, const std::string& rest) {
+    std::string path = root == "/" ? "" : root;
+    Fd dir(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+    std::size_t pos = 0;
+    while (dir.valid() && pos < rest.size()) {
+      std::size_t next = rest.find('/', pos);
+      if (next == std::string::npos) next = rest.size();
+      const std::string name = rest.substr(pos, next - pos);
+      pos = next + 1;
+      path += "/" + name;
+      struct stat st {};
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+      if (S_ISLNK(st.st_mode)) return path;
+      dir = Fd(OpenAt2(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    }
+    return (root == "/" ? "" : root) + "/" + rest;
   }
 
   Status ApplyReadOnly(const MountOp& op, bool* skipped) {
@@ -546,9 +637,20 @@ class MountBuilder {
   Fd hidden_file_;
   Fd shim_tree_;  // the detached shim mount kShim ops clone
   std::string shim_source_;
+  SkipReason skip_reason_ = SkipReason::kNotThere;  // why the current op was skipped
 };
 
 }  // namespace
+
+const char* SkipReasonText(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kNotThere:
+      return "not there at launch";
+    case SkipReason::kSymlinkInWorkspace:
+      return "a symbolic link inside the workspace, not followed";
+  }
+  return "skipped";
+}
 
 Status EnterMountBase(MountBase* base) {
   return EnterBase(base);

@@ -4,8 +4,12 @@
 //
 // Destinations are resolved inside the new root with openat2(RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS): a symlink at or above a mount destination is refused, never followed
-// (CVE-2021-30465). Binds use the new mount API (open_tree clone, mount_setattr AT_RECURSIVE,
-// move_mount onto the destination fd), so there is no mountinfo parsing and no tree walk.
+// (CVE-2021-30465). Host sources are resolved inside the host root, following symlinks the host
+// chose (/bin -> usr/bin), except below a bind's `beneath` (the workspace, which the agent wrote):
+// there no symlink is followed (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); an optional bind is
+// skipped (SkipReason::kSymlinkInWorkspace), a required one fails the launch. Binds use the new
+// mount API (open_tree clone, mount_setattr AT_RECURSIVE, move_mount onto the destination fd), so
+// there is no mountinfo parsing and no tree walk.
 #pragma once
 
 #include <sys/types.h>
@@ -31,9 +35,19 @@ struct ProtectPlaceholder {
   ino_t inode = 0;
 };
 
+// Why an op was skipped.
+enum class SkipReason {
+  kNotThere,            // the source or target is absent (or not what the op needs)
+  kSymlinkInWorkspace,  // a kBind source with `beneath`: a symlink on the way below the workspace
+};
+
+// One line for the report: "a symbolic link inside the workspace, not followed", …
+const char* SkipReasonText(SkipReason reason);
+
 // What applying the plan left out, for the launcher to report.
 struct MountOutcome {
   std::vector<std::size_t> skipped_ops;  // indices of ops skipped (optional source missing, …)
+  std::vector<SkipReason> skip_reasons;  // one per skipped_ops entry, in the same order
   std::vector<ProtectPlaceholder> placeholders;
   // One per kShim op, in plan order: the real tool under the shim, opened (O_RDONLY, O_CLOEXEC)
   // before the shim covered it; -1 for an op that was skipped. Owned by the caller.
