@@ -80,6 +80,17 @@ const policy::MountOp* ShownBy(const policy::SandboxPlan& plan, const std::strin
   return shown;
 }
 
+// The sandbox's home is a private, empty tmpfs: a host file under the home that no entry binds
+// into it is not there. The hook judges host paths, so such a path is out of the view, though
+// DecideFileAccess (which answers for the sandbox's own files) would let the agent create it.
+const policy::MountOp* PrivateHome(const policy::SandboxPlan& plan, const std::string& path) {
+  const policy::MountOp* shown = ShownBy(plan, path);
+  if (shown != nullptr && shown->kind == policy::MountOpKind::kTmpfs &&
+      shown->why.rfind("filesystem.home", 0) == 0)
+    return shown;
+  return nullptr;
+}
+
 // The paths to judge for one path: as written (lexically) and, when it differs, with symlinks
 // resolved. The stricter answer counts.
 std::vector<std::string> PathsToJudge(const HookContext& context, const std::string& path) {
@@ -96,6 +107,13 @@ void JudgeFile(const HookContext& context, const std::string& path, FileAccess a
   for (const std::string& judged : PathsToJudge(context, path)) {
     policy::FileDecision decision = policy::DecideFileAccess(*context.plan, judged, access);
     std::string shown = judged == path ? path : path + " (a symlink to " + judged + ")";
+    if (const policy::MountOp* home = PrivateHome(*context.plan, judged)) {
+      out->Add(what, HookVerdict::kDeny, "file:" + home->why,
+               std::string(policy::FileAccessName(access)) + " of " + shown +
+                   " is denied: the sandbox's home is private and empty, the host's files under " +
+                   home->target + " are not in it");
+      continue;
+    }
     if (decision.allowed) {
       out->Add(what, HookVerdict::kAllow, "file:" + decision.rule,
                std::string(policy::FileAccessName(access)) + " " + shown + " is allowed");
@@ -112,6 +130,8 @@ void JudgeProgram(const HookContext& context, const std::string& path, const std
   for (const std::string& judged : PathsToJudge(context, path)) {
     policy::FileDecision visible =
         policy::DecideFileAccess(*context.plan, judged, FileAccess::kRead);
+    if (PrivateHome(*context.plan, judged) != nullptr)
+      visible = {false, "filesystem.home", "the sandbox's home is private and empty"};
     if (!visible.allowed) {
       out->Add(what, HookVerdict::kDeny, "exec:" + visible.rule,
                "the program " + judged + " cannot be run under this profile: " + visible.reason);
@@ -140,6 +160,12 @@ void JudgeOperands(const HookContext& context, const policy::SimpleCommand& comm
       if (const policy::MountOp* hidden = HiddenBy(*context.plan, judged)) {
         out->Add(what, HookVerdict::kDeny, "file:" + hidden->why,
                  judged + " is hidden by the profile (" + hidden->target + ")");
+      } else if (const policy::MountOp* home = PrivateHome(*context.plan, judged)) {
+        out->Add(what, HookVerdict::kDeny, "file:" + home->why,
+                 judged +
+                     " is hidden: the sandbox's home is private and empty, the host's "
+                     "files under " +
+                     home->target + " are not in it");
       }
     }
   }
