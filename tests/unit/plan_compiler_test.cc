@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "policy/explain.h"
 
@@ -656,6 +657,114 @@ TEST(Explain, ShowsTheEvidenceInWordsAndJson) {
 
   std::string none = ExplainPlan(WorkspaceWrite(), CompilePlan(WorkspaceWrite(), Context()).plan);
   EXPECT_THAT(none, HasSubstr("  evidence: none\n"));
+}
+
+}  // namespace
+}  // namespace tollgate::policy
+
+// --- bind sources inside the workspace: no symlink below it is followed ---
+
+namespace tollgate::policy {
+namespace {
+
+// The `beneath` of every bind, by target.
+std::map<std::string, std::string> BeneathByTarget(const MountPlan& plan) {
+  std::map<std::string, std::string> out;
+  for (const MountOp& op : plan.ops) {
+    if (op.kind == MountOpKind::kBind) out[op.target] = op.beneath;
+  }
+  return out;
+}
+
+// A test-runner-like profile: the workspace readable, its build and cache folders writable (one
+// executable, one below a directory an agent may have replaced), host paths around it.
+Profile TestRunnerLike() {
+  Profile profile;
+  profile.name = "t";
+  profile.filesystem.read = {P("/usr"), P("{workspace}"), P("{home}/.config/tool")};
+  profile.filesystem.write = {P("{workspace}/build"), P("{workspace}/node_modules/.cache"),
+                              P("{cache}/tool")};
+  profile.filesystem.exec = {P("/usr"), P("{workspace}/build/bin")};
+  profile.filesystem.scratch = {P("{workspace}/build"), P("{workspace}/node_modules/.cache")};
+  return profile;
+}
+
+TEST(PlanBeneath, SourcesStrictlyInsideTheWorkspaceAreMarkedAndNoOthers) {
+  CompileResult result = CompilePlan(TestRunnerLike(), Context());
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  std::map<std::string, std::string> beneath = BeneathByTarget(result.plan.mounts);
+  // Write and exec entries under the workspace.
+  EXPECT_EQ(beneath["/tmp/ws/build"], "/tmp/ws");
+  EXPECT_EQ(beneath["/tmp/ws/build/bin"], "/tmp/ws");
+  EXPECT_EQ(beneath["/tmp/ws/node_modules/.cache"], "/tmp/ws");
+  // The workspace itself and host paths resolve as the supervisor names them.
+  EXPECT_EQ(beneath.at("/tmp/ws"), "");
+  EXPECT_EQ(beneath.at("/usr"), "");
+  EXPECT_EQ(beneath.at("/home/ann/.config/tool"), "");
+  EXPECT_EQ(beneath.at("/home/ann/.cache/tool"), "");
+  EXPECT_EQ(beneath.at("/dev/null"), "");
+  // A sibling whose name starts like the workspace is not inside it.
+  Profile sibling = TestRunnerLike();
+  sibling.filesystem.read.push_back(P("/tmp/ws2/data"));
+  CompileResult other = CompilePlan(sibling, Context());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(BeneathByTarget(other.plan.mounts).at("/tmp/ws2/data"), "");
+  // Only binds carry it: protect, hide and pins resolve in the new root, refusing every symlink.
+  for (const MountOp& op : result.plan.mounts.ops) {
+    if (op.kind != MountOpKind::kBind) {
+      EXPECT_EQ(op.beneath, "") << op.target;
+    }
+  }
+}
+
+TEST(PlanBeneath, ScopeAndScratchBindsAreMarked) {
+  CompileResult result = CompilePlan(ScopedWorkspaceWrite(), Context(), Scope({"src/net"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  std::map<std::string, std::string> beneath = BeneathByTarget(result.plan.mounts);
+  const MountOp* scope = Find(result.plan.mounts, MountOpKind::kBind, "/tmp/ws/src/net");
+  ASSERT_NE(scope, nullptr);
+  EXPECT_FALSE(scope->optional);
+  EXPECT_EQ(scope->beneath, "/tmp/ws");
+  EXPECT_EQ(beneath["/tmp/ws/.git"], "/tmp/ws");
+  EXPECT_EQ(beneath["/tmp/ws/build"], "/tmp/ws");
+  EXPECT_EQ(beneath["/tmp/ws/node_modules"], "/tmp/ws");
+  EXPECT_EQ(beneath.at("/tmp/ws"), "");  // the narrowed workspace itself
+}
+
+TEST(PlanBeneath, AWorkspaceInsideAWritableHomeMarksWhatIsInsideItOnly) {
+  Profile profile = ScopedWorkspaceWrite();
+  profile.filesystem.write = {P("{home}")};
+  PlanContext context = Context();
+  context.workspace = "/home/ann/src/proj";
+  CompileResult result = CompilePlan(profile, context, Scope({"lib"}));
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  std::map<std::string, std::string> beneath = BeneathByTarget(result.plan.mounts);
+  EXPECT_EQ(beneath.at("/home/ann"), "");
+  EXPECT_EQ(beneath.at("/home/ann/src/proj"), "");
+  EXPECT_EQ(beneath.at("/home/ann/src/proj/lib"), "/home/ann/src/proj");
+  EXPECT_EQ(beneath.at("/home/ann/src/proj/.git"), "/home/ann/src/proj");
+}
+
+TEST(PlanBeneath, AWorkspaceThatIsTheRootMarksNothing) {
+  PlanContext context = Context();
+  context.workspace = "/";
+  CompileResult result = CompilePlan(TestRunnerLike(), context);
+  for (const MountOp& op : result.plan.mounts.ops) EXPECT_EQ(op.beneath, "") << op.target;
+}
+
+TEST(PlanBeneath, ExplainJsonShowsItDeterministically) {
+  CompileResult a = CompilePlan(TestRunnerLike(), Context());
+  CompileResult b = CompilePlan(TestRunnerLike(), Context());
+  nlohmann::json json = PlanToJson(a.plan);
+  EXPECT_EQ(json.dump(), PlanToJson(b.plan).dump());
+  bool shown = false;
+  for (const auto& mount : json["mounts"]) {
+    if (mount["target"] == "/tmp/ws/node_modules/.cache") shown = mount["beneath"] == "/tmp/ws";
+    if (mount["target"] == "/tmp/ws" || mount["target"] == "/usr") {
+      EXPECT_FALSE(mount.contains("beneath")) << mount.dump();
+    }
+  }
+  EXPECT_TRUE(shown) << json["mounts"].dump();
 }
 
 }  // namespace
