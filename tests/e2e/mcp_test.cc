@@ -47,11 +47,20 @@ std::string McpInstall(std::string* why) {
   return dir;
 }
 
+// node as the host's PATH finds it (the test starts the client without a shell).
+std::string NodePath() {
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
+    const std::string path = std::string(dir) + "/node";
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
 class McpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     TOLLGATE_SKIP_WITHOUT_NAMESPACES();
-    if (Host("command -v node >/dev/null 2>&1") != 0)
+    if (NodePath().empty())
       GTEST_SKIP() << "node is not installed: the MCP server and client are Node programs";
     std::string why;
     install_ = McpInstall(&why);
@@ -96,7 +105,7 @@ class McpTest : public ::testing::Test {
     const std::string spec_path = side_ / "spec.json";
     escapes::WriteFile(spec_path, spec.dump());
     escapes::ProcessSpec process;
-    process.argv = {"node", install_ + "/client.mjs", spec_path};
+    process.argv = {NodePath(), install_ + "/client.mjs", spec_path};
     process.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=" + Home()};
     process.cwd = side_.path();
     process.stdout_path = side_ / "client.out";

@@ -58,7 +58,8 @@ class McpRelayTest : public ::testing::Test {
   }
   static std::vector<std::string> Names(const std::string& line) {
     std::vector<std::string> names;
-    for (const Json& tool : Json::parse(line)["result"]["tools"]) names.push_back(tool["name"]);
+    const Json message = Json::parse(line);
+    for (const Json& tool : message["result"]["tools"]) names.push_back(tool["name"]);
     return names;
   }
 
