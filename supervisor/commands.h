@@ -149,20 +149,4 @@ struct HookArgs {
 CLI::App* AddHookCommand(CLI::App* app, HookArgs* args);
 int HookCommand(const HookArgs& args);
 
-// tollgate hook claude-code | hook install (cmd_hook.cc, docs/HOOKS.md): Claude Code's
-// PreToolUse hook, decided by a profile, and its installation into a project's settings.
-// claude-code exits 0 with the decision on stdout, or 2 (Claude Code blocks the call) when no
-// decision can be made or recorded; install exits 0, or kExitInvalid when the settings file
-// cannot be merged.
-struct HookArgs {
-  std::string action;     // claude-code, install
-  std::string profile;    // empty: $TOLLGATE_PROFILE, else workspace-write
-  std::string workspace;  // empty: $CLAUDE_PROJECT_DIR, else the hook input's cwd
-  std::string audit_log;  // empty: audit::DefaultLogDirectory() (none inside a sandbox)
-  std::string settings;   // install: the file (default <workspace>/.claude/settings.json)
-  std::string command;    // install: the hook command (default: this binary, hook claude-code)
-};
-CLI::App* AddHookCommand(CLI::App* app, HookArgs* args);
-int HookCommand(const HookArgs& args);
-
 }  // namespace tollgate

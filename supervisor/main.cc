@@ -124,8 +124,6 @@ int main(int argc, char** argv) {
   CLI::App* task_cmd = AddTaskCommand(&app, &task_args);
   HookArgs hook_args;
   CLI::App* hook_cmd = AddHookCommand(&app, &hook_args);
-  HookArgs hook_args;
-  CLI::App* hook_cmd = AddHookCommand(&app, &hook_args);
 
   try {
     app.parse(argc, argv);
@@ -156,7 +154,6 @@ int main(int argc, char** argv) {
   if (*approvals_cmd) return ApprovalsCommand(approvals_args);
   if (*classify_cmd) return ClassifyCommand(classify_args);
   if (*task_cmd) return TaskCommand(task_args);
-  if (*hook_cmd) return HookCommand(hook_args);
   if (*hook_cmd) return HookCommand(hook_args);
   return kExitUsage;
 }

@@ -76,6 +76,7 @@ void PutMountOp(Writer& w, const policy::MountOp& op) {
   w.Put<std::uint32_t>(static_cast<std::uint32_t>(op.kind));
   w.PutString(op.source);
   w.PutString(op.target);
+  w.PutString(op.beneath);
   w.Put<std::uint8_t>(op.writable);
   w.Put<std::uint8_t>(op.exec);
   w.Put<std::uint8_t>(op.device);
@@ -91,9 +92,9 @@ bool GetMountOp(Reader& r, policy::MountOp* op) {
   op->kind = static_cast<policy::MountOpKind>(kind);
   bool has_size = false;
   std::uint64_t size = 0;
-  if (!r.GetString(&op->source) || !r.GetString(&op->target) || !r.GetBool(&op->writable) ||
-      !r.GetBool(&op->exec) || !r.GetBool(&op->device) || !r.GetBool(&op->optional) ||
-      !r.GetBool(&has_size) || !r.Get(&size) || !r.Get(&op->mode)) {
+  if (!r.GetString(&op->source) || !r.GetString(&op->target) || !r.GetString(&op->beneath) ||
+      !r.GetBool(&op->writable) || !r.GetBool(&op->exec) || !r.GetBool(&op->device) ||
+      !r.GetBool(&op->optional) || !r.GetBool(&has_size) || !r.Get(&size) || !r.Get(&op->mode)) {
     return false;
   }
   if (has_size) op->size = size;

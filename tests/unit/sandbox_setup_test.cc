@@ -27,6 +27,12 @@ SandboxSetup Example() {
   tmp.writable = true;
   tmp.size = 1ull << 30;
   tmp.mode = 01777;
+  MountOp inside;  // a source inside the workspace: opened beneath it, no symlink followed
+  inside.kind = MountOpKind::kBind;
+  inside.source = "/home/ann/app/build";
+  inside.target = "/home/ann/app/build";
+  inside.beneath = "/home/ann/app";
+  inside.writable = true;
   MountOp dev;
   dev.kind = MountOpKind::kBind;
   dev.source = "/dev/null";
@@ -36,7 +42,7 @@ SandboxSetup Example() {
   MountOp root;
   root.kind = MountOpKind::kRootReadOnly;
   root.target = "/";
-  setup.mounts.ops = {bind, tmp, dev, root};
+  setup.mounts.ops = {bind, tmp, inside, dev, root};
   setup.cwd = "/work space";
   setup.hostname = "tollgate";
   setup.new_network_namespace = true;
@@ -70,6 +76,7 @@ TEST(SandboxSetup, EverythingTheInitAppliesArrivesIntact) {
     EXPECT_EQ(a.kind, b.kind) << i;
     EXPECT_EQ(a.source, b.source) << i;
     EXPECT_EQ(a.target, b.target) << i;
+    EXPECT_EQ(a.beneath, b.beneath) << i;
     EXPECT_EQ(a.writable, b.writable) << i;
     EXPECT_EQ(a.exec, b.exec) << i;
     EXPECT_EQ(a.device, b.device) << i;
