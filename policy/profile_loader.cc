@@ -880,9 +880,8 @@ class DocumentChecker {
                       ValueError(element_path, problem->message, problem->hint);
                       return;
                     }
-                    if (std::none_of(into.begin(), into.end(), [&](const McpToolPattern& p) {
-                          return p.glob == glob;
-                        }))
+                    if (std::none_of(into.begin(), into.end(),
+                                     [&](const McpToolPattern& p) { return p.glob == glob; }))
                       into.push_back(McpToolPattern{glob, Where(element_path)});
                   });
   }
