@@ -279,8 +279,12 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
       c->pending.erase(0, decoded.consumed);
       if (const auto* call = std::get_if<protocol::Call>(&decoded.message)) {
         if (c->state != Connection::State::kAwaitCall) continue;  // one call per connection
+        // HandleCall may refuse and close the connection, freeing `c`: look it up by the fd
+        // taken before, never through `c`.
+        const int fd = c->fd;
         if (!HandleCall(c, *call)) return false;
-        if (connections_.count(c->fd) == 0) return true;  // refused and closed
+        auto it = connections_.find(fd);
+        if (it == connections_.end() || it->second.get() != c) return true;  // refused, closed
       } else if (const auto* signal = std::get_if<protocol::Signal>(&decoded.message);
                  signal != nullptr && c->state != Connection::State::kAwaitCall) {
         if (c->host_child > 0) {
