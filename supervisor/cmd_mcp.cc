@@ -24,6 +24,7 @@
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
+#include "supervisor/governance/task_identity.h"
 #include "supervisor/launcher.h"
 #include "supervisor/mcp_shim.h"
 #include "supervisor/placeholder_ledger.h"
@@ -142,9 +143,7 @@ int McpCommand(const McpArgs& args) {
   RunStartFacts facts;
   facts.command = args.command;
   facts.profile_file = loaded.profile->source_file;
-  std::string digests;
-  for (const std::string& digest : profile_file_digests) digests += digest;
-  facts.profile_digest = audit::Sha256Hex(digests);
+  facts.profile_digest = governance::ProfileDigest(profile_file_digests);
   facts.plan = &compiled.plan;
   facts.sandbox_uid = ids.uid;
   facts.sandbox_gid = ids.gid;

@@ -17,6 +17,7 @@
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
 #include "supervisor/governance/dispatch.h"
+#include "supervisor/governance/task_identity.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
@@ -196,9 +197,7 @@ int RunCommand(const RunArgs& args) {
   RunStartFacts facts;
   facts.command = args.command;
   facts.profile_file = loaded.profile->source_file;
-  std::string digests;
-  for (const std::string& digest : profile_file_digests) digests += digest;
-  facts.profile_digest = audit::Sha256Hex(digests);
+  facts.profile_digest = governance::ProfileDigest(profile_file_digests);
   facts.plan = &compiled.plan;
   facts.sandbox_uid = ids.uid;
   facts.sandbox_gid = ids.gid;

@@ -2,6 +2,7 @@
 // task texts and the class each must get, near-misses among them; determinism; the task key;
 // and the checks on the classes file.
 #include "policy/classifier.h"
+#include "tests/unit/shipped_classes.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,19 +14,6 @@ namespace tollgate::policy {
 namespace {
 
 using ::testing::HasSubstr;
-
-const Classes& Shipped() {
-  static const Classes classes = [] {
-    std::ifstream in(std::string(TOLLGATE_SOURCE_DIR) + "/profiles/classes.json");
-    std::ostringstream text;
-    text << in.rdbuf();
-    ClassesResult result = ParseClasses(text.str());
-    EXPECT_TRUE(result.errors.empty())
-        << result.errors[0].json_path << ": " << result.errors[0].message;
-    return result.classes.value_or(Classes{});
-  }();
-  return classes;
-}
 
 struct Case {
   const char* text;

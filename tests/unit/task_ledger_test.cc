@@ -2,6 +2,7 @@
 // (idempotent dispatch, one attempt at a time, phase order, entry evidence), re-opened phases,
 // escalation waiving the phases a raised class would have had before, and lookups by prefix.
 #include "policy/task_ledger.h"
+#include "tests/unit/shipped_classes.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,19 +16,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
-
-const Classes& Shipped() {
-  static const Classes classes = [] {
-    std::ifstream in(std::string(TOLLGATE_SOURCE_DIR) + "/profiles/classes.json");
-    std::ostringstream text;
-    text << in.rdbuf();
-    ClassesResult result = ParseClasses(text.str());
-    EXPECT_TRUE(result.errors.empty())
-        << result.errors[0].json_path << ": " << result.errors[0].message;
-    return result.classes.value_or(Classes{});
-  }();
-  return classes;
-}
 
 const std::string kKey = "d90a62cce6334770762f9af8119f9a6feeff2d31fc94d8c3984648d9c5a42512";
 
