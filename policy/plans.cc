@@ -29,4 +29,22 @@ std::optional<std::uint64_t> LimitsPlan::Get(LimitKind kind) const {
   return std::nullopt;
 }
 
+const char* LandlockModeName(LandlockMode mode) {
+  switch (mode) {
+    case LandlockMode::kOff:
+      return "off";
+    case LandlockMode::kRequire:
+      return "require";
+    case LandlockMode::kBestEffort:
+      return "best-effort";
+  }
+  return "best-effort";
+}
+
+LandlockMode ParseLandlockMode(std::string_view text) {
+  if (text == "require") return LandlockMode::kRequire;
+  if (text == "off") return LandlockMode::kOff;
+  return LandlockMode::kBestEffort;
+}
+
 }  // namespace tollgate::policy

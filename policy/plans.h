@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -120,6 +121,10 @@ enum LandlockAccess : std::uint32_t {
 };
 
 enum class LandlockMode { kBestEffort, kRequire, kOff };
+// "best-effort", "require", "off" (the command line's words), and back; anything else is
+// best-effort (the command line accepts only those three).
+const char* LandlockModeName(LandlockMode mode);
+LandlockMode ParseLandlockMode(std::string_view text);
 
 struct LandlockRule {
   std::string path;  // inside the sandbox (after pivot_root)

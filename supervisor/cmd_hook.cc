@@ -43,13 +43,6 @@ std::string Env(const char* name) {
   return value ? value : "";
 }
 
-std::string AbsolutePath(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
-  return std::string(cwd) + "/" + path;
-}
-
 std::optional<std::string> FindOnPath(const std::string& name) {
   std::string path = Env("PATH");
   if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";

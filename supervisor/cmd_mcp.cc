@@ -36,24 +36,9 @@
 namespace tollgate {
 namespace {
 
-// The relay's exit status when the audit log failed (the README's 122).
-constexpr int kRelayAuditFailed = 122;
-
 int Fail(const std::string& message) {
   std::cerr << "tollgate: mcp: " << message << "\n";
   return kExitSetupFailed;
-}
-
-std::string AbsolutePath(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[4096];
-  return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + path : path;
-}
-
-policy::LandlockMode ParseLandlockMode(const std::string& text) {
-  if (text == "require") return policy::LandlockMode::kRequire;
-  if (text == "off") return policy::LandlockMode::kOff;
-  return policy::LandlockMode::kBestEffort;
 }
 
 // The relay process: never returns.
@@ -72,7 +57,7 @@ policy::LandlockMode ParseLandlockMode(const std::string& text) {
     std::string text = "tollgate: mcp: cannot use the audit log: " + error + "\n";
     (void)!::write(STDERR_FILENO, text.data(), text.size());
     ::kill(::getppid(), SIGTERM);
-    ::_exit(kRelayAuditFailed);
+    ::_exit(kExitAuditFailed);
   }
   std::mutex log_mutex;
   McpRelayOptions relay_options;
@@ -91,7 +76,7 @@ policy::LandlockMode ParseLandlockMode(const std::string& text) {
     // No record, no action: the server is stopped (the supervisor forwards the signal).
     ::kill(::getppid(), SIGTERM);
   }
-  ::_exit(ok ? 0 : kRelayAuditFailed);
+  ::_exit(ok ? 0 : kExitAuditFailed);
 }
 
 }  // namespace
@@ -121,7 +106,7 @@ int McpCommand(const McpArgs& args) {
   if (std::string state = PlaceholderLedger::StateDirectory(); !state.empty())
     context.context.supervisor_private.push_back(state);
   policy::CompileOptions options;
-  options.landlock = ParseLandlockMode(args.landlock);
+  options.landlock = policy::ParseLandlockMode(args.landlock);
   policy::CompileResult compiled = policy::CompilePlan(*loaded.profile, context.context, options);
   if (!compiled.ok()) {
     for (const std::string& error : compiled.errors) std::cerr << "tollgate: " << error << "\n";
@@ -203,7 +188,7 @@ int McpCommand(const McpArgs& args) {
   while (::waitpid(relay, &relay_status, 0) < 0 && errno == EINTR) {
   }
   const bool relay_audit_failed =
-      WIFEXITED(relay_status) && WEXITSTATUS(relay_status) == kRelayAuditFailed;
+      WIFEXITED(relay_status) && WEXITSTATUS(relay_status) == kExitAuditFailed;
 
   if (result.status != RunStatus::kAuditFailed) {
     bool recorded = true;

@@ -35,18 +35,6 @@ int Fail(const std::string& message) {
   return kExitSetupFailed;
 }
 
-std::string AbsolutePath(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[4096];
-  return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + path : path;
-}
-
-policy::LandlockMode ParseLandlockMode(const std::string& text) {
-  if (text == "require") return policy::LandlockMode::kRequire;
-  if (text == "off") return policy::LandlockMode::kOff;
-  return policy::LandlockMode::kBestEffort;
-}
-
 // --report FILE (JSON) and, with --ci, $GITHUB_STEP_SUMMARY (Markdown, appended): the run as the
 // audit log recorded it, denials first.
 void WriteReports(const RunArgs& args, const std::string& audit_dir, const LogPosition& from,
@@ -151,7 +139,7 @@ int RunCommand(const RunArgs& args) {
     context.context.supervisor_private.push_back(state);
 
   policy::CompileOptions options;
-  options.landlock = ParseLandlockMode(args.landlock);
+  options.landlock = policy::ParseLandlockMode(args.landlock);
   options.require_limits = args.require_limits;
   if (dispatch && !dispatch->scope().empty()) {
     options.scope = dispatch->scope();

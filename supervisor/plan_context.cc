@@ -55,6 +55,12 @@ void DetectWorktree(policy::PlanContext& context) {
 
 }  // namespace
 
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + path : path;
+}
+
 PlanContextResult GatherPlanContext(const std::string& workspace, uid_t home_uid) {
   PlanContextResult result;
   policy::PlanContext& context = result.context;

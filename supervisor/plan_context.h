@@ -15,6 +15,9 @@ struct PlanContextResult {
   std::string error;  // empty on success
 };
 
+// A path from the command line, absolute: relative ones against the working directory.
+std::string AbsolutePath(const std::string& path);
+
 // `workspace` as given (may be relative or a symlink); `home_uid` is whose home {home} means.
 PlanContextResult GatherPlanContext(const std::string& workspace, uid_t home_uid);
 

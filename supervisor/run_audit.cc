@@ -13,18 +13,6 @@
 namespace tollgate {
 namespace {
 
-const char* LandlockModeName(policy::LandlockMode mode) {
-  switch (mode) {
-    case policy::LandlockMode::kOff:
-      return "off";
-    case policy::LandlockMode::kRequire:
-      return "require";
-    case policy::LandlockMode::kBestEffort:
-      return "best-effort";
-  }
-  return "best-effort";
-}
-
 std::string UserName(uid_t uid) {
   passwd* pw = getpwuid(uid);
   return pw && pw->pw_name ? pw->pw_name : "";
@@ -67,7 +55,7 @@ audit::Event RunStartEvent(const RunStartFacts& facts) {
   d["plans"] = {{"mount_ops", plan.mounts.ops.size()},
                 {"seccomp_rules", plan.seccomp.rules.size()},
                 {"landlock_rules", plan.landlock.rules.size()},
-                {"landlock", LandlockModeName(plan.landlock.mode)},
+                {"landlock", policy::LandlockModeName(plan.landlock.mode)},
                 {"network", policy::NetworkModeName(plan.network.mode)},
                 {"limits", limits}};
   d["user"] = {{"uid", getuid()},
