@@ -1,11 +1,5 @@
 #include "supervisor/run_report.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/reader.h"
 
@@ -53,34 +47,26 @@ RunReport ReadRunReport(const std::string& directory, const LogPosition& from,
     report.error = error;
     return report;
   }
-  const std::string first = BaseName(from.file);
-  bool started = first.empty();
-  for (const audit::LogFile& file : files) {
-    std::uint64_t offset = 0;
-    if (!started) {
-      if (file.name != first) continue;
-      started = true;
-      offset = from.offset;
-    }
-    const std::string path = directory + "/" + file.name;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0)) {
-      report.error = "cannot read " + path + ": " + std::strerror(errno);
-      if (fd >= 0) ::close(fd);
+  // The run's first record went to `from.file` (none yet: the log's first file) or later.
+  std::size_t first = 0;
+  if (!from.file.empty()) {
+    const std::string name = BaseName(from.file);
+    while (first < files.size() && files[first].name != name) ++first;
+    if (first == files.size()) {
+      report.error = "the log file " + from.file + " is gone";
       return report;
     }
-    audit::LineReader lines(fd);
-    std::string text;
-    bool too_long = false;
-    while (lines.Next(&text, &too_long) == audit::LineReader::Status::kLine) {
-      // Canonical records have no white space: another run's records are skipped unparsed.
-      if (too_long || text.find("\"run\":\"" + run + "\"") == std::string::npos) continue;
-      audit::ParseResult parsed = audit::ParseRecordLine(text);
-      if (parsed.record && parsed.record->run == run) AddRecord(*parsed.record, &report);
-    }
-    ::close(fd);
   }
-  if (!started) report.error = "the log file " + from.file + " is gone";
+  const std::string marker = "\"run\":\"" + run + "\"";
+  auto visit = [&](const std::string&, std::uint64_t, std::uint64_t, std::string_view text) {
+    // Canonical records have no white space: another run's records are skipped unparsed.
+    if (text.find(marker) == std::string_view::npos) return true;
+    audit::ParseResult parsed = audit::ParseRecordLine(text);
+    if (parsed.record && parsed.record->run == run) AddRecord(*parsed.record, &report);
+    return true;
+  };
+  if (!audit::ScanLogFrom(directory, files, first, from.offset, visit, &error))
+    report.error = error;
   return report;
 }
 

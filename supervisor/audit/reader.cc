@@ -334,6 +334,42 @@ LogReader::~LogReader() {
   if (fd_ >= 0) close(fd_);
 }
 
+bool ScanLogFrom(const std::string& directory, const std::vector<LogFile>& files, std::size_t first,
+                 std::uint64_t offset, const LineVisitor& each, std::string* error) {
+  for (std::size_t i = first; i < files.size(); ++i) {
+    const std::string path = directory + "/" + files[i].name;
+    const std::uint64_t from = i == first ? offset : 0;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || (from > 0 && ::lseek(fd, static_cast<off_t>(from), SEEK_SET) < 0)) {
+      *error = "cannot read " + path + ": " + std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      return false;
+    }
+    LineReader lines(fd);
+    std::string text;
+    bool too_long = false;
+    std::uint64_t at = from;
+    for (;;) {
+      LineReader::Status status = lines.Next(&text, &too_long);
+      if (status == LineReader::Status::kError) {
+        *error = "cannot read " + path + ": " + std::strerror(lines.error());
+        ::close(fd);
+        return false;
+      }
+      if (status == LineReader::Status::kEnd) break;
+      const std::uint64_t start = at;
+      at += text.size() + 1;
+      if (too_long) continue;
+      if (!each(files[i].name, start, at, text)) {
+        ::close(fd);
+        return false;
+      }
+    }
+    ::close(fd);
+  }
+  return true;
+}
+
 std::string LogFilePath(const LogReader& reader, std::size_t file_index) {
   if (reader.single_file()) return reader.directory();
   return reader.directory() + "/" + reader.files()[file_index].name;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -138,6 +139,18 @@ class LogReader {
   LogReader(const LogReader&) = delete;
   LogReader& operator=(const LogReader&) = delete;
 };
+
+// Reads the log of `directory` from byte `offset` of `files[first]` on, through every later file,
+// and calls `each` with each whole line: the file's name, the line's first byte and the byte after
+// its newline, and its text. Lines longer than kMaxRecordBytes are skipped (tollgate never writes
+// one; the offsets after it are then approximate, which a resuming reader's own check catches).
+// `each` returns false to stop (ScanLogFrom then returns false and leaves `error` to the caller);
+// false with `error` set when a file cannot be read. For readers that resume where they stopped
+// (the task index, a run's own records).
+using LineVisitor = std::function<bool(const std::string& file, std::uint64_t start,
+                                       std::uint64_t end, std::string_view text)>;
+bool ScanLogFrom(const std::string& directory, const std::vector<LogFile>& files, std::size_t first,
+                 std::uint64_t offset, const LineVisitor& each, std::string* error);
 
 // The path of a file of the log opened by `reader`.
 std::string LogFilePath(const LogReader& reader, std::size_t file_index);

@@ -67,56 +67,6 @@ std::optional<policy::TaskEvent> EventFromJson(const Json& j) {
   return e;
 }
 
-// Reads `file` of `directory` from `offset` to its end: task records into `events`, the last
-// record's position into `last`.
-bool ScanFile(const std::string& directory, const std::string& file, std::uint64_t offset,
-              std::vector<policy::TaskEvent>* events, Position* last, LedgerLoadStats* stats,
-              std::string* error) {
-  const std::string path = directory + "/" + file;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  if (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
-    *error = "cannot seek in " + path + ": " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  audit::LineReader reader(fd);
-  std::string text;
-  bool too_long = false;
-  std::uint64_t at = offset;
-  for (;;) {
-    audit::LineReader::Status status = reader.Next(&text, &too_long);
-    if (status == audit::LineReader::Status::kError) {
-      *error = "cannot read " + path + ": " + std::strerror(reader.error());
-      ::close(fd);
-      return false;
-    }
-    if (status == audit::LineReader::Status::kEnd) break;
-    const std::uint64_t start = at;
-    at += text.size() + 1;
-    stats->lines_read++;
-    if (too_long) continue;
-    // Canonical records have no white space: a task record holds exactly this text.
-    const bool task_record = text.find("\"kind\":\"task.") != std::string::npos;
-    audit::ParseResult parsed = audit::ParseRecordLine(text);
-    if (!parsed.record) {
-      if (task_record) {
-        *error = path + " at byte " + std::to_string(start) + ": " + parsed.error;
-        ::close(fd);
-        return false;
-      }
-      continue;
-    }
-    *last = {file, start, at, parsed.record->seq, parsed.record->hash};
-    if (policy::IsTaskKind(parsed.record->kind)) events->push_back(ToEvent(*parsed.record));
-  }
-  ::close(fd);
-  return true;
-}
-
 // Whether the record the index stopped at is still there.
 bool IndexMatches(const std::string& directory, const Position& p, std::string* why) {
   const std::string path = directory + "/" + p.file;
@@ -224,11 +174,22 @@ bool Load(const std::string& directory, bool use_index, policy::TaskLedger* ledg
   }
   const std::size_t cached = events.size();
   const Position cached_position = position;
-  for (std::size_t i = first_file; i < files.size(); ++i) {
-    if (!ScanFile(directory, files[i].name, i == first_file ? first_offset : 0, &events, &position,
-                  stats, error))
+  auto visit = [&](const std::string& file, std::uint64_t start, std::uint64_t end,
+                   std::string_view text) {
+    stats->lines_read++;
+    // Canonical records have no white space: a task record holds exactly this text.
+    const bool task_record = text.find("\"kind\":\"task.") != std::string_view::npos;
+    audit::ParseResult parsed = audit::ParseRecordLine(text);
+    if (!parsed.record) {
+      if (!task_record) return true;
+      *error = directory + "/" + file + " at byte " + std::to_string(start) + ": " + parsed.error;
       return false;
-  }
+    }
+    position = {file, start, end, parsed.record->seq, parsed.record->hash};
+    if (policy::IsTaskKind(parsed.record->kind)) events.push_back(ToEvent(*parsed.record));
+    return true;
+  };
+  if (!audit::ScanLogFrom(directory, files, first_file, first_offset, visit, error)) return false;
   for (const policy::TaskEvent& e : events) ledger->Apply(e);
   stats->task_records = events.size();
   // Refresh the cache when the log moved on (best effort: it is only a cache).
