@@ -15,6 +15,10 @@ const char* MessageTypeName(MessageType type) {
       return "decision";
     case MessageType::kExit:
       return "exit";
+    case MessageType::kHookReport:
+      return "hook-report";
+    case MessageType::kHookAck:
+      return "hook-ack";
   }
   return "unknown";
 }
@@ -25,6 +29,7 @@ namespace {
 constexpr std::size_t kSignalPayload = 4;
 constexpr std::size_t kExitPayload = 4;
 constexpr std::size_t kMaxDecisionPayload = 1 + 4 + 4 + kMaxStringBytes;
+constexpr std::size_t kMaxHookAckPayload = 1 + 4 + kMaxStringBytes;
 
 // Errors name messages as the structs are named ("trailing bytes after Exit").
 const char* StructName(MessageType type) {
@@ -37,13 +42,17 @@ const char* StructName(MessageType type) {
       return "Decision";
     case MessageType::kExit:
       return "Exit";
+    case MessageType::kHookReport:
+      return "HookReport";
+    case MessageType::kHookAck:
+      return "HookAck";
   }
   return "message";
 }
 
 bool IsKnownType(std::uint32_t type) {
   return type >= static_cast<std::uint32_t>(MessageType::kCall) &&
-         type <= static_cast<std::uint32_t>(MessageType::kExit);
+         type <= static_cast<std::uint32_t>(MessageType::kHookAck);
 }
 
 // The largest payload a type can have: a longer one is refused from its header alone.
@@ -55,7 +64,10 @@ std::size_t MaxPayloadOf(MessageType type) {
       return kExitPayload;
     case MessageType::kDecision:
       return kMaxDecisionPayload;
+    case MessageType::kHookAck:
+      return kMaxHookAckPayload;
     case MessageType::kCall:
+    case MessageType::kHookReport:
       break;
   }
   return kMaxPayload;
@@ -95,7 +107,9 @@ MessageType TypeOf(const Message& message) {
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Call> &&
                   std::is_same_v<std::variant_alternative_t<1, Message>, Signal> &&
                   std::is_same_v<std::variant_alternative_t<2, Message>, Decision> &&
-                  std::is_same_v<std::variant_alternative_t<3, Message>, Exit>,
+                  std::is_same_v<std::variant_alternative_t<3, Message>, Exit> &&
+                  std::is_same_v<std::variant_alternative_t<4, Message>, HookReport> &&
+                  std::is_same_v<std::variant_alternative_t<5, Message>, HookAck>,
               "TypeOf numbers the alternatives of Message as MessageType does");
 
 void PutPayload(const Call& call, std::string* out) {
@@ -121,6 +135,35 @@ void PutPayload(const Decision& decision, std::string* out) {
 
 void PutPayload(const Exit& exit, std::string* out) {
   PutI32(exit.wait_status, out);
+}
+
+void PutPayload(const HookReport& report, std::string* out) {
+  PutString(report.agent, out);
+  PutString(report.tool, out);
+  out->push_back(static_cast<char>(report.verdict));
+  PutString(report.rule, out);
+  PutString(report.reason, out);
+  PutString(report.cwd, out);
+  PutString(report.session, out);
+  PutString(report.tool_use_id, out);
+  PutString(report.command, out);
+  PutString(report.path, out);
+  out->push_back(static_cast<char>(report.access));
+  PutString(report.url, out);
+  PutString(report.host, out);
+  PutU32(report.port, out);
+  PutU32(static_cast<std::uint32_t>(report.parts.size()), out);
+  for (const HookPart& part : report.parts) {
+    PutString(part.what, out);
+    out->push_back(static_cast<char>(part.verdict));
+    PutString(part.rule, out);
+    PutString(part.reason, out);
+  }
+}
+
+void PutPayload(const HookAck& ack, std::string* out) {
+  out->push_back(ack.recorded ? 1 : 0);
+  PutString(ack.message, out);
 }
 
 // ---- Decoding ----
@@ -292,6 +335,104 @@ void ParseExit(PayloadReader* in, Exit* exit) {
   in->ExpectEnd(MessageType::kExit);
 }
 
+bool IsKnownHookVerdict(std::uint8_t verdict) {
+  return verdict >= static_cast<std::uint8_t>(HookVerdict::kAllow) &&
+         verdict <= static_cast<std::uint8_t>(HookVerdict::kDeny);
+}
+
+// What is wrong with a HookReport whose bytes were well formed, or empty.
+std::string CheckHookReport(const HookReport& report) {
+  if (report.agent.empty()) return "agent is empty";
+  if (report.agent.size() > kMaxAgentBytes) {
+    return "agent of " + std::to_string(report.agent.size()) + " bytes exceeds " +
+           std::to_string(kMaxAgentBytes);
+  }
+  for (char c : report.agent) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+      return "agent is not a name of a-z, 0-9 and '-'";
+  }
+  if (!report.cwd.empty() && !IsAbsolute(report.cwd)) return "cwd is not an absolute path";
+  if (!report.path.empty() && !IsAbsolute(report.path)) return "path is not an absolute path";
+  if (report.port > 65535) return "port " + std::to_string(report.port) + " is not in 0..65535";
+  return {};
+}
+
+void ParseHookReport(PayloadReader* in, HookReport* report) {
+  // The agent is a name; every other string is the agent's own JSON text, NUL bytes and all.
+  report->agent = in->String("agent", "agent", /*allow_nul=*/false);
+  report->tool = in->String("tool", "tool", /*allow_nul=*/true);
+  std::uint8_t verdict = in->U8("verdict");
+  report->rule = in->String("rule", "rule", /*allow_nul=*/true);
+  report->reason = in->String("reason", "reason", /*allow_nul=*/true);
+  report->cwd = in->String("cwd", "cwd", /*allow_nul=*/true);
+  report->session = in->String("session", "session", /*allow_nul=*/true);
+  report->tool_use_id = in->String("tool_use_id", "tool_use_id", /*allow_nul=*/true);
+  report->command = in->String("command", "command", /*allow_nul=*/true);
+  report->path = in->String("path", "path", /*allow_nul=*/true);
+  std::uint8_t access = in->U8("access");
+  report->url = in->String("url", "url", /*allow_nul=*/true);
+  report->host = in->String("host", "host", /*allow_nul=*/true);
+  report->port = in->U32("port");
+  std::uint32_t count = in->U32("parts count");
+  if (!in->ok()) return;
+  if (count > kMaxHookParts) {
+    in->Fail("parts of " + std::to_string(count) + " entries exceeds " +
+             std::to_string(kMaxHookParts));
+    return;
+  }
+  // Each part needs at least its three lengths and its verdict.
+  constexpr std::size_t kMinPart = 4 + 1 + 4 + 4;
+  if (count > in->remaining() / kMinPart) {
+    in->Fail("truncated parts: " + std::to_string(count) + " entries in " +
+             std::to_string(in->remaining()) + " bytes");
+    return;
+  }
+  std::vector<std::uint8_t> part_verdicts;
+  report->parts.reserve(count);
+  for (std::uint32_t i = 0; i < count && in->ok(); ++i) {
+    const std::string at = "parts[" + std::to_string(i) + "]";
+    HookPart& part = report->parts.emplace_back();
+    part.what = in->String(at + ".what", "parts", /*allow_nul=*/true);
+    part_verdicts.push_back(in->U8(at + ".verdict"));
+    part.rule = in->String(at + ".rule", "parts", /*allow_nul=*/true);
+    part.reason = in->String(at + ".reason", "parts", /*allow_nul=*/true);
+  }
+  in->ExpectEnd(MessageType::kHookReport);
+  if (!in->ok()) return;
+  if (!IsKnownHookVerdict(verdict)) {
+    in->Fail("unknown verdict " + std::to_string(verdict));
+    return;
+  }
+  report->verdict = static_cast<HookVerdict>(verdict);
+  for (std::size_t i = 0; i < part_verdicts.size(); ++i) {
+    if (!IsKnownHookVerdict(part_verdicts[i])) {
+      in->Fail("unknown verdict " + std::to_string(part_verdicts[i]) + " in parts[" +
+               std::to_string(i) + "]");
+      return;
+    }
+    report->parts[i].verdict = static_cast<HookVerdict>(part_verdicts[i]);
+  }
+  if (access > static_cast<std::uint8_t>(HookAccess::kWrite)) {
+    in->Fail("unknown access " + std::to_string(access));
+    return;
+  }
+  report->access = static_cast<HookAccess>(access);
+  if (std::string error = CheckHookReport(*report); !error.empty()) in->Fail(std::move(error));
+}
+
+void ParseHookAck(PayloadReader* in, HookAck* ack) {
+  std::uint8_t recorded = in->U8("recorded");
+  // The supervisor's own text, like a Decision's message.
+  ack->message = in->String("message", "message", /*allow_nul=*/true);
+  in->ExpectEnd(MessageType::kHookAck);
+  if (!in->ok()) return;
+  if (recorded > 1) {
+    in->Fail("recorded is " + std::to_string(recorded) + ", not 0 or 1");
+    return;
+  }
+  ack->recorded = recorded == 1;
+}
+
 DecodeResult Error(std::string error) {
   DecodeResult result;
   result.state = DecodeState::kError;
@@ -360,6 +501,12 @@ DecodeResult Decode(std::string_view input) {
       break;
     case MessageType::kExit:
       ParseExit(&in, &result.message.emplace<Exit>());
+      break;
+    case MessageType::kHookReport:
+      ParseHookReport(&in, &result.message.emplace<HookReport>());
+      break;
+    case MessageType::kHookAck:
+      ParseHookAck(&in, &result.message.emplace<HookAck>());
       break;
   }
   if (!in.ok()) return Error(in.error());

@@ -6,6 +6,11 @@
 // of Signal messages. The file descriptors of a Call (stdin, stdout, stderr, cwd) ride along
 // with its first byte as SCM_RIGHTS; that is the socket code's business, not this module's.
 //
+// The same socket takes one other conversation: an agent hook running in the sandbox
+// (`tollgate hook claude-code`, docs/HOOKS.md) sends one HookReport, the decision it made, and
+// the supervisor answers with one HookAck once the report is in the audit log (or could not be
+// written there). The hook gives an allow only after a HookAck that says recorded.
+//
 // This module is bytes only: no syscalls, no exceptions, the standard library alone, so that the
 // shim can link it statically and stay small. The decoder takes the other side for an adversary
 // (the supervisor decodes what a sandboxed process wrote): it never reads past its input and
@@ -23,12 +28,24 @@
 //   2 Signal      signo i32
 //   3 Decision    verdict u8, exit_code i32, message string
 //   4 Exit        wait_status i32
+//   5 HookReport  agent string, tool string, verdict u8, rule string, reason string,
+//                 cwd string, session string, tool_use_id string, command string, path string,
+//                 access u8, url string, host string, port u32,
+//                 parts u32 count (at most kMaxHookParts), then per part:
+//                   what string, verdict u8, rule string, reason string
+//   6 HookAck     recorded u8, message string
 //
 // Decode is strict, so that each message has exactly one encoding: the payload is consumed
 // exactly; verdict is 1 or 2; signo is 1..64; argv has at least one entry; exe, argv, cwd and
 // env hold no NUL byte (execve could not pass one on); env entries are NAME=value with a
 // non-empty NAME; exe and cwd are absolute; fd_count is at most kMaxCallFds. Other bytes are
 // allowed anywhere: argv may be any bytes the kernel could pass, UTF-8 or not.
+//
+// A HookReport's agent is a non-empty name of a-z, 0-9 and '-' (at most kMaxAgentBytes); its
+// verdicts (the report's and each part's) are 1 allow, 2 ask or 3 deny; access is 0 (none),
+// 1 read or 2 write; port is 0 (none) or 1..65535; cwd and path are empty or absolute. Its other
+// strings come from the agent's JSON and may hold any byte, NUL included (the audit writer
+// escapes what is not UTF-8). A HookAck's recorded is 0 or 1.
 #pragma once
 
 #include <cstddef>
@@ -50,8 +67,17 @@ inline constexpr std::size_t kMaxListItems = 65536;   // argv or env entries
 inline constexpr std::size_t kMaxStringBytes = 256u << 10;  // one string
 inline constexpr std::uint32_t kMaxCallFds = 4;             // stdin, stdout, stderr, cwd
 inline constexpr std::int32_t kMaxSignal = 64;              // signals are 1..kMaxSignal
+inline constexpr std::uint32_t kMaxHookParts = 64;          // parts of one HookReport
+inline constexpr std::size_t kMaxAgentBytes = 64;           // a HookReport's agent name
 
-enum class MessageType : std::uint32_t { kCall = 1, kSignal = 2, kDecision = 3, kExit = 4 };
+enum class MessageType : std::uint32_t {
+  kCall = 1,
+  kSignal = 2,
+  kDecision = 3,
+  kExit = 4,
+  kHookReport = 5,
+  kHookAck = 6,
+};
 
 // shim -> supervisor, first and only once per connection; fds ride along with its first byte.
 struct Call {
@@ -92,7 +118,53 @@ struct Exit {
   bool operator==(const Exit&) const = default;
 };
 
-using Message = std::variant<Call, Signal, Decision, Exit>;
+// A hook's answer, as the agent is given it. Ordered by strictness, as the hook orders them.
+enum class HookVerdict : std::uint8_t { kAllow = 1, kAsk = 2, kDeny = 3 };
+enum class HookAccess : std::uint8_t { kNone = 0, kRead = 1, kWrite = 2 };
+
+// One thing the hook judged: a simple command of a Bash line, a redirection, a path.
+struct HookPart {
+  std::string what;
+  HookVerdict verdict = HookVerdict::kAsk;
+  std::string rule;
+  std::string reason;
+
+  bool operator==(const HookPart&) const = default;
+};
+
+// hook -> supervisor, first and only once per connection: a decision the hook made, to be
+// recorded as `hook.decision`. Empty strings (and access kNone, port 0) are facts the call did
+// not have: a Bash call has a command, a Read a path and an access, a WebFetch a url, host and
+// port. What the hook says is its claim: the supervisor records it as the sandbox's report.
+struct HookReport {
+  std::string agent;  // "claude-code"
+  std::string tool;   // the agent's tool name ("Bash", "Read", "mcp__github__create_issue")
+  HookVerdict verdict = HookVerdict::kDeny;
+  std::string rule;    // the deciding part's rule
+  std::string reason;  // the text the agent or the person was given
+  std::string cwd;
+  std::string session;
+  std::string tool_use_id;
+  std::string command;
+  std::string path;
+  HookAccess access = HookAccess::kNone;
+  std::string url;
+  std::string host;
+  std::uint32_t port = 0;
+  std::vector<HookPart> parts;  // at most kMaxHookParts
+
+  bool operator==(const HookReport&) const = default;
+};
+
+// supervisor -> hook, once: whether the report is in the audit log.
+struct HookAck {
+  bool recorded = false;
+  std::string message;  // when not recorded: why, one line
+
+  bool operator==(const HookAck&) const = default;
+};
+
+using Message = std::variant<Call, Signal, Decision, Exit, HookReport, HookAck>;
 
 // The whole frame: header + payload. Encode writes what it is given: a message that breaks the
 // rules above (an empty argv, a relative exe, a string over the bound) makes a frame that Decode
@@ -115,7 +187,8 @@ struct DecodeResult {
 // After kError the stream is out of step and the connection must be dropped.
 DecodeResult Decode(std::string_view input);
 
-// "call", "signal", "decision", "exit"; "unknown" for a value that is none of them.
+// "call", "signal", "decision", "exit", "hook-report", "hook-ack"; "unknown" for a value that is
+// none of them.
 const char* MessageTypeName(MessageType type);
 
 }  // namespace tollgate::shim_protocol

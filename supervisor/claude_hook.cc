@@ -1,7 +1,9 @@
 #include "supervisor/claude_hook.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <utility>
 
 #include "policy/file_decision.h"
 #include "policy/net_rules.h"
@@ -518,6 +520,137 @@ HookDecision DecideHook(const HookContext& context, const Json& input) {
     return finish();
   }
   return decision;  // a tool the hook does not know: Claude Code's own permissions apply
+}
+
+namespace {
+
+shim_protocol::HookVerdict WireVerdict(HookVerdict verdict) {
+  switch (verdict) {
+    case HookVerdict::kAllow:
+      return shim_protocol::HookVerdict::kAllow;
+    case HookVerdict::kAsk:
+      return shim_protocol::HookVerdict::kAsk;
+    case HookVerdict::kDeny:
+      return shim_protocol::HookVerdict::kDeny;
+  }
+  return shim_protocol::HookVerdict::kDeny;
+}
+
+const char* WireVerdictName(shim_protocol::HookVerdict verdict) {
+  switch (verdict) {
+    case shim_protocol::HookVerdict::kAllow:
+      return "allow";
+    case shim_protocol::HookVerdict::kAsk:
+      return "ask";
+    case shim_protocol::HookVerdict::kDeny:
+      return "deny";
+  }
+  return "deny";
+}
+
+// `text` cut to at most `limit` bytes, never inside a UTF-8 character (the audit writer would
+// otherwise escape the stray bytes of the cut one).
+std::string CutAt(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  std::size_t end = limit;
+  for (int back = 0; back < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80;
+       ++back)
+    --end;
+  return std::string(text.substr(0, end));
+}
+
+shim_protocol::HookReport ReportCutAt(const HookDecision& decision, std::string_view agent,
+                                      std::size_t limit) {
+  shim_protocol::HookReport report;
+  report.agent = std::string(agent);
+  report.tool = CutAt(decision.tool, limit);
+  report.verdict = WireVerdict(decision.verdict);
+  report.rule = CutAt(decision.rule, limit);
+  report.reason = CutAt(decision.reason, limit);
+  for (const auto& [key, value] : decision.facts) {
+    if (key == "cwd") {
+      report.cwd = CutAt(value, limit);
+    } else if (key == "session") {
+      report.session = CutAt(value, limit);
+    } else if (key == "tool_use_id") {
+      report.tool_use_id = CutAt(value, limit);
+    } else if (key == "command") {
+      report.command = CutAt(value, limit);
+    } else if (key == "path") {
+      report.path = CutAt(value, limit);
+    } else if (key == "access") {
+      report.access = value == "read"    ? shim_protocol::HookAccess::kRead
+                      : value == "write" ? shim_protocol::HookAccess::kWrite
+                                         : shim_protocol::HookAccess::kNone;
+    } else if (key == "url") {
+      report.url = CutAt(value, limit);
+    } else if (key == "host") {
+      report.host = CutAt(value, limit);
+    } else if (key == "port") {
+      unsigned long port = std::strtoul(value.c_str(), nullptr, 10);
+      report.port = port <= 65535 ? static_cast<std::uint32_t>(port) : 0;
+    }
+  }
+  for (std::size_t k = 0; k < decision.parts.size() && k < shim_protocol::kMaxHookParts; ++k) {
+    const HookPart& part = decision.parts[k];
+    report.parts.push_back({CutAt(part.what, limit), WireVerdict(part.verdict),
+                            CutAt(part.rule, limit), CutAt(part.reason, limit)});
+  }
+  return report;
+}
+
+}  // namespace
+
+shim_protocol::HookReport ReportOf(const HookDecision& decision, std::string_view agent) {
+  // A long Bash line shows up in the command, in its parts and in the reason: halving the bound
+  // until the frame fits keeps short strings whole. At audit::kMaxStringBytes every string of
+  // the largest report fits (15 strings and 64 parts of three), so the loop ends there.
+  static_assert((15 + 3 * shim_protocol::kMaxHookParts) * (4 + audit::kMaxStringBytes) + 1024 <=
+                shim_protocol::kMaxPayload);
+  for (std::size_t limit = shim_protocol::kMaxStringBytes;; limit /= 2) {
+    shim_protocol::HookReport report = ReportCutAt(decision, agent, limit);
+    if (limit <= audit::kMaxStringBytes ||
+        shim_protocol::Encode(report).size() <=
+            shim_protocol::kHeaderSize + shim_protocol::kMaxPayload)
+      return report;
+  }
+}
+
+audit::Event HookDecisionEvent(const shim_protocol::HookReport& report) {
+  audit::Event event;
+  event.kind = std::string(kKindHookDecision);
+  event.verdict = report.verdict == shim_protocol::HookVerdict::kAllow  ? audit::Verdict::kAllow
+                  : report.verdict == shim_protocol::HookVerdict::kDeny ? audit::Verdict::kDeny
+                                                                        : audit::Verdict::kInfo;
+  event.rule = report.rule;
+  event.reason = report.reason;
+  audit::Json& details = event.details;
+  details["agent"] = event.strings.String(report.agent, "details.agent");
+  details["tool"] = event.strings.String(report.tool, "details.tool");
+  details["decision"] = WireVerdictName(report.verdict);
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"cwd", &report.cwd},
+                                   {"session", &report.session},
+                                   {"tool_use_id", &report.tool_use_id},
+                                   {"command", &report.command},
+                                   {"path", &report.path},
+                                   {"url", &report.url},
+                                   {"host", &report.host}}) {
+    if (!value->empty()) details[key] = event.strings.String(*value, std::string("details.") + key);
+  }
+  if (report.access == shim_protocol::HookAccess::kRead) details["access"] = "read";
+  if (report.access == shim_protocol::HookAccess::kWrite) details["access"] = "write";
+  if (report.port != 0) details["port"] = report.port;
+  audit::Json parts = audit::Json::array();
+  for (std::size_t k = 0; k < report.parts.size(); ++k) {
+    const shim_protocol::HookPart& part = report.parts[k];
+    std::string at = "details.parts." + std::to_string(k) + ".";
+    parts.push_back({{"what", event.strings.String(part.what, at + "what")},
+                     {"verdict", WireVerdictName(part.verdict)},
+                     {"rule", event.strings.String(part.rule, at + "rule")},
+                     {"reason", event.strings.String(part.reason, at + "reason")}});
+  }
+  details["parts"] = std::move(parts);
+  return event;
 }
 
 Json HookOutput(const HookDecision& decision) {

@@ -4,20 +4,27 @@
 //
 // DecideHook is pure: the profile compiled into a plan, the hook's JSON input, and two look-ups
 // the caller supplies (PATH and symlink resolution) give a decision. The command (cmd_hook.cc)
-// reads stdin, records the decision in the audit log and prints the protocol's JSON.
+// reads stdin, records the decision in the audit log (or, inside a sandbox, sends it to the
+// supervisor to record: shims/protocol.h, HookReport) and prints the protocol's JSON. Both
+// records are made from the same HookReport by HookDecisionEvent, so they have one shape.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "policy/plans.h"
+#include "shims/protocol.h"
+#include "supervisor/audit/record.h"
 
 namespace tollgate {
+
+inline constexpr std::string_view kKindHookDecision = "hook.decision";
 
 // Ordered by strictness: a larger value is stricter.
 enum class HookVerdict : std::uint8_t { kAllow = 0, kAsk = 1, kDeny = 2 };
@@ -63,6 +70,16 @@ HookDecision DecideHook(const HookContext& context, const nlohmann::json& input)
 
 // The JSON Claude Code reads on stdout; null when there is no decision (print nothing).
 nlohmann::json HookOutput(const HookDecision& decision);
+
+// A decided call as the shim protocol carries it: the facts in their fields, the first
+// kMaxHookParts parts. Strings are cut, on a character boundary, only as far as the frame's
+// bounds need, never below the audit record's own bound (audit::kMaxStringBytes): the record
+// holds what it would have held had the hook written it itself.
+shim_protocol::HookReport ReportOf(const HookDecision& decision, std::string_view agent);
+
+// The `hook.decision` record of a report (docs/AUDIT.md), without a process: who ran the hook
+// is for the caller to say (the hook itself, or the supervisor from the socket's peer).
+audit::Event HookDecisionEvent(const shim_protocol::HookReport& report);
 
 // The PreToolUse entry `tollgate hook install` merges into a Claude settings file.
 inline constexpr const char* kHookMatcher =

@@ -1,18 +1,25 @@
 // tollgate hook claude-code | hook install (docs/HOOKS.md).
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <variant>
 
 #include "policy/plan_compiler.h"
+#include "shims/protocol.h"
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/claude_hook.h"
@@ -30,8 +37,10 @@ namespace {
 // Claude Code blocks a call when its PreToolUse hook exits with 2 and reads stderr as the reason.
 constexpr int kExitBlock = 2;
 constexpr std::size_t kMaxInputBytes = 16u << 20;
-constexpr std::size_t kMaxRecordedParts = 64;
-constexpr std::string_view kKindHookDecision = "hook.decision";
+constexpr std::string_view kAgent = "claude-code";
+// How long the supervisor may take to acknowledge a report inside a sandbox: far beyond a record
+// (milliseconds), well within Claude Code's hook timeout (60 s by default).
+constexpr int kAckTimeoutMs = 10000;
 
 int Block(const std::string& message) {
   std::cerr << "tollgate hook: " << message << " (the call is blocked)\n";
@@ -99,34 +108,8 @@ bool Record(const std::string& directory, const std::string& profile, const nloh
   options.profile = profile;
   std::unique_ptr<audit::AuditWriter> writer = audit::AuditWriter::Open(options, error);
   if (!writer) return false;
-  audit::Event event;
-  event.kind = std::string(kKindHookDecision);
-  event.verdict = decision.verdict == HookVerdict::kAllow  ? audit::Verdict::kAllow
-                  : decision.verdict == HookVerdict::kDeny ? audit::Verdict::kDeny
-                                                           : audit::Verdict::kInfo;
-  event.rule = decision.rule;
-  event.reason = decision.reason;
+  audit::Event event = HookDecisionEvent(ReportOf(decision, kAgent));
   event.process = DescribeProcess(::getppid(), &event.details);
-  event.details["agent"] = "claude-code";
-  event.details["tool"] = event.strings.String(decision.tool, "details.tool");
-  event.details["decision"] = HookVerdictName(decision.verdict);
-  for (const auto& [key, value] : decision.facts) {
-    if (key == "port") {
-      event.details[key] = std::atoi(value.c_str());
-    } else {
-      event.details[key] = event.strings.String(value, "details." + key);
-    }
-  }
-  audit::Json parts = audit::Json::array();
-  for (std::size_t k = 0; k < decision.parts.size() && k < kMaxRecordedParts; ++k) {
-    const HookPart& part = decision.parts[k];
-    std::string at = "details.parts." + std::to_string(k) + ".";
-    parts.push_back({{"what", event.strings.String(part.what, at + "what")},
-                     {"verdict", HookVerdictName(part.verdict)},
-                     {"rule", event.strings.String(part.rule, at + "rule")},
-                     {"reason", event.strings.String(part.reason, at + "reason")}});
-  }
-  event.details["parts"] = std::move(parts);
   if (!writer->Append(event)) {
     *error = writer->failure();
     return false;
@@ -136,6 +119,83 @@ bool Record(const std::string& directory, const std::string& profile, const nloh
     return false;
   }
   return true;
+}
+
+// Inside a sandbox: hands the decision to the supervisor over the broker socket (where the shims
+// find it) and waits for its acknowledgement. True once the supervisor says the record is in
+// the run's audit log; otherwise `error` says why not (no socket: a profile without mediated
+// tools has none).
+bool ReportToSupervisor(const HookDecision& decision, std::string* error) {
+  int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return false;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{sock};
+  // A supervisor too busy to take the connection (its backlog full) must not hold the hook past
+  // Claude Code's timeout: connect and send give up after the same time as the acknowledgement.
+  struct timeval send_timeout {};
+  send_timeout.tv_sec = kAckTimeoutMs / 1000;
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  struct sockaddr_un address {};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, shim_protocol::kSocketPath, sizeof address.sun_path - 1);
+  if (::connect(sock, reinterpret_cast<struct sockaddr*>(&address), sizeof address) != 0) {
+    *error = std::string("the supervisor is not reachable at ") + shim_protocol::kSocketPath +
+             " (" + std::strerror(errno) + ")";
+    return false;
+  }
+  const std::string frame = shim_protocol::Encode(ReportOf(decision, kAgent));
+  for (std::size_t sent = 0; sent < frame.size();) {
+    ssize_t n = ::send(sock, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = std::string("sending the report: ") + std::strerror(errno);
+      return false;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string pending;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAckTimeoutMs);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    struct pollfd wait = {sock, POLLIN, 0};
+    int ready = left > 0 ? ::poll(&wait, 1, static_cast<int>(left)) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      *error = ready == 0 ? "no acknowledgement from the supervisor in time"
+                          : std::string("poll: ") + std::strerror(errno);
+      return false;
+    }
+    char buffer[4096];
+    ssize_t n = ::recv(sock, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = "the supervisor closed the connection without an acknowledgement";
+      return false;
+    }
+    pending.append(buffer, static_cast<std::size_t>(n));
+    shim_protocol::DecodeResult decoded = shim_protocol::Decode(pending);
+    if (decoded.state == shim_protocol::DecodeState::kNeedMore) continue;
+    if (decoded.state == shim_protocol::DecodeState::kError) {
+      *error = "a malformed answer from the supervisor: " + decoded.error;
+      return false;
+    }
+    if (const auto* ack = std::get_if<shim_protocol::HookAck>(&decoded.message)) {
+      if (!ack->recorded) *error = "the supervisor did not record it: " + ack->message;
+      return ack->recorded;
+    }
+    // A refusal meant for a shim: the supervisor did not take the report.
+    const auto* refusal = std::get_if<shim_protocol::Decision>(&decoded.message);
+    *error = refusal != nullptr ? "the supervisor refused the report: " + refusal->message
+                                : std::string("an unexpected answer from the supervisor");
+    return false;
+  }
 }
 
 int ClaudeCode(const HookArgs& args) {
@@ -197,9 +257,17 @@ int ClaudeCode(const HookArgs& args) {
   if (!decision.decided) return 0;  // Claude Code's own permission rules decide
 
   if (audit_dir.empty()) {
-    // No record can be written: an allow is not given (no record, no action); Claude Code's own
-    // permissions decide instead, and the sandbox bounds what runs. A deny or an ask is given.
-    if (decision.verdict == HookVerdict::kAllow) return 0;
+    // Inside a sandbox the supervisor records the decision. When it cannot (no broker socket,
+    // no acknowledgement), an allow is not given (no record, no action): Claude Code's own
+    // permissions decide instead, and the sandbox bounds what runs. A deny or an ask is given
+    // either way: it takes nothing away.
+    std::string error;
+    if (!ReportToSupervisor(decision, &error) && decision.verdict == HookVerdict::kAllow) {
+      std::cerr << "tollgate hook: the allow is left to Claude Code: the decision could not be "
+                   "recorded: "
+                << error << "\n";
+      return 0;
+    }
   } else {
     std::string error;
     if (!Record(audit_dir, loaded.profile->name, input, decision, &error))

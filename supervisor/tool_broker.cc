@@ -20,6 +20,7 @@
 
 #include "policy/tool_rules.h"
 #include "shims/protocol.h"
+#include "supervisor/claude_hook.h"
 #include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/mountns.h"
 #include "supervisor/kernel/seccomp_notify.h"
@@ -285,6 +286,9 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
         if (!HandleCall(c, *call)) return false;
         auto it = connections_.find(fd);
         if (it == connections_.end() || it->second.get() != c) return true;  // refused, closed
+      } else if (const auto* report = std::get_if<protocol::HookReport>(&decoded.message)) {
+        if (c->state != Connection::State::kAwaitCall) continue;  // a call's connection
+        return HandleHookReport(c, *report);  // answers and closes the connection
       } else if (const auto* signal = std::get_if<protocol::Signal>(&decoded.message);
                  signal != nullptr && c->state != Connection::State::kAwaitCall) {
         if (c->host_child > 0) {
@@ -299,6 +303,32 @@ bool ToolBroker::OnConnectionReadable(Connection* c) {
       }
     }
   }
+  return true;
+}
+
+// The report is the hook's own account of a decision it made in the sandbox: recorded as such
+// (`reported_by`), with the process the kernel names as the socket's peer, and acknowledged only
+// once the record is written, as a call's decision is.
+bool ToolBroker::HandleHookReport(Connection* c, const protocol::HookReport& report) {
+  if (!c->in_sandbox) {
+    Send(c, protocol::Encode(protocol::HookAck{false, "the caller (host pid " +
+                                                          std::to_string(c->host_pid) +
+                                                          ") is not a process of this sandbox"}));
+    Close(c);
+    return true;
+  }
+  audit::Event event = HookDecisionEvent(report);
+  event.process = c->process;
+  for (const auto& [key, value] : c->process_details.items()) event.details[key] = value;
+  event.details["reported_by"] = "sandbox";
+  if (!options_.audit->Append(event)) {
+    audit_failed_ = true;
+    Send(c, protocol::Encode(protocol::HookAck{false, "the audit log could not be written"}));
+    Close(c);
+    return false;
+  }
+  Send(c, protocol::Encode(protocol::HookAck{true, ""}));
+  Close(c);
   return true;
 }
 

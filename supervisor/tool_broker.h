@@ -11,6 +11,9 @@
 //   5. refuses with one line the agent can read (exit 126), or asks the sandbox's tool spawner to
 //      start the real program with the decided argv and the shim's stdio, forwards the shim's
 //      signals, and at the end writes `tool.exit` and tells the shim how the tool ended.
+// A connection may instead bring one HookReport, an agent hook's decision made in the sandbox
+// (docs/HOOKS.md): it is recorded as `hook.decision`, marked as the sandbox's report, with the
+// caller from SO_PEERCRED, and a HookAck says whether it was written.
 // Everything runs on the launcher's event loop; no call blocks it.
 #pragma once
 
@@ -36,7 +39,8 @@ namespace tollgate {
 
 namespace shim_protocol {
 struct Call;
-}
+struct HookReport;
+}  // namespace shim_protocol
 
 struct BrokerOptions {
   const std::map<std::string, policy::ToolSpec>* tools = nullptr;  // the plan's, expanded
@@ -85,6 +89,9 @@ class ToolBroker {
   bool OnConnectionReadable(Connection* connection);
   bool OnSpawnerReadable();
   bool HandleCall(Connection* connection, const shim_protocol::Call& call);
+  // An agent hook's decision (docs/HOOKS.md): a `hook.decision` record, then a HookAck; the
+  // connection is closed either way. False when the record could not be written.
+  bool HandleHookReport(Connection* connection, const shim_protocol::HookReport& report);
   // Records the final verdict, then refuses or starts the tool.
   bool Conclude(Connection* connection, bool allowed, const std::string& reason,
                 const std::string& approval);

@@ -1,9 +1,13 @@
 // `tollgate hook claude-code` and `tollgate hook install`, run as Claude Code runs them: the real
-// binary, the hook's JSON on stdin, the decision on stdout, the record in the audit log.
+// binary, the hook's JSON on stdin, the decision on stdout, the record in the audit log — on the
+// host, and inside a sandbox under the real supervisor, which records what the hook reports.
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -153,6 +157,138 @@ TEST_F(HookTest, InsideASandboxNoAllowIsGivenWithoutARecord) {
   EXPECT_EQ(Decision(push)["permissionDecision"], "deny");
   EXPECT_NE(Host("test -e '" + scratch_ / "home/.local/state/tollgate" + "'"), 0)
       << "nothing may be written to the default log from inside a sandbox";
+}
+
+// The hook run inside `tollgate run`, as Claude Code would run it there. The sandbox is given the
+// build's bin/ (read and exec) and share/ (the shipped profiles the hook loads by name), on top
+// of workspace-write (which mediates tools, so the broker socket exists) or of base (no tools:
+// no socket).
+class SandboxedHookTest : public HookTest {
+ protected:
+  struct Answer {
+    int pid = 0;         // the hook's, as the sandbox numbers it
+    int exit_code = -1;  // the hook's
+    std::string out;     // what the hook printed on stdout
+  };
+  struct SandboxRun {
+    RunOutput run;
+    std::vector<Answer> answers;
+  };
+
+  // Runs the hook once per input, in one sandbox; each under its own pid (a shell that prints
+  // its pid and execs the hook).
+  SandboxRun Run(bool mediated, const std::vector<std::string>& inputs) {
+    const std::string bin = escapes::BinDir();
+    const std::string build = bin.substr(0, bin.rfind('/'));
+    const std::string ws = scratch_ / "ws";
+    nlohmann::json profile = {
+        {"name", mediated ? "hook-e2e" : "hook-e2e-no-tools"},
+        {"description", "the hook inside a sandbox: the build's binaries and profiles readable"},
+        {"extends", {mediated ? "workspace-write" : "base"}},
+        {"filesystem",
+         {{"read", {bin, build + "/share"}},
+          {"write", {"{workspace}"}},
+          {"exec", {bin, "{workspace}"}}}}};
+    WriteFile(scratch_ / "profile.json", profile.dump(2));
+    std::string script;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const std::string input = ws + "/input-" + std::to_string(i) + ".json";
+      WriteFile(input, inputs[i]);
+      script += "sh -c 'echo \"BEGIN $$\"; exec " + bin +
+                "/tollgate hook claude-code --profile workspace-write --workspace " + ws + " < " +
+                input + "'; echo \"END $?\"\n";
+    }
+    WriteFile(ws + "/hooks.sh", script);
+    scratch_.Handover();
+    SandboxRun out;
+    out.run = Tollgate({"run", "--profile", scratch_ / "profile.json", "--workspace", ws,
+                        "--audit-log", scratch_ / "audit", "--", "/bin/sh", ws + "/hooks.sh"},
+                       scratch_ / "home", {}, ws);
+    std::istringstream lines(out.run.out);
+    Answer* current = nullptr;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("BEGIN ", 0) == 0) {
+        current = &out.answers.emplace_back();
+        current->pid = std::stoi(line.substr(6));
+      } else if (line.rfind("END ", 0) == 0 && current != nullptr) {
+        current->exit_code = std::stoi(line.substr(4));
+        current = nullptr;
+      } else if (current != nullptr) {
+        current->out += line;
+      }
+    }
+    return out;
+  }
+
+  static std::string Given(const Answer& answer) {
+    if (answer.out.empty()) return "nothing";
+    return nlohmann::json::parse(answer.out)["hookSpecificOutput"]["permissionDecision"];
+  }
+};
+
+TEST_F(SandboxedHookTest, TheSupervisorRecordsWhatTheHookReportsAndOnlyThenItAllows) {
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
+  SandboxRun sandboxed = Run(true, {Input("Bash", {{"command", "git status"}}),
+                                    Input("Bash", {{"command", "ls && git push origin main"}})});
+  ASSERT_EQ(sandboxed.run.exit_code, 0) << sandboxed.run.out << sandboxed.run.err;
+  ASSERT_EQ(sandboxed.answers.size(), 2u) << sandboxed.run.out << sandboxed.run.err;
+  const Answer& status = sandboxed.answers[0];
+  const Answer& push = sandboxed.answers[1];
+  EXPECT_EQ(status.exit_code, 0) << sandboxed.run.err;
+  EXPECT_EQ(Given(status), "allow") << sandboxed.run.out << sandboxed.run.err;
+  EXPECT_EQ(push.exit_code, 0) << sandboxed.run.err;
+  EXPECT_EQ(Given(push), "deny") << sandboxed.run.out;
+
+  std::vector<nlohmann::json> records = ReadAuditLog(scratch_ / "audit");
+  std::vector<nlohmann::json> starts = OfKind(records, "run.start");
+  std::vector<nlohmann::json> hooks = OfKind(records, "hook.decision");
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_EQ(hooks.size(), 2u) << nlohmann::json(records).dump(1);
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    const nlohmann::json& record = hooks[i];
+    EXPECT_EQ(record["run"], starts[0]["run"]) << "the run's log, not a session of its own";
+    EXPECT_EQ(record["profile"], "hook-e2e");
+    EXPECT_EQ(record["details"]["reported_by"], "sandbox");
+    EXPECT_EQ(record["details"]["agent"], "claude-code");
+    EXPECT_EQ(record["details"]["tool"], "Bash");
+    EXPECT_EQ(record["details"]["session"], "e2e-session");
+    EXPECT_EQ(record["details"]["tool_use_id"], "toolu_e2e");
+    EXPECT_EQ(record["details"]["cwd"], scratch_ / "ws");
+    // The caller as the kernel named it (SO_PEERCRED): the hook's own process, numbered as the
+    // sandbox numbers it, and its host pid beside.
+    EXPECT_EQ(record["process"]["pid"], sandboxed.answers[i].pid);
+    EXPECT_EQ(record["process"]["comm"], "tollgate");
+    EXPECT_GT(record["details"]["host_pid"].get<int>(), 0);
+    EXPECT_NE(record["details"]["host_pid"].get<int>(), sandboxed.answers[i].pid);
+  }
+  EXPECT_EQ(hooks[0]["verdict"], "allow");
+  EXPECT_EQ(hooks[0]["details"]["decision"], "allow");
+  EXPECT_EQ(hooks[0]["details"]["command"], "git status");
+  EXPECT_EQ(hooks[1]["verdict"], "deny");
+  EXPECT_EQ(hooks[1]["rule"], "git:git-push");
+  EXPECT_EQ(hooks[1]["details"]["command"], "ls && git push origin main");
+  EXPECT_EQ(hooks[1]["details"]["parts"].size(), 2u);
+  // The records are in the run's one chain.
+  RunOutput verify =
+      Tollgate({"audit", "verify", "--audit-log", scratch_ / "audit"}, scratch_ / "home");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(SandboxedHookTest, WithoutTheBrokerSocketNoAllowIsGiven) {
+  TOLLGATE_SKIP_WITHOUT_NAMESPACES();
+  // A profile without mediated tools has no broker socket in its sandbox.
+  SandboxRun sandboxed = Run(false, {Input("Bash", {{"command", "git status"}}),
+                                     Input("Bash", {{"command", "git push origin main"}})});
+  ASSERT_EQ(sandboxed.run.exit_code, 0) << sandboxed.run.out << sandboxed.run.err;
+  ASSERT_EQ(sandboxed.answers.size(), 2u) << sandboxed.run.out << sandboxed.run.err;
+  EXPECT_EQ(sandboxed.answers[0].exit_code, 0);
+  EXPECT_EQ(Given(sandboxed.answers[0]), "nothing") << "Claude Code's own permissions decide";
+  EXPECT_NE(sandboxed.run.err.find("could not be recorded"), std::string::npos)
+      << sandboxed.run.err;
+  EXPECT_EQ(sandboxed.answers[1].exit_code, 0);
+  EXPECT_EQ(Given(sandboxed.answers[1]), "deny");
+  EXPECT_TRUE(OfKind(ReadAuditLog(scratch_ / "audit"), "hook.decision").empty());
 }
 
 TEST_F(HookTest, InstallCreatesMergesIsIdempotentAndRefusesMalformed) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <variant>
 
 #include "policy/plan_compiler.h"
 #include "tests/unit/profile_test_files.h"
@@ -232,6 +233,90 @@ TEST(ClaudeHookTest, AllowNamesEveryPart) {
   ASSERT_EQ(decision.parts.size(), 2u);
   EXPECT_EQ(decision.parts[0].rule, "git:git-inspect");
   EXPECT_EQ(decision.parts[1].what, "ls");
+}
+
+// What the supervisor records for a sandboxed hook, and the hook for itself outside one, is made
+// from the report: every fact in its field, and the same record either way.
+TEST(ClaudeHookTest, TheReportCarriesTheDecisionAndMakesTheRecord) {
+  HookDecision push = DecideHook(Context(W), Bash("ls && git push origin main"));
+  shim_protocol::HookReport report = ReportOf(push, "claude-code");
+  EXPECT_EQ(report.agent, "claude-code");
+  EXPECT_EQ(report.tool, "Bash");
+  EXPECT_EQ(report.verdict, shim_protocol::HookVerdict::kDeny);
+  EXPECT_EQ(report.rule, "git:git-push");
+  EXPECT_EQ(report.reason, push.reason);
+  EXPECT_EQ(report.cwd, kWorkspace);
+  EXPECT_EQ(report.session, "5f0c-test");
+  EXPECT_EQ(report.tool_use_id, "toolu_01");
+  EXPECT_EQ(report.command, "ls && git push origin main");
+  EXPECT_EQ(report.access, shim_protocol::HookAccess::kNone);
+  EXPECT_EQ(report.port, 0u);
+  ASSERT_EQ(report.parts.size(), 2u);
+  EXPECT_EQ(report.parts[1].verdict, shim_protocol::HookVerdict::kDeny);
+  // It crosses the socket unchanged.
+  shim_protocol::DecodeResult decoded = shim_protocol::Decode(shim_protocol::Encode(report));
+  ASSERT_EQ(decoded.state, shim_protocol::DecodeState::kMessage) << decoded.error;
+  EXPECT_EQ(std::get<shim_protocol::HookReport>(decoded.message), report);
+
+  audit::Event event = HookDecisionEvent(report);
+  EXPECT_EQ(event.kind, "hook.decision");
+  EXPECT_EQ(event.verdict, audit::Verdict::kDeny);
+  EXPECT_EQ(event.rule, "git:git-push");
+  EXPECT_EQ(event.details["agent"], "claude-code");
+  EXPECT_EQ(event.details["decision"], "deny");
+  EXPECT_EQ(event.details["command"], "ls && git push origin main");
+  EXPECT_EQ(event.details["session"], "5f0c-test");
+  EXPECT_FALSE(event.details.contains("path")) << "a Bash call has no path";
+  EXPECT_FALSE(event.details.contains("port"));
+  ASSERT_EQ(event.details["parts"].size(), 2u);
+  EXPECT_EQ(event.details["parts"][1]["verdict"], "deny");
+  EXPECT_EQ(event.details["parts"][1]["rule"], "git:git-push");
+
+  HookDecision read = DecideHook(Context(W), File("Read", "/home/dev/.ssh/id_rsa"));
+  audit::Event read_event = HookDecisionEvent(ReportOf(read, "claude-code"));
+  EXPECT_EQ(read_event.details["path"], "/home/dev/.ssh/id_rsa");
+  EXPECT_EQ(read_event.details["access"], "read");
+  EXPECT_FALSE(read_event.details.contains("command"));
+
+  HookDecision search = DecideHook(Context(W), Input("WebSearch", {{"query", "x"}}));
+  audit::Event ask = HookDecisionEvent(ReportOf(search, "claude-code"));
+  EXPECT_EQ(ask.details["decision"], HookVerdictName(search.verdict));
+  EXPECT_EQ(ask.verdict, search.verdict == HookVerdict::kAsk    ? audit::Verdict::kInfo
+                         : search.verdict == HookVerdict::kDeny ? audit::Verdict::kDeny
+                                                                : audit::Verdict::kAllow);
+}
+
+TEST(ClaudeHookTest, AReportTooLargeForOneFrameIsCutToFitButNotBelowTheRecordsBound) {
+  HookDecision decision;
+  decision.decided = true;
+  decision.verdict = HookVerdict::kAllow;
+  decision.tool = "Bash";
+  decision.rule = "shell:builtin";
+  // Two-byte characters after one ASCII byte: every even cut would split one.
+  std::string line = "x";
+  for (int i = 0; i < 300000; ++i) line += "\xc3\xa9";
+  decision.reason = line;
+  decision.facts = {{"cwd", "/w"}, {"command", line}};
+  for (int i = 0; i < 80; ++i)
+    decision.parts.push_back({line, HookVerdict::kAllow, "shell:builtin", line});
+
+  shim_protocol::HookReport report = ReportOf(decision, "claude-code");
+  std::string frame = shim_protocol::Encode(report);
+  EXPECT_LE(frame.size(), shim_protocol::kHeaderSize + shim_protocol::kMaxPayload);
+  EXPECT_EQ(shim_protocol::Decode(frame).state, shim_protocol::DecodeState::kMessage);
+  EXPECT_EQ(report.parts.size(), shim_protocol::kMaxHookParts);
+  EXPECT_GE(report.command.size(), audit::kMaxStringBytes - 1);
+  EXPECT_EQ(line.compare(0, report.command.size(), report.command), 0) << "a prefix";
+  EXPECT_TRUE(audit::IsValidUtf8(report.command)) << "cut between characters";
+  EXPECT_TRUE(audit::IsValidUtf8(report.parts[63].reason));
+  EXPECT_EQ(report.cwd, "/w");
+
+  // A report that fits is not cut at all.
+  decision.facts = {{"command", std::string(100000, 'c')}};
+  decision.reason = "short";
+  decision.parts.resize(1);
+  decision.parts[0] = {"c", HookVerdict::kAllow, "shell:builtin", "short"};
+  EXPECT_EQ(ReportOf(decision, "claude-code").command.size(), 100000u);
 }
 
 TEST(ClaudeHookTest, InstallMergesKeepsAndRefuses) {

@@ -23,6 +23,28 @@ Call SampleCall() {
   return call;
 }
 
+// A Bash call a hook denied, with every field set.
+HookReport SampleReport() {
+  HookReport report;
+  report.agent = "claude-code";
+  report.tool = "Bash";
+  report.verdict = HookVerdict::kDeny;
+  report.rule = "git:git-push";
+  report.reason = "tollgate: `git push origin main` denied by rule git:git-push";
+  report.cwd = "/work/repo";
+  report.session = "5f0c";
+  report.tool_use_id = "toolu_01";
+  report.command = "ls && git push origin main";
+  report.path = "/work/repo/x";
+  report.access = HookAccess::kWrite;
+  report.url = "https://example.com/";
+  report.host = "example.com";
+  report.port = 443;
+  report.parts = {{"ls", HookVerdict::kAllow, "exec:filesystem.read", "runs /usr/bin/ls"},
+                  {"git push origin main", HookVerdict::kDeny, "git:git-push", "publishes"}};
+  return report;
+}
+
 // Little-endian pieces, to build frames by hand the way a hostile shim would.
 std::string U32(std::uint32_t value) {
   std::string bytes;
@@ -154,8 +176,13 @@ TEST(ShimProtocol, SignalDecisionAndExitRoundTrip) {
 }
 
 TEST(ShimProtocol, EveryProperPrefixNeedsMoreThenTheWholeFrameDecodes) {
-  const Message messages[] = {SampleCall(), Signal{2}, Decision{Verdict::kDeny, 1, "denied"},
-                              Exit{9}};
+  const Message messages[] = {SampleCall(),
+                              Signal{2},
+                              Decision{Verdict::kDeny, 1, "denied"},
+                              Exit{9},
+                              SampleReport(),
+                              HookAck{true, ""},
+                              HookAck{false, "the audit log could not be written"}};
   for (const Message& message : messages) {
     std::string frame = Encode(message);
     for (std::size_t split = 0; split < frame.size(); ++split) {
@@ -191,6 +218,8 @@ TEST(ShimProtocol, MessageTypeNames) {
   EXPECT_STREQ(MessageTypeName(MessageType::kSignal), "signal");
   EXPECT_STREQ(MessageTypeName(MessageType::kDecision), "decision");
   EXPECT_STREQ(MessageTypeName(MessageType::kExit), "exit");
+  EXPECT_STREQ(MessageTypeName(MessageType::kHookReport), "hook-report");
+  EXPECT_STREQ(MessageTypeName(MessageType::kHookAck), "hook-ack");
   EXPECT_STREQ(MessageTypeName(static_cast<MessageType>(9)), "unknown");
 }
 
@@ -210,7 +239,7 @@ TEST(ShimProtocol, BadMagicIsAnErrorFromItsFirstWrongByte) {
 TEST(ShimProtocol, UnknownTypeIsAnErrorOnceTheTypeIsIn) {
   EXPECT_EQ(ErrorOf(U32(kMagic) + U32(9)), "unknown message type 9");
   EXPECT_EQ(ErrorOf(U32(kMagic) + U32(0) + U32(0)), "unknown message type 0");
-  EXPECT_EQ(ErrorOf(Frame(static_cast<MessageType>(5), U32(0))), "unknown message type 5");
+  EXPECT_EQ(ErrorOf(Frame(static_cast<MessageType>(7), U32(0))), "unknown message type 7");
 }
 
 TEST(ShimProtocol, OversizedPayloadIsAnErrorWithOnlyTheHeader) {
@@ -359,6 +388,173 @@ TEST(ShimProtocol, AnErrorInOneFrameLeavesTheFrameBeforeItDecodable) {
   DecodeResult first = Decode(stream);
   ASSERT_EQ(first.state, DecodeState::kMessage) << first.error;
   EXPECT_EQ(ErrorOf(std::string_view(stream).substr(first.consumed)), "bad magic");
+}
+
+// ---- HookReport and HookAck ----
+
+std::string ReportPayload(std::string_view agent, std::uint8_t verdict, std::uint8_t access,
+                          std::uint32_t port, const std::string& parts) {
+  return Str(agent) + Str("Bash") + std::string(1, static_cast<char>(verdict)) + Str("rule") +
+         Str("reason") + Str("/cwd") + Str("s") + Str("t") + Str("ls") + Str("") +
+         std::string(1, static_cast<char>(access)) + Str("") + Str("") + U32(port) + parts;
+}
+std::string Part(std::string_view what, std::uint8_t verdict) {
+  return Str(what) + std::string(1, static_cast<char>(verdict)) + Str("r") + Str("why");
+}
+
+std::string ReportError(const HookReport& report) {
+  return ErrorOf(Encode(report));
+}
+
+TEST(ShimProtocol, HookReportPayloadFollowsTheDocumentedLayout) {
+  HookReport report;
+  report.agent = "claude-code";
+  report.tool = "Bash";
+  report.verdict = HookVerdict::kAsk;
+  report.rule = "rule";
+  report.reason = "reason";
+  report.cwd = "/cwd";
+  report.session = "s";
+  report.tool_use_id = "t";
+  report.command = "ls";
+  report.access = HookAccess::kNone;
+  report.parts = {{"ls", HookVerdict::kAllow, "r", "why"}};
+  EXPECT_EQ(Encode(report), Frame(MessageType::kHookReport,
+                                  ReportPayload("claude-code", 2, 0, 0, U32(1) + Part("ls", 1))));
+  EXPECT_EQ(Encode(HookAck{true, "ok"}), Frame(MessageType::kHookAck, "\x01" + Str("ok")));
+  EXPECT_EQ(Encode(HookAck{false, ""}),
+            Frame(MessageType::kHookAck, std::string(1, '\0') + Str("")));
+}
+
+TEST(ShimProtocol, HookReportAndAckRoundTrip) {
+  HookReport report = SampleReport();
+  EXPECT_EQ(std::get<HookReport>(RoundTrip(report)), report);
+
+  // Only the agent is required: a report of a malformed input has no tool and no facts.
+  HookReport bare;
+  bare.agent = "a";
+  bare.verdict = HookVerdict::kAllow;
+  EXPECT_EQ(std::get<HookReport>(RoundTrip(bare)), bare);
+
+  // The agent's own text may hold any byte, NUL and invalid UTF-8 included.
+  HookReport odd = SampleReport();
+  odd.command = std::string("echo \0 \xff\xfe\n", 10);
+  odd.tool = std::string("\0", 1);
+  odd.parts[0].what = std::string("\x80\0", 2);
+  odd.access = HookAccess::kRead;
+  odd.port = 65535;
+  EXPECT_EQ(std::get<HookReport>(RoundTrip(odd)), odd);
+
+  // The bounds themselves: kMaxHookParts parts, a string of kMaxStringBytes, a long agent.
+  HookReport big = SampleReport();
+  big.agent = std::string(kMaxAgentBytes, 'z');
+  big.parts.assign(kMaxHookParts, {"p", HookVerdict::kAsk, "r", "w"});
+  big.command = std::string(kMaxStringBytes, 'c');
+  EXPECT_EQ(std::get<HookReport>(RoundTrip(big)), big);
+
+  for (const HookAck& ack :
+       {HookAck{true, ""}, HookAck{false, "the audit log could not be written"},
+        HookAck{false, std::string("nul \0", 5)}})
+    EXPECT_EQ(std::get<HookAck>(RoundTrip(ack)), ack);
+}
+
+TEST(ShimProtocol, TruncatedHookReportsAreRefused) {
+  std::string full = ReportPayload("claude-code", 3, 1, 80, U32(2) + Part("ls", 1) + Part("x", 3));
+  ASSERT_EQ(Decode(Frame(MessageType::kHookReport, full)).state, DecodeState::kMessage);
+  // Each cut re-framed, so that the header agrees with the shorter payload.
+  auto cut = [&](std::size_t size) {
+    return ErrorOf(Frame(MessageType::kHookReport, full.substr(0, size)));
+  };
+  EXPECT_EQ(cut(0), "truncated string in agent");
+  EXPECT_EQ(cut(4 + 11), "truncated string in tool");
+  EXPECT_EQ(cut(4 + 11 + 8), "truncated verdict");
+  EXPECT_EQ(cut(4 + 11 + 8 + 1 + 2), "truncated string in rule");
+  std::size_t port = full.size() - 4 - Part("ls", 1).size() - Part("x", 3).size() - 4;
+  EXPECT_EQ(cut(port - 1), "truncated string in host");
+  EXPECT_EQ(cut(port - 9), "truncated access");
+  EXPECT_EQ(cut(port + 3), "truncated port");
+  EXPECT_EQ(cut(port + 4 + 2), "truncated parts count");
+  // Two parts announced, bytes for one and a half.
+  EXPECT_EQ(cut(full.size() - 3), "truncated string in parts");
+  // A second part cut after its `what`: too few bytes for two parts, refused before reading.
+  EXPECT_EQ(cut(full.size() - Part("x", 3).size() + 5), "truncated parts: 2 entries in 24 bytes");
+  // With a first part long enough to pass that check, the second's verdict is missing.
+  std::string long_first =
+      ReportPayload("a", 1, 0, 0, U32(2) + Part(std::string(20, 'l'), 1) + Str("x"));
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookReport, long_first)), "truncated parts[1].verdict");
+  // Every proper prefix of the whole frame waits for more; none is refused or taken.
+  std::string frame = Frame(MessageType::kHookReport, full);
+  for (std::size_t split = 0; split < frame.size(); ++split)
+    EXPECT_EQ(Decode(std::string_view(frame).substr(0, split)).state, DecodeState::kNeedMore);
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookAck, "")), "truncated recorded");
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookAck, std::string("\x01\x02\0", 3))),
+            "truncated string in message");
+}
+
+TEST(ShimProtocol, OversizedHookReportsAreRefused) {
+  HookReport many = SampleReport();
+  many.parts.assign(kMaxHookParts + 1, {"p", HookVerdict::kAsk, "r", "w"});
+  EXPECT_EQ(ReportError(many), "parts of 65 entries exceeds 64");
+  // A count under the bound that the remaining bytes cannot hold (13 bytes a part at least).
+  EXPECT_EQ(
+      ErrorOf(Frame(MessageType::kHookReport, ReportPayload("a", 1, 0, 0, U32(3) + Part("ls", 1)))),
+      "truncated parts: 3 entries in 19 bytes");
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookReport, ReportPayload("a", 1, 0, 0, U32(0xFFFFFFFF)))),
+            "parts of 4294967295 entries exceeds 64");
+
+  HookReport long_command = SampleReport();
+  long_command.command = std::string(kMaxStringBytes + 1, 'c');
+  EXPECT_EQ(ReportError(long_command), "string of 262145 bytes in command exceeds 262144");
+  HookReport long_part = SampleReport();
+  long_part.parts[1].reason = std::string(kMaxStringBytes + 1, 'r');
+  EXPECT_EQ(ReportError(long_part), "string of 262145 bytes in parts[1].reason exceeds 262144");
+
+  // Five strings at the string bound make a payload over the frame bound.
+  HookReport huge = SampleReport();
+  huge.command = huge.reason = huge.rule = huge.url = huge.host = std::string(kMaxStringBytes, 'h');
+  EXPECT_EQ(ReportError(huge).rfind("payload of ", 0), 0u) << ReportError(huge);
+  // A HookAck is small: its header alone says when it is not.
+  EXPECT_EQ(ErrorOf(U32(kMagic) + U32(6) + U32(kMaxPayload)),
+            "payload of 1048576 bytes exceeds 262149 for HookAck");
+}
+
+TEST(ShimProtocol, HookReportFieldsAreChecked) {
+  HookReport report = SampleReport();
+  report.agent = "";
+  EXPECT_EQ(ReportError(report), "agent is empty");
+  report.agent = "Claude Code";
+  EXPECT_EQ(ReportError(report), "agent is not a name of a-z, 0-9 and '-'");
+  report.agent = std::string(kMaxAgentBytes + 1, 'a');
+  EXPECT_EQ(ReportError(report), "agent of 65 bytes exceeds 64");
+  report.agent = std::string("claude\0code", 11);
+  EXPECT_EQ(ReportError(report), "NUL byte in agent");
+
+  report = SampleReport();
+  report.verdict = static_cast<HookVerdict>(0);
+  EXPECT_EQ(ReportError(report), "unknown verdict 0");
+  report.verdict = static_cast<HookVerdict>(4);
+  EXPECT_EQ(ReportError(report), "unknown verdict 4");
+  report = SampleReport();
+  report.parts[1].verdict = static_cast<HookVerdict>(9);
+  EXPECT_EQ(ReportError(report), "unknown verdict 9 in parts[1]");
+  report = SampleReport();
+  report.access = static_cast<HookAccess>(3);
+  EXPECT_EQ(ReportError(report), "unknown access 3");
+  report = SampleReport();
+  report.port = 65536;
+  EXPECT_EQ(ReportError(report), "port 65536 is not in 0..65535");
+  report = SampleReport();
+  report.cwd = "repo";
+  EXPECT_EQ(ReportError(report), "cwd is not an absolute path");
+  report = SampleReport();
+  report.path = "x";
+  EXPECT_EQ(ReportError(report), "path is not an absolute path");
+
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookReport, ReportPayload("a", 1, 0, 0, U32(0)) + "z")),
+            "trailing bytes after HookReport");
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookAck, "\x02" + Str(""))), "recorded is 2, not 0 or 1");
+  EXPECT_EQ(ErrorOf(Frame(MessageType::kHookAck, "\x01" + Str("") + "z")),
+            "trailing bytes after HookAck");
 }
 
 }  // namespace
