@@ -341,7 +341,8 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
         detail = "pinned in place (cannot be renamed or removed)";
         break;
       case MountOpKind::kProtect:
-        detail = "read-only, even if it does not exist yet";
+        detail = op.file ? "read-only, even if it does not exist yet (then an empty file)"
+                         : "read-only, even if it does not exist yet";
         break;
       case MountOpKind::kHide:
         detail = "hidden: empty and unreadable";
@@ -503,6 +504,7 @@ nlohmann::json PlanToJson(const SandboxPlan& plan) {
       if (!op.beneath.empty()) entry["beneath"] = op.beneath;
       if (op.size) entry["size"] = *op.size;
     }
+    if (op.kind == MountOpKind::kProtect && op.file) entry["file"] = true;
     mounts.push_back(entry);
   }
   json seccomp = json::array();

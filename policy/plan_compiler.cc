@@ -292,17 +292,27 @@ class Compiler {
                             .why = "keeps " + target + " where it is"});
       }
       if (!protected_targets.insert(target).second) continue;  // listed twice
+      // An absent path gets a read-only placeholder. In the workspace a directory, which git
+      // shows in no status; elsewhere, a name with an extension (`~/.codex/config.toml`) a file,
+      // because a program that finds a directory where its configuration file goes refuses to
+      // start, where an empty file reads as no configuration.
+      const std::string name = target.substr(target.rfind('/') + 1);
+      const bool file =
+          !IsWithin(target, context_.workspace) && name.find('.', 1) != std::string::npos;
       plan.ops.push_back({.kind = MountOpKind::kProtect,
                           .source = target,
                           .target = target,
+                          .file = file,
                           .why = Describe(entry.where, "filesystem.protect")});
     }
     for (const PathEntry& entry : fs.hide) {
       std::string target = Expand(entry, "filesystem.hide");
       const MountOp* cover = target.empty() ? nullptr : Covering(layout, target);
-      // Nothing to hide where nothing is shown: an absent tree, or a tmpfs of the sandbox's own,
-      // which starts empty.
-      if (cover == nullptr || cover->kind == MountOpKind::kTmpfs) continue;
+      // Nothing to hide where nothing is shown. A tmpfs of the sandbox's own (the private home)
+      // starts empty, so the op is skipped at launch; it stays in the plan all the same, so
+      // that an access there (`cat ~/.ssh/id_rsa`) is judged and recorded as the profile means
+      // it: hidden.
+      if (cover == nullptr) continue;
       plan.ops.push_back({.kind = MountOpKind::kHide,
                           .target = target,
                           .why = Describe(entry.where, "filesystem.hide")});

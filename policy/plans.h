@@ -61,6 +61,9 @@ struct MountOp {
   bool exec = false;      // false: mounted noexec
   bool device = false;    // true: device nodes allowed (only the /dev node binds); else nodev
   bool optional = false;  // true: a missing source is skipped (reported), not an error
+  // kProtect: an absent path in a host tree is covered by an empty read-only file rather than a
+  // directory (a config file outside the workspace that a program reads when it exists).
+  bool file = false;
   std::optional<std::uint64_t> size;  // kTmpfs: bytes
   std::uint32_t mode = 0755;          // kTmpfs: root directory mode
   std::string why;                    // the profile entry or default that asked for it

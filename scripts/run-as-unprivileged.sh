@@ -11,7 +11,9 @@ home=$(getent passwd "$user" | cut -d: -f6)
 
 dir=$(mktemp -d /tmp/tollgate-suite.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-cp -a "$build/bin" "$build/share" "$dir/"
+cp -a "$build/bin" "$dir/"
+# share/ holds the agents' test install (~800 MB): hard links where the file system allows.
+cp -al "$build/share" "$dir/" 2>/dev/null || { rm -rf "$dir/share"; cp -a "$build/share" "$dir/"; }
 chmod -R a+rX "$dir"
 
 out="$dir/result.txt"

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <algorithm>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -123,6 +125,7 @@ class MountBuilder {
     for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
       bool skipped = false;
       skip_reason_ = SkipReason::kNotThere;
+      current_ = i;
       TOLLGATE_RETURN_IF_ERROR(Apply(plan_.ops[i], &skipped));
       if (skipped) {
         outcome_->skipped_ops.push_back(i);
@@ -309,7 +312,7 @@ class MountBuilder {
       case MountOpKind::kPin:
         return ApplyPin(op, skipped);
       case MountOpKind::kProtect:
-        return ApplyProtect(op);
+        return ApplyProtect(op, skipped);
       case MountOpKind::kHide:
         return ApplyHide(op, skipped);
       case MountOpKind::kShim:
@@ -478,7 +481,7 @@ class MountBuilder {
     return CloneOnto(target.get(), BindAttributes(op), target.get(), "pin", op.target);
   }
 
-  Status ApplyProtect(const MountOp& op) {
+  Status ApplyProtect(const MountOp& op, bool* skipped) {
     const unsigned attrs =
         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
     Fd target(OpenInNewRoot(op.target));
@@ -488,6 +491,15 @@ class MountBuilder {
                           "the protected path is (or passes through) a symlink");
     }
     if (errno != ENOENT && errno != ENOTDIR) return Status::Fail("protect: open", op.target, errno);
+    // The plan protects paths in writable host trees only. When that tree's bind was skipped
+    // (`{home}/.codex` on a machine that has none), the path lies on the sandbox's own tmpfs
+    // instead, where nothing outlives the run: a read-only placeholder there would only take
+    // the tree away from the program it was made writable for.
+    if (CoveredByOwnTmpfs(op.target)) {
+      skip_reason_ = SkipReason::kOnOwnTmpfs;
+      *skipped = true;
+      return Status::Ok();
+    }
 
     // Find the first component that is missing. A component that exists but is not a
     // directory stops the path from being created too, as long as it cannot be replaced:
@@ -516,18 +528,35 @@ class MountBuilder {
                             "the protected path passes through a symlink");
       }
       if (errno != ENOENT) return Status::Fail("protect: open", prefix, errno);
-      return CreatePlaceholder(parent.get(), name, prefix, prefix == op.target, attrs);
+      return CreatePlaceholder(parent.get(), name, prefix, prefix == op.target, op.file, attrs);
     }
     return Status::Fail("protect: no missing component", op.target, ENOENT);
+  }
+
+  // Whether the deepest bind or tmpfs applied so far that holds `path` is a tmpfs.
+  bool CoveredByOwnTmpfs(const std::string& path) const {
+    const std::vector<std::size_t>& skipped = outcome_->skipped_ops;
+    const MountOp* best = nullptr;
+    for (std::size_t i = 0; i < current_; ++i) {
+      const MountOp& op = plan_.ops[i];
+      if (op.kind != MountOpKind::kBind && op.kind != MountOpKind::kTmpfs) continue;
+      if (std::find(skipped.begin(), skipped.end(), i) != skipped.end()) continue;
+      const std::string& t = op.target;
+      const bool under =
+          path == t || (path.rfind(t, 0) == 0 && (t == "/" || path[t.size()] == '/'));
+      if (under && (best == nullptr || t.size() >= best->target.size())) best = &op;
+    }
+    return best != nullptr && best->kind == MountOpKind::kTmpfs;
   }
 
   // The placeholder is an empty directory when it lies in a host tree (git and most tools ignore
   // an empty directory, so it appears in no `git status` or `git add -A`) or stands for a missing
   // parent directory; an empty file when it stands for the path itself on one of the sandbox's
-  // own tmpfs (an empty ~/.gitconfig or ~/.bashrc reads as empty, a directory would not).
+  // own tmpfs (an empty ~/.gitconfig or ~/.bashrc reads as empty, a directory would not), or
+  // where the plan asks for one (`file`: a configuration file outside the workspace).
   Status CreatePlaceholder(int parent_fd, const std::string& name, const std::string& path,
-                           bool is_last_component, unsigned attrs) {
-    const bool as_file = is_last_component && HostPathForSandboxPath(plan_, path).empty();
+                           bool is_last_component, bool file, unsigned attrs) {
+    const bool as_file = is_last_component && (file || HostPathForSandboxPath(plan_, path).empty());
     int made = as_file ? ::openat(parent_fd, name.c_str(),
                                   O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444)
                        : ::mkdirat(parent_fd, name.c_str(), 0555);
@@ -638,6 +667,7 @@ class MountBuilder {
   Fd shim_tree_;  // the detached shim mount kShim ops clone
   std::string shim_source_;
   SkipReason skip_reason_ = SkipReason::kNotThere;  // why the current op was skipped
+  std::size_t current_ = 0;                         // the index of the op being applied
 };
 
 }  // namespace
@@ -648,6 +678,8 @@ const char* SkipReasonText(SkipReason reason) {
       return "not there at launch";
     case SkipReason::kSymlinkInWorkspace:
       return "a symbolic link inside the workspace, not followed";
+    case SkipReason::kOnOwnTmpfs:
+      return "its tree was not there at launch: it lies on the sandbox's own tmpfs";
   }
   return "skipped";
 }

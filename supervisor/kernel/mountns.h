@@ -39,6 +39,7 @@ struct ProtectPlaceholder {
 enum class SkipReason {
   kNotThere,            // the source or target is absent (or not what the op needs)
   kSymlinkInWorkspace,  // a kBind source with `beneath`: a symlink on the way below the workspace
+  kOnOwnTmpfs,  // a kProtect target that, its host bind skipped, lies on the sandbox's tmpfs
 };
 
 // One line for the report: "a symbolic link inside the workspace, not followed", …

@@ -81,6 +81,7 @@ void PutMountOp(Writer& w, const policy::MountOp& op) {
   w.Put<std::uint8_t>(op.exec);
   w.Put<std::uint8_t>(op.device);
   w.Put<std::uint8_t>(op.optional);
+  w.Put<std::uint8_t>(op.file);
   w.Put<std::uint8_t>(op.size.has_value());
   w.Put<std::uint64_t>(op.size.value_or(0));
   w.Put<std::uint32_t>(op.mode);
@@ -94,7 +95,8 @@ bool GetMountOp(Reader& r, policy::MountOp* op) {
   std::uint64_t size = 0;
   if (!r.GetString(&op->source) || !r.GetString(&op->target) || !r.GetString(&op->beneath) ||
       !r.GetBool(&op->writable) || !r.GetBool(&op->exec) || !r.GetBool(&op->device) ||
-      !r.GetBool(&op->optional) || !r.GetBool(&has_size) || !r.Get(&size) || !r.Get(&op->mode)) {
+      !r.GetBool(&op->optional) || !r.GetBool(&op->file) || !r.GetBool(&has_size) ||
+      !r.Get(&size) || !r.Get(&op->mode)) {
     return false;
   }
   if (has_size) op->size = size;

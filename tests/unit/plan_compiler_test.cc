@@ -8,6 +8,7 @@
 #include <map>
 
 #include "policy/explain.h"
+#include "policy/file_decision.h"
 
 namespace tollgate::policy {
 namespace {
@@ -124,13 +125,41 @@ TEST(PlanCompiler, ProtectUnderAWritableTreePinsTheDirectoriesBetween) {
   EXPECT_EQ(Find(mounts, MountOpKind::kPin, "/tmp/ws"), nullptr);
 }
 
+// An absent protected path gets a placeholder: a file for a configuration file outside the
+// workspace (a program finding a directory there refuses to start), a directory otherwise.
+TEST(PlanCompiler, ProtectedConfigurationFilesOutsideTheWorkspaceGetFilePlaceholders) {
+  Profile profile = WorkspaceWrite();
+  profile.filesystem.write.push_back(P("{home}/.codex"));
+  profile.filesystem.protect.push_back(P("{home}/.codex/config.toml"));
+  profile.filesystem.protect.push_back(P("{home}/.codex/rules"));
+  profile.filesystem.protect.push_back(P("{workspace}/.mcp.json"));
+  CompileResult result = CompilePlan(profile, Context());
+  ASSERT_TRUE(result.ok()) << result.errors[0];
+  const MountOp* config =
+      Find(result.plan.mounts, MountOpKind::kProtect, "/home/ann/.codex/config.toml");
+  const MountOp* rules = Find(result.plan.mounts, MountOpKind::kProtect, "/home/ann/.codex/rules");
+  const MountOp* mcp = Find(result.plan.mounts, MountOpKind::kProtect, "/tmp/ws/.mcp.json");
+  ASSERT_NE(config, nullptr);
+  ASSERT_NE(rules, nullptr);
+  ASSERT_NE(mcp, nullptr);
+  EXPECT_TRUE(config->file);
+  EXPECT_FALSE(rules->file);
+  EXPECT_FALSE(mcp->file) << "in the workspace a directory, which git status does not show";
+}
+
 TEST(PlanCompiler, HideOnlyWhatIsVisible) {
   CompileResult result = CompilePlan(WorkspaceWrite(), Context());
   EXPECT_NE(Find(result.plan.mounts, MountOpKind::kHide, "/tmp/ws/.env"), nullptr);
   EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kHide, "/srv/secret"), nullptr);
-  // The private home is an empty tmpfs: there is nothing to hide, nothing to protect.
-  EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kHide, "/home/ann/.ssh"), nullptr);
+  // The private home is an empty tmpfs: nothing to protect there. Its hides stay in the plan
+  // (the launch skips them, nothing being there), so that the audit judges a read of
+  // ~/.ssh/id_rsa as the profile means it: hidden, not an allowed read of the private home.
   EXPECT_EQ(Find(result.plan.mounts, MountOpKind::kProtect, "/home/ann/.bashrc"), nullptr);
+  ASSERT_NE(Find(result.plan.mounts, MountOpKind::kHide, "/home/ann/.ssh"), nullptr);
+  FileDecision key = DecideFileAccess(result.plan, "/home/ann/.ssh/id_rsa", FileAccess::kRead);
+  EXPECT_FALSE(key.allowed);
+  EXPECT_THAT(key.rule, ::testing::HasSubstr("filesystem.hide"));
+  EXPECT_TRUE(DecideFileAccess(result.plan, "/home/ann/.cache/x", FileAccess::kWrite).allowed);
   // Hides and protections come after every bind, so no later bind can uncover them.
   size_t last_bind = 0;
   for (size_t i = 0; i < result.plan.mounts.ops.size(); ++i) {

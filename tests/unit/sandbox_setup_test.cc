@@ -39,10 +39,14 @@ SandboxSetup Example() {
   dev.target = "/dev/null";
   dev.writable = true;
   dev.device = true;
+  MountOp config;  // a protected configuration file: an empty file where it is absent
+  config.kind = MountOpKind::kProtect;
+  config.source = config.target = "/home/ann/.codex/config.toml";
+  config.file = true;
   MountOp root;
   root.kind = MountOpKind::kRootReadOnly;
   root.target = "/";
-  setup.mounts.ops = {bind, tmp, inside, dev, root};
+  setup.mounts.ops = {bind, tmp, inside, dev, config, root};
   setup.cwd = "/work space";
   setup.hostname = "tollgate";
   setup.new_network_namespace = true;
@@ -81,6 +85,7 @@ TEST(SandboxSetup, EverythingTheInitAppliesArrivesIntact) {
     EXPECT_EQ(a.exec, b.exec) << i;
     EXPECT_EQ(a.device, b.device) << i;
     EXPECT_EQ(a.optional, b.optional) << i;
+    EXPECT_EQ(a.file, b.file) << i;
     EXPECT_EQ(a.size, b.size) << i;
     EXPECT_EQ(a.mode, b.mode) << i;
   }
