@@ -173,17 +173,19 @@ class AgentsTest : public ::testing::Test {
   // server's port on the host's loopback allowed through the proxy (by the name the CLI uses,
   // and by the address, which the proxy requires for a name that resolves to loopback).
   std::string WriteProfile(const std::string& shipped, int port) const {
-    const std::string at = ":" + std::to_string(port);
-    Json profile = {{"name", shipped + "-e2e"},
-                    {"description", "the real-agent e2e test: " + shipped +
-                                        ", the agent's install, the "
-                                        "scripted model server on the host's loopback"},
-                    {"extends", {shipped}},
-                    {"filesystem", {{"read", {install_}}, {"exec", {install_}}}},
-                    {"network", {{"allow", {"localhost" + at, "127.0.0.1" + at}}}}};
     const std::string path = side_ / (shipped + "-e2e.json");
-    escapes::WriteFile(path, profile.dump(2));
+    escapes::WriteFile(path, Profile(shipped, port).dump(2));
     return path;
+  }
+  Json Profile(const std::string& shipped, int port) const {
+    const std::string at = ":" + std::to_string(port);
+    return {{"name", shipped + "-e2e"},
+            {"description", "the real-agent e2e test: " + shipped +
+                                ", the agent's install, the "
+                                "scripted model server on the host's loopback"},
+            {"extends", {shipped}},
+            {"filesystem", {{"read", {install_}}, {"exec", {install_}}}},
+            {"network", {{"allow", {"localhost" + at, "127.0.0.1" + at}}}}};
   }
 
   // The steps every agent is given; `read:` is Claude Code's own Read tool (cat for Codex).
@@ -200,12 +202,12 @@ class AgentsTest : public ::testing::Test {
   // Runs `tollgate run` with the agent's argv; the CLI's own NO_PROXY keeps "localhost" off the
   // proxy, so a shell drops it first (the real API's host needs no such step).
   RunOutput RunAgent(const std::string& profile, const std::vector<std::string>& agent,
-                     const std::vector<std::string>& env) {
+                     const std::vector<std::string>& env, const std::string& level = "files") {
     std::vector<std::string> args = {"run",      "--profile",
                                      profile,    "--workspace",
                                      ws_.path(), "--audit-log",
                                      audit_,     "--audit-level",
-                                     "files",    "--ci",
+                                     level,      "--ci",
                                      "--",       "/bin/sh",
                                      "-c",       "unset NO_PROXY no_proxy; exec \"$0\" \"$@\""};
     args.insert(args.end(), agent.begin(), agent.end());
@@ -292,6 +294,18 @@ class AgentsTest : public ::testing::Test {
     EXPECT_THAT(escapes::ReadFile(key()), HasSubstr(kKeyText));
   }
 
+  // The native program of the platform package: npm_setup.sh runs no install scripts, so the
+  // package's bin/claude.exe stays the placeholder its postinstall would replace with it.
+  std::string ClaudeProgram() const {
+    for (const char* platform :
+         {"linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"}) {
+      const std::string path =
+          install_ + "/node_modules/@anthropic-ai/claude-code-" + platform + "/claude";
+      if (::access(path.c_str(), X_OK) == 0) return path;
+    }
+    return "";
+  }
+
   std::string install_;
   Scratch ws_;
   Scratch side_;
@@ -300,14 +314,7 @@ class AgentsTest : public ::testing::Test {
 };
 
 TEST_F(AgentsTest, ClaudeCodeRunsItsToolCallsInTheSandbox) {
-  // The native program of the platform package: npm_setup.sh runs no install scripts, so the
-  // package's bin/claude.exe stays the placeholder its postinstall would replace with it.
-  std::string claude;
-  for (const char* platform : {"linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"}) {
-    const std::string path =
-        install_ + "/node_modules/@anthropic-ai/claude-code-" + platform + "/claude";
-    if (claude.empty() && ::access(path.c_str(), X_OK) == 0) claude = path;
-  }
+  const std::string claude = ClaudeProgram();
   if (claude.empty()) GTEST_SKIP() << "no native Claude Code for this platform in " << install_;
   ModelServer server(side_.path(), Steps());
   ASSERT_GT(server.port(), 0) << "the model server did not start";
@@ -342,6 +349,75 @@ TEST_F(AgentsTest, ClaudeCodeRunsItsToolCallsInTheSandbox) {
         "[  NOTE    ] as root the sandbox user's home is private: configuration "
         "persistence is checked by the unprivileged run\n");
   }
+}
+
+// Claude Code's PreToolUse hook (tollgate hook install) inside the sandbox: Claude Code runs
+// `tollgate hook claude-code` before each tool call; the hook decides with the profile and hands
+// the decision to the supervisor, which records it in the run's log (reported_by: sandbox)
+// before an allow is given. A call the hook denies never runs: no shim is reached.
+TEST_F(AgentsTest, ClaudeCodeHookDecidesInTheSandboxAndTheSupervisorRecords) {
+  const std::string claude = ClaudeProgram();
+  if (claude.empty()) GTEST_SKIP() << "no native Claude Code for this platform in " << install_;
+  const std::vector<std::string> steps = {"git status", "git push origin HEAD", "cat ~/.ssh/id_rsa",
+                                          "curl -sS https://example.org/"};
+  ModelServer server(side_.path(), steps);
+  ASSERT_GT(server.port(), 0) << "the model server did not start";
+  // The profile by name from the workspace's .tollgate/profiles, where the hook in the sandbox
+  // finds it too; tollgate itself and its shipped profiles visible there.
+  Json profile = Profile("claude-code", server.port());
+  profile["name"] = "claude-code-hook";
+  const std::string bin = escapes::BinDir();
+  const std::string share = bin.substr(0, bin.rfind('/')) + "/share";
+  for (const char* key : {"read", "exec"}) profile["filesystem"][key].push_back(bin);
+  profile["filesystem"]["read"].push_back(share);
+  ASSERT_EQ(::mkdir((ws_ / ".tollgate").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((ws_ / ".tollgate/profiles").c_str(), 0755), 0);
+  ASSERT_TRUE(escapes::WriteFile(ws_ / ".tollgate/profiles/claude-code-hook.json", profile.dump()));
+  RunOutput install =
+      Tollgate({"hook", "install", "--workspace", ws_.path(), "--profile", "claude-code-hook"});
+  ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
+  ws_.Handover();
+
+  RunOutput run = RunAgent("claude-code-hook",
+                           {claude, "-p", "Run the steps you are given.", "--allowedTools", "Bash",
+                            "--output-format", "json"},
+                           {"ANTHROPIC_BASE_URL=http://localhost:" + std::to_string(server.port()),
+                            "ANTHROPIC_API_KEY=sk-ant-tollgate-test"},
+                           "actions");
+  ASSERT_FALSE(run.timed_out) << run.err;
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+
+  const std::vector<std::string> results = server.ToolResults("anthropic");
+  ASSERT_EQ(results.size(), steps.size()) << "the agent did not run every step";
+  EXPECT_THAT(results[1], HasSubstr("denied by rule git:git-push"));
+  EXPECT_THAT(results[2], HasSubstr("is hidden by the profile"));
+  EXPECT_THAT(results[3], HasSubstr("needs a person's approval"));
+
+  const std::vector<Json> records = ReadAuditLog(audit_);
+  const std::vector<Json> starts = OfKind(records, "run.start");
+  ASSERT_EQ(starts.size(), 1u);
+  const std::vector<Json> hooks = OfKind(records, "hook.decision");
+  ASSERT_EQ(hooks.size(), steps.size());
+  const char* verdicts[] = {"allow", "deny", "deny", "info"};
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    const Json& h = hooks[i];
+    EXPECT_EQ(h["run"], starts[0]["run"]) << h.dump();
+    EXPECT_EQ(h["verdict"], verdicts[i]) << h.dump();
+    EXPECT_EQ(h["details"]["reported_by"], "sandbox") << h.dump();
+    EXPECT_EQ(h["details"]["tool"], "Bash");
+    EXPECT_EQ(h["details"]["tool_use_id"], "toolu_tollgate_0" + std::to_string(i));
+    EXPECT_EQ(h["details"]["command"], steps[i]);
+  }
+  // git status: decided by the hook, then by the shim; git push: the hook's deny came first, and
+  // nothing reached the shim.
+  bool status_call = false;
+  for (const Json& r : OfKind(records, "tool.call")) {
+    const Json argv = r["details"].value("argv", Json::array());
+    if (argv == Json{"git", "status"}) status_call = true;
+    EXPECT_NE(argv, (Json{"git", "push", "origin", "HEAD"})) << "the denied push reached the shim";
+  }
+  EXPECT_TRUE(status_call);
+  EXPECT_GT(hooks[0]["seq"].get<long>(), starts[0]["seq"].get<long>());
 }
 
 TEST_F(AgentsTest, CodexRunsItsToolCallsInTheSandbox) {
