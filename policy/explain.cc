@@ -457,6 +457,8 @@ std::string ExplainPlan(const Profile& profile, const SandboxPlan& plan) {
       out << "    options before the sub-command:";
       for (const std::string& flag : tool.subcommand->flags) out << " " << flag;
       for (const std::string& option : tool.subcommand->value_options) out << " " << option << " X";
+      for (const auto& [option, checked] : tool.subcommand->checked_values)
+        out << " " << option << " X (X one of " << checked.values.size() << " listed)";
       out << " (any other: deny)\n";
     }
     for (const ToolRule& rule : tool.rules) {

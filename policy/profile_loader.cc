@@ -1473,7 +1473,8 @@ class DocumentChecker {
 
   void CheckSubcommandGrammar(const std::string& path, const Json& value, ToolSpec& tool) {
     if (!ExpectObject(path, value)) return;
-    static const std::vector<std::string> kKnown = {"flags", "value_options", "dashed_prefix"};
+    static const std::vector<std::string> kKnown = {"flags", "value_options", "checked_values",
+                                                    "dashed_prefix"};
     SubcommandGrammar grammar;
     for (const auto& [key, member] : value.items()) {
       std::string member_path = Child(path, key);
@@ -1481,6 +1482,8 @@ class DocumentChecker {
         CheckOptionPatterns(member_path, member, grammar.flags);
       } else if (key == "value_options") {
         CheckOptionPatterns(member_path, member, grammar.value_options);
+      } else if (key == "checked_values") {
+        CheckCheckedValues(member_path, member, grammar);
       } else if (key == "dashed_prefix") {
         if (auto prefix = ExpectString(member_path, member, "\"git-\"")) {
           if (prefix->empty() || !IsToolName(*prefix)) {
@@ -1503,7 +1506,101 @@ class DocumentChecker {
         }
       }
     }
+    // A checked option is a value option only for the values on its list; also listed as a
+    // plain one (or as a flag), it would be taken with any value, and the list would mean nothing.
+    for (const auto& [option, allowed] : grammar.checked_values) {
+      for (const auto* list : {&grammar.flags, &grammar.value_options}) {
+        if (std::find(list->begin(), list->end(), option) != list->end()) {
+          KeyError(Child(Child(path, "checked_values"), option),
+                   option + " is also in " +
+                       (list == &grammar.flags ? "\"flags\"" : "\"value_options\"") +
+                       ", which takes it with any value",
+                   "remove it from there: \"checked_values\" alone makes it a value option, "
+                   "taken only with a value on its list");
+        }
+      }
+    }
     tool.subcommand = std::move(grammar);
+  }
+
+  // "checked_values": {"-c": {"values": ["core.hookspath=/dev/null", "hook.*.enabled=false"],
+  // "why": "..."}}. Each option is literal; each value a setting glob (SettingMatches) whose
+  // section and variable name are lowercase, since the call's are folded to lowercase before
+  // they are compared.
+  void CheckCheckedValues(const std::string& path, const Json& value, SubcommandGrammar& grammar) {
+    if (!ExpectObject(path, value)) return;
+    for (const auto& [option, member] : value.items()) {
+      std::string option_path = Child(path, option);
+      if (option.size() < 2 || option[0] != '-' || option == "--" ||
+          option.find_first_of("*?[= ") != std::string::npos) {
+        KeyError(option_path, Quoted(option) + " is not an option",
+                 "write the option as it is written before the sub-command: \"-c\"");
+        continue;
+      }
+      if (!ExpectObject(option_path, member)) continue;
+      static const std::vector<std::string> kKnown = {"values", "why"};
+      SubcommandGrammar::CheckedOption checked;
+      bool ok = true;
+      for (const auto& [key, field] : member.items()) {
+        std::string field_path = Child(option_path, key);
+        if (key == "values") {
+          if (field.is_array() && field.empty()) {
+            ValueError(field_path, "no values listed for " + option,
+                       "list the values it may take, or leave the option out (it is then "
+                       "refused)");
+            ok = false;
+            continue;
+          }
+          ForEachString(field_path, field, "\"core.hookspath=/dev/null\", \"hook.*.enabled=false\"",
+                        [&](const std::string& element_path, const std::string& pattern) {
+                          if (auto problem = SettingPatternProblem(pattern)) {
+                            ValueError(
+                                element_path, Quoted(pattern) + " " + *problem,
+                                "write key=value, such as \"core.hookspath=/dev/null\", with the "
+                                "section and the variable name in lowercase (git compares them "
+                                "without case; a subsection keeps its case)");
+                            ok = false;
+                            return;
+                          }
+                          AppendUnique(checked.values, pattern);
+                        });
+        } else if (key == "why") {
+          if (auto why = CheckJustification(field_path, field)) {
+            checked.why = *why;
+          } else {
+            ok = false;
+          }
+        } else {
+          ReportUnknownKey(field_path, key, kKnown);
+          ok = false;
+        }
+      }
+      if (!member.contains("values")) {
+        ValueError(option_path, "no \"values\" listed for " + option,
+                   "add \"values\": [\"key=value\", ...], the values it may take");
+        ok = false;
+      }
+      if (!member.contains("why")) {
+        ValueError(option_path, "no justification for the list of " + option,
+                   "add \"why\": \"...\"; a call refused for a value off the list is shown it");
+        ok = false;
+      }
+      if (ok) grammar.checked_values[option] = std::move(checked);
+    }
+  }
+
+  // Why a checked value pattern can never match as written, if it cannot.
+  static std::optional<std::string> SettingPatternProblem(const std::string& pattern) {
+    std::string key = pattern.substr(0, pattern.find('='));
+    if (key.empty()) return "has no key before '='";
+    if (pattern.find('\0') != std::string::npos) return "contains a NUL byte";
+    std::size_t first = key.find('.');
+    std::size_t last = key.rfind('.');
+    std::string section = key.substr(0, first);
+    std::string name = first == std::string::npos ? "" : key.substr(last + 1);
+    if (CanonicalSettingKey(section) != section || CanonicalSettingKey(name) != name)
+      return "has upper-case letters in its section or variable name, which never match";
+    return std::nullopt;
   }
 
   void CheckTool(const std::string& path, const std::string& name, const Json& value) {

@@ -22,16 +22,41 @@ std::string_view EnvName(std::string_view entry) {
   return entry.substr(0, entry.find('='));
 }
 
+// A checked option given a value that is not on its list, or none at all.
+struct RefusedValue {
+  std::string option;
+  std::optional<std::string> value;  // none: the call ended after the option
+};
+
 // Where the sub-command is, or why it cannot be known.
 struct SubcommandPosition {
   std::size_t index = 0;  // args.size() when there is none
   std::optional<std::string> unknown_option;
+  std::optional<RefusedValue> refused;
 };
+
+bool OnCheckedList(const std::vector<std::string>& allowed, std::string_view value) {
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [&](const std::string& pattern) { return SettingMatches(pattern, value); });
+}
 
 SubcommandPosition FindSubcommand(const SubcommandGrammar& grammar,
                                   const std::vector<std::string>& args) {
   SubcommandPosition position;
   std::size_t i = 0;
+  // The name of a long option given as "--name=value", when `has(name)`; otherwise empty.
+  auto long_name_in = [](const std::string& token, const auto& has) -> std::string_view {
+    std::size_t eq = token.find('=');
+    if (!token.starts_with("--") || eq == std::string::npos) return {};
+    std::string_view name = std::string_view(token).substr(0, eq);
+    return has(name) ? name : std::string_view();
+  };
+  auto is_value_option = [&](std::string_view name) {
+    return Contains(grammar.value_options, name);
+  };
+  auto is_checked = [&](std::string_view name) {
+    return grammar.checked_values.count(std::string(name)) > 0;
+  };
   while (i < args.size() && IsOptionToken(args[i])) {
     const std::string& token = args[i];
     if (token == "--") {  // nothing after it is an option; the next token is the sub-command
@@ -42,9 +67,26 @@ SubcommandPosition FindSubcommand(const SubcommandGrammar& grammar,
       ++i;
     } else if (Contains(grammar.value_options, token)) {
       i += 2;
-    } else if (std::size_t eq = token.find('=');
-               token.starts_with("--") && eq != std::string::npos &&
-               Contains(grammar.value_options, std::string_view(token).substr(0, eq))) {
+    } else if (!long_name_in(token, is_value_option).empty()) {
+      ++i;
+    } else if (auto checked = grammar.checked_values.find(token);
+               checked != grammar.checked_values.end()) {
+      // The value is the next token, whatever it looks like (git's `-c` takes it so); a short
+      // option never takes its value glued on ("-ckey=value" is unknown, as it is to git).
+      if (i + 1 >= args.size() || !OnCheckedList(checked->second.values, args[i + 1])) {
+        position.refused = RefusedValue{
+            token, i + 1 < args.size() ? std::optional<std::string>(args[i + 1]) : std::nullopt};
+        position.index = i;
+        return position;
+      }
+      i += 2;
+    } else if (std::string_view name = long_name_in(token, is_checked); !name.empty()) {
+      std::string_view value = std::string_view(token).substr(name.size() + 1);
+      if (!OnCheckedList(grammar.checked_values.at(std::string(name)).values, value)) {
+        position.refused = RefusedValue{std::string(name), std::string(value)};
+        position.index = i;
+        return position;
+      }
       ++i;
     } else {
       position.unknown_option = token;
@@ -179,6 +221,36 @@ std::optional<ToolVerdict> ParseToolVerdict(std::string_view text) {
   return std::nullopt;
 }
 
+std::string CanonicalSettingKey(std::string_view key) {
+  std::string canonical(key);
+  auto lower = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      // ASCII only, as git folds them: a section or a name with other bytes is not a key to git.
+      if (canonical[i] >= 'A' && canonical[i] <= 'Z') canonical[i] = char(canonical[i] - 'A' + 'a');
+    }
+  };
+  std::size_t first = canonical.find('.');
+  if (first == std::string::npos) {
+    lower(0, canonical.size());  // no section: git refuses the key; folded all the same
+  } else {
+    lower(0, first);
+    lower(canonical.rfind('.') + 1, canonical.size());
+  }
+  return canonical;
+}
+
+bool SettingMatches(std::string_view pattern, std::string_view setting) {
+  std::size_t pattern_eq = pattern.find('=');
+  std::size_t setting_eq = setting.find('=');
+  if ((pattern_eq == std::string_view::npos) != (setting_eq == std::string_view::npos))
+    return false;
+  if (!GlobMatches(pattern.substr(0, pattern_eq),
+                   CanonicalSettingKey(setting.substr(0, setting_eq))))
+    return false;
+  if (pattern_eq == std::string_view::npos) return true;
+  return GlobMatches(pattern.substr(pattern_eq + 1), setting.substr(setting_eq + 1));
+}
+
 bool GlobMatches(std::string_view pattern, std::string_view text) {
   // Literal fast path: most patterns are plain words.
   if (pattern.find_first_of("*?[\\") == std::string_view::npos) return pattern == text;
@@ -231,6 +303,23 @@ ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
       decision.reason = "the option " + *position.unknown_option + " before the sub-command is " +
                         "not in the profile's grammar for " + tool.name +
                         ", so the sub-command it selects cannot be known";
+      return decision;
+    }
+    if (position.refused) {
+      decision.verdict = ToolVerdict::kDeny;
+      decision.rule = "grammar";
+      const RefusedValue& refused = *position.refused;
+      const std::string& why = tool.subcommand->checked_values.at(refused.option).why;
+      decision.reason =
+          (refused.value ? "the option " + refused.option + " " + *refused.value +
+                               " before the sub-command is not on the allowed list of the "
+                               "profile's grammar for " +
+                               tool.name
+                         : "the option " + refused.option +
+                               " before the sub-command has no value, and it is taken only with "
+                               "a value on the allowed list of the profile's grammar for " +
+                               tool.name) +
+          (why.empty() ? "" : ": " + why);
       return decision;
     }
     subcommand_index = position.index;

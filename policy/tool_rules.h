@@ -63,6 +63,16 @@ struct SubcommandGrammar {
   // Started under a name with this prefix, the rest of the name is the sub-command
   // (`git-push` is `git push`).
   std::string dashed_prefix;
+  // Options that take a value only when it is on their list ("-c" → "core.hookspath=/dev/null",
+  // "hook.*.enabled=false", …): some of git's `-c` settings only make git safer, others make it
+  // run a program (core.pager, alias.*, core.sshCommand), so the option cannot be a plain value
+  // option. A value off the list denies the call (rule grammar). See SettingMatches. Last in
+  // the struct, so that {flags, value_options, prefix} still builds a grammar.
+  struct CheckedOption {
+    std::vector<std::string> values;  // setting globs, "key=value"
+    std::string why;                  // what the list keeps out; a refused call is shown it
+  };
+  std::map<std::string, CheckedOption> checked_values;
 };
 
 // The repository the host's git is pinned to, for a git tool with rules that run on the host.
@@ -157,6 +167,19 @@ const ToolSpec* FindToolByName(const std::map<std::string, ToolSpec>& tools,
 
 // Glob match of one token (fnmatch without FNM_PATHNAME: '*' also matches '/').
 bool GlobMatches(std::string_view pattern, std::string_view text);
+
+// Whether a setting given on the command line ("key=value", or "key" alone, as git's `-c` takes
+// it) matches `pattern`, a glob of the same form. Both are split at their first '=' (git's own
+// split: the value keeps any further '='), and the two halves are matched apart, so a '*' in the
+// key never reaches into the value. The value is compared exactly (a glob). The key is compared
+// the way git reads it: the section (before the first '.') and the variable name (after the last
+// '.') without case, the subsection between them with case (`core.hooksPath` is
+// `core.hookspath`; `hook.Pre-Commit.enabled` keeps "Pre-Commit"). `pattern`'s section and name
+// are written in lowercase (the loader insists); the setting's are folded to lowercase before the
+// match. A pattern without '=' matches only a setting without one (git's "true").
+bool SettingMatches(std::string_view pattern, std::string_view setting);
+// `key` with its section and variable name in ASCII lowercase, its subsection as it is.
+std::string CanonicalSettingKey(std::string_view key);
 
 // `path` made absolute against `cwd` and normalised lexically ("a/../b" -> "b").
 std::string AbsoluteLexical(std::string_view path, std::string_view cwd);

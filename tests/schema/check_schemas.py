@@ -90,6 +90,11 @@ POSITIVE_PROFILES = {
                 "default": "deny",
                 "why": "only the listed git commands",
                 "subcommand": {"flags": ["--no-pager"], "value_options": ["-C"],
+                               "checked_values": {"-c": {
+                                   "values": ["core.hookspath=/dev/null", "core.fsmonitor=",
+                                              "hook.*.enabled=false", "hook.Pre-Commit.enabled",
+                                              "format.pretty=medium"],
+                                   "why": "only settings that switch something off"}},
                                "dashed_prefix": "git-"},
                 "host_env": {"HOME": "{home}", "SSH_AUTH_SOCK": "$SSH_AUTH_SOCK"},
                 "host_cwd": "{workspace}",
@@ -119,6 +124,9 @@ POSITIVE_PROFILES = {
             {"call": "git status", "expect": "allow", "rule": "status"},
             {"argv": ["git", "commit", "-m", "a message"], "expect": "allow"},
             {"call": "git push origin HEAD", "expect": "ask", "rule": "push-host"},
+            {"call": "git -c core.hooksPath=/dev/null status", "expect": "allow",
+             "rule": "status"},
+            {"call": "git -c core.pager=evil status", "expect": "deny", "rule": "grammar"},
             {"call": "git status", "env": {"GIT_SSH_COMMAND": "ssh"}, "expect": "deny",
              "cwd": "{workspace}/src"},
             {"connect": "registry.npmjs.org:443", "expect": "allow"},
@@ -183,6 +191,35 @@ NEGATIVE_PROFILES = [
     ("a deny rule that runs on the host", {**BASE, "tools": {"x": {
         "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
         "rules": [{"id": "a", "verdict": "deny", "args": "push", "run": "host", "why": "x"}]}}}),
+    ("a checked value with an upper-case variable name", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": ["core.hooksPath=/dev/null"],
+                                                 "why": "off"}}}}}}),
+    ("a checked value with an upper-case section", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": ["Core.x=1"], "why": "off"}}}}}}),
+    ("a checked value without a key", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": ["=1"], "why": "off"}}}}}}),
+    ("a checked option without why", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": ["a.b=1"]}}}}}}),
+    ("a checked option with no values", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": [], "why": "off"}}}}}}),
+    ("a checked option given a bare list", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": ["a.b=1"]}}}}}),
+    ("a checked option that is no option", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"c": {"values": ["a.b=1"], "why": "off"}}}}}}),
+    ("a checked option that is a glob", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c*": {"values": ["a.b=1"], "why": "off"}}}}}}),
+    ("an unknown key in a checked option", {**BASE, "tools": {"x": {
+        "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
+        "subcommand": {"checked_values": {"-c": {"values": ["a.b=1"], "why": "off",
+                                                 "allow": ["x"]}}}}}}),
     ("skip_operands without paths_outside", {**BASE, "tools": {"x": {
         "paths": ["/usr/bin/x"], "default": "deny", "why": "no",
         "rules": [{"id": "a", "verdict": "deny", "skip_operands": 1, "why": "x"}]}}}),

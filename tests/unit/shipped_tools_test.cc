@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/plan_compiler.h"
@@ -96,15 +97,17 @@ struct Decided {
   ToolDecision decision;
 };
 
-Decided Decide(const std::string& profile, const Case& c) {
+// `words` is the argv, argv[0] included; `cwd` and `env` may use placeholders.
+Decided DecideArgv(const std::string& profile, const std::vector<std::string>& words,
+                   const std::string& cwd = "{workspace}",
+                   const std::vector<std::string>& env = {}) {
   const std::map<std::string, ToolSpec>& tools = ExpandedTools(profile);
-  std::vector<std::string> words = Words(c.call);
   ToolCall call;
   call.invoked_as = words.at(0).substr(words[0].rfind('/') + 1);
   for (std::size_t i = 1; i < words.size(); ++i)
     call.args.push_back(ExpandPlaceholders(words[i], Launch()));
-  call.cwd = AbsoluteLexical(ExpandPlaceholders(c.cwd, Launch()), "/");
-  for (const std::string& entry : c.env) call.env.push_back(ExpandPlaceholders(entry, Launch()));
+  call.cwd = AbsoluteLexical(ExpandPlaceholders(cwd, Launch()), "/");
+  for (const std::string& entry : env) call.env.push_back(ExpandPlaceholders(entry, Launch()));
   Decided decided;
   // As the broker does: a listed path names its tool; otherwise the name does (a symlink such as
   // git-core/git-push leads to a listed file, git-core/git, whose tool the name also finds).
@@ -119,6 +122,10 @@ Decided Decide(const std::string& profile, const Case& c) {
   decided.found = true;
   decided.decision = DecideToolCall(*tool, call);
   return decided;
+}
+
+Decided Decide(const std::string& profile, const Case& c) {
+  return DecideArgv(profile, Words(c.call), c.cwd, c.env);
 }
 
 constexpr ToolVerdict kAllow = ToolVerdict::kAllow;
@@ -200,6 +207,33 @@ const Case kCases[] = {
     {"git daemon --export-all --base-path={workspace}", kDeny, "git-server"},
     {"git send-email --to=x@example.com 0001.patch", kDeny, "git-mail"},
     // --- git: aliases and configuration that would change what runs ---
+    // -c before the sub-command: only the settings on git's list (checked_values), which
+    // switch things off; each of these would make git run a program.
+    {"git -c core.hooksPath=/dev/null -c core.fsmonitor= -c safe.bareRepository=explicit "
+     "-c protocol.file.allow=never ls-files --error-unmatch -- :(icase).claude/settings.local.json",
+     kAllow, "git-inspect"},
+    {"git -c core.hooksPath=/dev/null status", kAllow, "git-inspect"},
+    {"git -c gc.auto=0 -c maintenance.auto=false commit -m x", kAllow, "git-local-change"},
+    {"git -c core.hooksPath=/dev/null push origin main", kDeny, "git-push"},
+    {"git -c core.pager=evil log", kDeny, "grammar"},
+    {"git -c alias.x=push x", kDeny, "grammar"},
+    {"git -c core.sshCommand=evil fetch", kDeny, "grammar"},
+    {"git -c core.alternateRefsCommand=evil status", kDeny, "grammar"},
+    {"git -c include.path=/tmp/x status", kDeny, "grammar"},
+    {"git -c includeIf.onbranch:main.path=/tmp/x status", kDeny, "grammar"},
+    {"git -c diff.x.textconv=evil diff", kDeny, "grammar"},
+    {"git -c credential.helper=evil fetch", kDeny, "grammar"},
+    {"git -c core.editor=evil commit", kDeny, "grammar"},
+    {"git -c core.fsmonitor=/tmp/evil status", kDeny, "grammar"},
+    {"git -c core.fsmonitor status", kDeny, "grammar"},  // no '=': true, the hook's default
+    {"git -c core.hooksPath={workspace}/hooks commit -m x", kDeny, "grammar"},
+    {"git -c hook.pre-commit.command=evil commit -m x", kDeny, "grammar"},
+    {"git -c hook.pre-commit.enabled=true commit -m x", kDeny, "grammar"},
+    {"git -c protocol.ext.allow=always fetch", kDeny, "grammar"},
+    {"git -c format.pretty=format:%H log", kDeny, "grammar"},
+    {"git -c core.hooksPath=/dev/null -c core.pager=evil log", kDeny, "grammar"},
+    {"git -ccore.hooksPath=/dev/null status", kDeny, "grammar"},
+    {"git -c", kDeny, "grammar"},
     {"git -c alias.st=push st", kDeny, "grammar"},
     {"git -C /x -c alias.x=push x", kDeny, "grammar"},
     {"git -c core.sshCommand=sh fetch", kDeny, "grammar"},
@@ -573,6 +607,134 @@ TEST_P(ShippedToolsTest, DecidesLikeTheTable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ShippedToolsCalls, ShippedToolsTest, ::testing::ValuesIn(kCases));
+
+// Claude Code runs git for its own housekeeping with a row of -c settings before the
+// sub-command, every one of which switches something off. Its calls must be allowed by the rule
+// for the sub-command; the same row with one more setting, or with its alternateRefsCommand
+// changed, is refused.
+std::vector<std::string> ClaudeCodeGitOptions() {
+  std::vector<std::string> argv = {
+      "git",
+      "-c",
+      "core.askPass=",
+      "-c",
+      "protocol.ext.allow=never",
+      "-c",
+      "core.alternateRefsCommand=f() { git --git-dir=\"$1\" for-each-ref "
+      "--format='%(objectname)'; }; f",
+      "-c",
+      "submodule.recurse=false",
+      "-c",
+      "log.showSignature=false",
+      "-c",
+      "format.pretty=medium",
+      "-c",
+      "gc.auto=0",
+      "-c",
+      "maintenance.auto=false",
+      "-c",
+      "diff.autoRefreshIndex=false"};
+  for (const char* hook : {"applypatch-msg",
+                           "pre-applypatch",
+                           "post-applypatch",
+                           "pre-commit",
+                           "pre-merge-commit",
+                           "prepare-commit-msg",
+                           "commit-msg",
+                           "post-commit",
+                           "pre-rebase",
+                           "post-checkout",
+                           "post-merge",
+                           "pre-push",
+                           "pre-receive",
+                           "update",
+                           "proc-receive",
+                           "post-receive",
+                           "post-update",
+                           "reference-transaction",
+                           "push-to-checkout",
+                           "pre-auto-gc",
+                           "post-rewrite",
+                           "sendemail-validate",
+                           "fsmonitor-watchman",
+                           "p4-changelist",
+                           "p4-prepare-changelist",
+                           "p4-post-changelist",
+                           "p4-pre-submit",
+                           "post-index-change"}) {
+    argv.push_back("-c");
+    argv.push_back(std::string("hook.") + hook + ".enabled=false");
+  }
+  for (const char* setting :
+       {"core.hooksPath=/dev/null", "core.fsmonitor=", "safe.bareRepository=explicit",
+        "protocol.file.allow=never", "core.ignorecase=false"}) {
+    argv.push_back("-c");
+    argv.push_back(setting);
+  }
+  return argv;
+}
+
+TEST(ShippedToolsProfileTest, ClaudeCodesGitHousekeepingIsAllowedByTheSubcommandsRule) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> calls = {
+      {{"rev-parse", "--is-inside-work-tree", "--show-cdup"}, "git-inspect"},
+      {{"status"}, "git-inspect"},
+      {{"--no-optional-locks", "log", "--oneline", "-n", "5"}, "git-inspect"},
+      {{"ls-files", "--error-unmatch", "--", ":(icase).claude/settings.local.json"}, "git-inspect"},
+      {{"config", "user.name"}, "git-config-read-key"},
+      {{"config", "--local", "--includes", "-z", "--list"}, "git-config-read-three-options"},
+      {{"remote", "get-url", "origin"}, "git-remote-get-url"},
+      {{"remote"}, "git-remote-list"},
+  };
+  for (const std::string& profile : ProfilesUnderTest()) {
+    for (const auto& [tail, rule] : calls) {
+      std::vector<std::string> argv = ClaudeCodeGitOptions();
+      argv.insert(argv.end(), tail.begin(), tail.end());
+      Decided decided = DecideArgv(profile, argv);
+      ASSERT_TRUE(decided.found);
+      SCOPED_TRACE(profile + ": git ... " + tail[0]);
+      EXPECT_EQ(decided.decision.verdict, kAllow) << decided.decision.reason;
+      EXPECT_EQ(decided.decision.rule, rule) << decided.decision.reason;
+      EXPECT_EQ(decided.decision.argv, (std::vector<std::string>{argv.begin(), argv.end()}));
+      // The plain call is decided alike.
+      std::vector<std::string> plain = {"git"};
+      plain.insert(plain.end(), tail.begin(), tail.end());
+      EXPECT_EQ(DecideArgv(profile, plain).decision.rule, rule);
+    }
+  }
+}
+
+TEST(ShippedToolsProfileTest, OneSettingOffTheListRefusesClaudeCodesCallWhole) {
+  const std::string exact =
+      "core.alternateRefsCommand=f() { git --git-dir=\"$1\" for-each-ref "
+      "--format='%(objectname)'; }; f";
+  for (const std::string& changed :
+       {std::string("core.alternateRefsCommand=f() { sh -c evil; }; f"),
+        std::string("core.alternateRefsCommand=") + exact.substr(exact.find('=') + 1) + "; evil",
+        std::string("core.alternateRefsCommand=f() { git --git-dir=\"$1\" for-each-ref "
+                    "--format='%(objectname)'; }; f "),
+        std::string("core.pager=evil"), std::string("core.sshCommand=evil"),
+        std::string("alias.status=!evil"), std::string("include.path=/tmp/x"),
+        std::string("diff.x.textconv=evil"), std::string("credential.helper=evil")}) {
+    SCOPED_TRACE(changed);
+    std::vector<std::string> argv = ClaudeCodeGitOptions();
+    argv.push_back("-c");
+    argv.push_back(changed);
+    argv.push_back("status");
+    Decided decided = DecideArgv("mediated-tools", argv);
+    ASSERT_TRUE(decided.found);
+    EXPECT_EQ(decided.decision.verdict, kDeny);
+    EXPECT_EQ(decided.decision.rule, "grammar");
+    EXPECT_NE(decided.decision.reason.find("-c " + changed +
+                                           " before the sub-command is not on the allowed list"),
+              std::string::npos)
+        << decided.decision.reason;
+  }
+  // The exact value, in any spelling of its key, is on the list.
+  Decided exact_call = DecideArgv(
+      "mediated-tools",
+      {"git", "-c", "CORE.alternaterefscommand" + exact.substr(exact.find('=')), "status"});
+  EXPECT_EQ(exact_call.decision.rule, "git-inspect") << exact_call.decision.reason;
+}
 
 TEST(ShippedToolsProfileTest, TheTableIsLarge) {
   EXPECT_GE(std::size(kCases), 100u);

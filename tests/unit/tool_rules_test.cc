@@ -309,6 +309,153 @@ TEST(ToolRulesGrammarTest, ToolWithoutGrammarMatchesFromTheFirstArgument) {
   EXPECT_THAT(DecideToolCall(*tool, Call("t-push x")).argv, ElementsAre("t", "x"));
 }
 
+// --- options taken only with a listed value (checked_values) ---
+
+struct SettingCase {
+  const char* pattern;
+  const char* setting;
+  bool matches;
+};
+
+class ToolRulesSettingTest : public ::testing::TestWithParam<SettingCase> {};
+
+TEST_P(ToolRulesSettingTest, KeysAsGitReadsThemValuesExactly) {
+  const SettingCase& c = GetParam();
+  EXPECT_EQ(SettingMatches(c.pattern, c.setting), c.matches) << c.pattern << " vs " << c.setting;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ToolRulesSettings, ToolRulesSettingTest,
+    ::testing::Values(
+        SettingCase{"core.hookspath=/dev/null", "core.hookspath=/dev/null", true},
+        // git folds the section and the variable name: every spelling is the same setting.
+        SettingCase{"core.hookspath=/dev/null", "core.hooksPath=/dev/null", true},
+        SettingCase{"core.hookspath=/dev/null", "CORE.HOOKSPATH=/dev/null", true},
+        // The value is compared exactly.
+        SettingCase{"core.hookspath=/dev/null", "core.hooksPath=/DEV/NULL", false},
+        SettingCase{"core.hookspath=/dev/null", "core.hooksPath=/dev/null/", false},
+        SettingCase{"core.hookspath=/dev/null", "core.hooksPath=/tmp/h", false},
+        SettingCase{"core.fsmonitor=", "core.fsmonitor=", true},
+        SettingCase{"core.fsmonitor=", "core.fsmonitor=true", false},
+        // No '=' is git's "true", another setting than an empty value.
+        SettingCase{"core.fsmonitor=", "core.fsmonitor", false},
+        SettingCase{"x.flag", "x.flag", true}, SettingCase{"x.flag", "x.flag=", false},
+        // The subsection keeps its case, as it does in git.
+        SettingCase{"hook.pre-commit.enabled=false", "hook.Pre-Commit.enabled=false", false},
+        SettingCase{"hook.pre-commit.enabled=false", "HOOK.pre-commit.Enabled=false", true},
+        SettingCase{"hook.*.enabled=false", "hook.Pre-Commit.ENABLED=false", true},
+        SettingCase{"hook.*.enabled=false", "hook.pre-commit.enabled=true", false},
+        // Split at the first '=' (git's split): a '*' in the key never reaches into the value.
+        SettingCase{"hook.*.enabled=false", "hook.x=y.enabled=false", false},
+        SettingCase{"a.b=*", "a.b=c=d", true}, SettingCase{"a.b=c", "a.b=c=d", false},
+        SettingCase{"a.b=c", " a.b=c", false},  // what git would trim is not on a list
+        SettingCase{"core.pager=less", "core.pagerx=less", false}));
+
+TEST(ToolRulesSettingTest, CanonicalKeysFoldSectionAndNameOnly) {
+  EXPECT_EQ(CanonicalSettingKey("Core.HooksPath"), "core.hookspath");
+  EXPECT_EQ(CanonicalSettingKey("URL.HTTPS://Example.Com/.InsteadOf"),
+            "url.HTTPS://Example.Com/.insteadof");
+  EXPECT_EQ(CanonicalSettingKey("NoSection"), "nosection");
+  EXPECT_EQ(CanonicalSettingKey(""), "");
+}
+
+constexpr const char* kCheckedTool = R"({"g": {
+  "paths": ["/bin/g"], "default": "deny", "why": "not listed",
+  "subcommand": {"flags": ["-p"], "value_options": ["-C", "--config-env"],
+                 "checked_values": {
+                   "-c": {"values": ["core.hookspath=/dev/null", "core.fsmonitor=",
+                                     "hook.*.enabled=false", "x.flag"],
+                          "why": "only settings that switch things off"},
+                   "--set": {"values": ["a.b=1"], "why": "only a.b=1"}}},
+  "rules": [
+    {"id": "none", "verdict": "allow", "args": "", "why": "no sub-command"},
+    {"id": "status", "verdict": "allow", "args": "status ...", "why": "reads"},
+    {"id": "config-env", "verdict": "deny", "options": ["--config-env", "--config-env=*"],
+     "why": "configuration from the environment"},
+    {"id": "push", "verdict": "deny", "args": "push ...", "why": "publishes"}]}})";
+
+class ToolRulesCheckedTest : public ::testing::TestWithParam<GrammarCase> {};
+
+TEST_P(ToolRulesCheckedTest, ACheckedOptionIsTakenOnlyWithAListedValue) {
+  const GrammarCase& c = GetParam();
+  std::optional<ToolSpec> tool = LoadTool(kCheckedTool, "g");
+  ASSERT_TRUE(tool);
+  ToolDecision decision = DecideToolCall(*tool, Call(c.call));
+  EXPECT_EQ(decision.verdict, c.verdict) << c.call << ": " << decision.reason;
+  EXPECT_EQ(decision.rule, c.rule) << c.call;
+  EXPECT_EQ(decision.subcommand, c.subcommand) << c.call;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ToolRulesCalls, ToolRulesCheckedTest,
+    ::testing::Values(
+        // A listed value: the option and its value are passed over, the sub-command found.
+        GrammarCase{"g -c core.hookspath=/dev/null status", ToolVerdict::kAllow, "status",
+                    "status"},
+        GrammarCase{"g -c core.hooksPath=/dev/null -p -c core.fsmonitor= status",
+                    ToolVerdict::kAllow, "status", "status"},
+        GrammarCase{"g -c Core.HooksPath=/dev/null status", ToolVerdict::kAllow, "status",
+                    "status"},
+        GrammarCase{"g -c hook.pre-commit.enabled=false -c hook.Post-Merge.enabled=false status",
+                    ToolVerdict::kAllow, "status", "status"},
+        GrammarCase{"g -c x.flag status", ToolVerdict::kAllow, "status", "status"},
+        GrammarCase{"g -C /x -c core.fsmonitor= push", ToolVerdict::kDeny, "push", "push"},
+        GrammarCase{"g -c core.fsmonitor= -- push", ToolVerdict::kDeny, "push", "push"},
+        GrammarCase{"g -c core.fsmonitor=", ToolVerdict::kAllow, "none", ""},
+        // A long checked option takes its value as the next token or after '='.
+        GrammarCase{"g --set a.b=1 status", ToolVerdict::kAllow, "status", "status"},
+        GrammarCase{"g --set=A.b=1 status", ToolVerdict::kAllow, "status", "status"},
+        GrammarCase{"g --set=a.b=2 status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g --set a.b=2 status", ToolVerdict::kDeny, "grammar", ""},
+        // Any value off the list: the grammar refuses the call.
+        GrammarCase{"g -c core.pager=less status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c alias.x=push x", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c core.hookspath=/tmp/h status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c core.fsmonitor=true status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c core.fsmonitor status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c hook.pre-commit.enabled=true status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c hook.x=y.enabled=false status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c core.fsmonitor= -c core.sshcommand=x status", ToolVerdict::kDeny,
+                    "grammar", ""},
+        GrammarCase{"g -c -- status", ToolVerdict::kDeny, "grammar", ""},
+        // The value is the next token even when it looks like an option: never skipped.
+        GrammarCase{"g -c -p status", ToolVerdict::kDeny, "grammar", ""},
+        // No value at all: refused (git itself stops there).
+        GrammarCase{"g -c", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -p -c", ToolVerdict::kDeny, "grammar", ""},
+        // The glued short form is not git's: an unknown option, whatever its value.
+        GrammarCase{"g -ccore.fsmonitor= status", ToolVerdict::kDeny, "grammar", ""},
+        GrammarCase{"g -c=core.fsmonitor= status", ToolVerdict::kDeny, "grammar", ""},
+        // --config-env stays a plain value option, and its own rule refuses it.
+        GrammarCase{"g --config-env=core.hookspath=X status", ToolVerdict::kDeny, "config-env",
+                    "status"},
+        GrammarCase{"g --config-env core.fsmonitor=X status", ToolVerdict::kDeny, "config-env",
+                    "status"},
+        // After the sub-command, -c is the sub-command's own.
+        GrammarCase{"g status -c core.pager=less", ToolVerdict::kAllow, "status", "status"}));
+
+TEST(ToolRulesCheckedTest, ARefusalNamesTheOptionTheValueAndTheProfilesWhy) {
+  std::optional<ToolSpec> tool = LoadTool(kCheckedTool, "g");
+  ASSERT_TRUE(tool);
+  ToolDecision decision = DecideToolCall(*tool, Call("g -c core.fsmonitor= -c core.pager=x log"));
+  EXPECT_EQ(decision.rule, "grammar");
+  EXPECT_THAT(decision.reason, HasSubstr("the option -c core.pager=x before the sub-command is "
+                                         "not on the allowed list of the profile's grammar for g"));
+  EXPECT_THAT(decision.reason, HasSubstr("only settings that switch things off"));
+  EXPECT_THAT(decision.argv,
+              ElementsAre("g", "-c", "core.fsmonitor=", "-c", "core.pager=x", "log"));
+  ToolDecision long_form = DecideToolCall(*tool, Call("g --set=a.b=2 status"));
+  EXPECT_THAT(long_form.reason, HasSubstr("the option --set a.b=2 before the sub-command is not on "
+                                          "the allowed list"));
+  EXPECT_THAT(long_form.reason, HasSubstr("only a.b=1"));
+  ToolDecision missing = DecideToolCall(*tool, Call("g -c"));
+  EXPECT_THAT(missing.reason, HasSubstr("the option -c before the sub-command has no value"));
+  EXPECT_THAT(missing.reason, HasSubstr("only settings that switch things off"));
+  // An accepted value stays in the argv that runs, as given.
+  EXPECT_THAT(DecideToolCall(*tool, Call("g -c Core.HooksPath=/dev/null status")).argv,
+              ElementsAre("g", "-c", "Core.HooksPath=/dev/null", "status"));
+}
+
 TEST(ToolRulesFindTest, ByNameThenByDashedPrefix) {
   LoadResult result =
       LoadText(ToolsProfile(R"({"git": {"paths": ["/bin/git"], "default": "deny", "why": "w", )"
@@ -664,6 +811,38 @@ TEST(ToolRulesHostTest, OptionsBeforeTheSubcommandKeepAHostRuleFromMatching) {
   EXPECT_TRUE(dashed.run_on_host);
 }
 
+// A checked option on its list is still an option before the sub-command: a host rule, which
+// matches argv in full, does not match with it.
+TEST(ToolRulesHostTest, ACheckedOptionOnItsListStillKeepsAHostRuleFromMatching) {
+  std::optional<ToolSpec> tool = LoadTool(R"({"git": {
+    "paths": ["/bin/git"], "default": "deny", "why": "not listed",
+    "subcommand": {"checked_values": {"-c": {"values": ["core.hookspath=/dev/null"],
+                                              "why": "hooks off only"}}},
+    "rules": [
+      {"id": "push-any", "verdict": "allow", "args": "push ...", "why": "in the sandbox"},
+      {"id": "push-main", "verdict": "allow", "args": "push origin main", "run": "host",
+       "why": "the broker pushes"}]}})",
+                                          "git");
+  ASSERT_TRUE(tool);
+  ToolDecision decision =
+      DecideToolCall(*tool, Call("git -c core.hooksPath=/dev/null push origin main"));
+  EXPECT_EQ(decision.verdict, ToolVerdict::kDeny);
+  EXPECT_EQ(decision.rule, "host-options");
+  EXPECT_FALSE(decision.run_on_host);
+  EXPECT_THAT(decision.reason,
+              HasSubstr("`-c core.hooksPath=/dev/null` before the sub-command is not part of it"));
+  // Off the list it is the grammar's refusal, as before.
+  EXPECT_EQ(DecideToolCall(*tool, Call("git -c core.hooksPath=/tmp/h push origin main")).rule,
+            "grammar");
+  // Without it the host rule decides, and the broker's own check holds.
+  ToolDecision plain = DecideToolCall(*tool, Call("git push origin main"));
+  EXPECT_TRUE(plain.run_on_host);
+  EXPECT_EQ(HostCallProblem(*tool, plain), "");
+  ToolDecision forged = plain;
+  forged.argv = {"git", "-c", "core.hookspath=/dev/null", "push", "origin", "main"};
+  EXPECT_THAT(HostCallProblem(*tool, forged), HasSubstr("does not spell out this argv in full"));
+}
+
 TEST(ToolRulesHostTest, AnExampleThatReachesAHostRuleWithAnOptionFailsTheProfile) {
   LoadResult result = LoadText(ToolsProfile(kHostGrammarTool, R"([
     {"call": "git -C /elsewhere push origin main", "expect": "allow", "rule": "push-main"}])"));
@@ -857,6 +1036,25 @@ TEST(ToolRulesLoaderTest, LoadsEveryFieldOfATool) {
 
   EXPECT_TRUE(git.rules[2].run_on_host);
   EXPECT_FALSE(git.rules[3].run_on_host);
+}
+
+TEST(ToolRulesLoaderTest, LoadsCheckedValues) {
+  LoadResult result = LoadText(ToolsProfile(R"({"git": {
+    "paths": ["/usr/bin/git"], "default": "deny", "why": "w",
+    "subcommand": {"value_options": ["-C"], "checked_values": {
+      "-c": {"values": ["core.hookspath=/dev/null", "hook.Pre-Commit.enabled=false", "x.flag",
+                        "core.hookspath=/dev/null", "core.fsmonitor="], "why": "only off"},
+      "--set": {"values": ["a.b=*"], "why": "any a.b"}}}}})"));
+  ASSERT_TRUE(result.ok()) << Describe(result.errors);
+  const SubcommandGrammar& grammar = *result.profile->tools.at("git").subcommand;
+  ASSERT_EQ(grammar.checked_values.size(), 2u);
+  // Kept as written, duplicates once; a subsection keeps its case.
+  EXPECT_THAT(grammar.checked_values.at("-c").values,
+              ElementsAre("core.hookspath=/dev/null", "hook.Pre-Commit.enabled=false", "x.flag",
+                          "core.fsmonitor="));
+  EXPECT_EQ(grammar.checked_values.at("-c").why, "only off");
+  EXPECT_THAT(grammar.checked_values.at("--set").values, ElementsAre("a.b=*"));
+  EXPECT_THAT(grammar.value_options, ElementsAre("-C"));
 }
 
 TEST(ToolRulesLoaderTest, ARuleWithoutArgsHasNoPattern) {
@@ -1057,6 +1255,66 @@ const ToolErrorCase kToolErrorCases[] = {
      "/tools/t/subcommand/dashed_prefix", "\"\"", 1, "is not a name prefix", "\"git-\""},
     {"DashedPrefixWithSlash", TOOL_T(R"(, "subcommand": {"dashed_prefix": "a/b-"})"),
      "/tools/t/subcommand/dashed_prefix", "\"a/b-\"", 1, "is not a name prefix", ""},
+    {"CheckedValuesNotAnObject", TOOL_T(R"(, "subcommand": {"checked_values": ["-c"]})"),
+     "/tools/t/subcommand/checked_values", "[\"-c\"]", 1, "expected an object, got array", ""},
+    {"CheckedOptionWithoutDash",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"c": {"values": ["a.b=1"], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/c", "\"c\"", 1, "\"c\" is not an option", "\"-c\""},
+    {"CheckedOptionGlob",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c*": {"values": ["a.b=1"], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c*", "\"-c*\"", 1, "\"-c*\" is not an option", ""},
+    {"CheckedOptionNotAnObject", TOOL_T(R"(, "subcommand": {"checked_values": {"-c": ["a.b=1"]}})"),
+     "/tools/t/subcommand/checked_values/-c", "[\"a.b=1\"]", 1, "expected an object, got array",
+     ""},
+    {"CheckedWithoutValues", TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c", "{\"why\"", 1, "no \"values\" listed for -c",
+     "\"values\": [\"key=value\""},
+    {"CheckedEmptyValues",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": [], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values", "[]", 1, "no values listed for -c",
+     "leave the option out"},
+    {"CheckedValuesNotAnArray",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": "a.b=1", "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values", "\"a.b=1\"", 1,
+     "expected an array of strings, got string", ""},
+    {"CheckedValueNotAString",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["a.b=1", 3], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values/1", "3", 1, "expected a string, got number", ""},
+    {"CheckedWithoutWhy",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["a.b=1"]}}})"),
+     "/tools/t/subcommand/checked_values/-c", "{\"values\"", 1,
+     "no justification for the list of -c", "\"why\""},
+    {"CheckedEmptyWhy",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["a.b=1"], "why": ""}}})"),
+     "/tools/t/subcommand/checked_values/-c/why", "\"\"", 1, "empty justification", ""},
+    {"CheckedUnknownKey",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["a.b=1"], "why": "w", )"
+            R"("value": 1}}})"),
+     "/tools/t/subcommand/checked_values/-c/value", "\"value\"", 1, "unknown key \"value\"",
+     "did you mean \"values\"?"},
+    {"CheckedUpperCaseName",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["core.hooksPath=/dev/null"], )"
+            R"("why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values/0", "\"core.hooksPath", 1,
+     "has upper-case letters in its section or variable name", "lowercase"},
+    {"CheckedUpperCaseSection",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["Hook.*.enabled=false"], )"
+            R"("why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values/0", "\"Hook", 1, "has upper-case letters", ""},
+    {"CheckedEmptyKey",
+     TOOL_T(R"(, "subcommand": {"checked_values": {"-c": {"values": ["=x"], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c/values/0", "\"=x\"", 1, "has no key before '='", ""},
+    // Also a plain value option (or a flag), it would be taken with any value.
+    {"CheckedAlsoAValueOption",
+     TOOL_T(R"(, "subcommand": {"value_options": ["-c"], )"
+            R"("checked_values": {"-c": {"values": ["a.b=1"], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c", "\"-c\"", 2,
+     "-c is also in \"value_options\", which takes it with any value",
+     "\"checked_values\" alone makes it a value option"},
+    {"CheckedAlsoAFlag",
+     TOOL_T(R"(, "subcommand": {"flags": ["-c"], )"
+            R"("checked_values": {"-c": {"values": ["a.b=1"], "why": "w"}}})"),
+     "/tools/t/subcommand/checked_values/-c", "\"-c\"", 2, "-c is also in \"flags\"", ""},
     {"BadHostEnvName", TOOL_T(R"(, "host_env": {"1X": "v"})"), "/tools/t/host_env/1X", "\"1X\"", 1,
      "is not a valid variable name", ""},
     {"UnknownPlaceholderInHostEnv", TOOL_T(R"(, "host_env": {"X": "{nope}/a"})"),
