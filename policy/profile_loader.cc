@@ -1524,9 +1524,9 @@ class DocumentChecker {
   }
 
   // "checked_values": {"-c": {"values": ["core.hookspath=/dev/null", "hook.*.enabled=false"],
-  // "why": "..."}}. Each option is literal; each value a setting glob (SettingMatches) whose
-  // section and variable name are lowercase, since the call's are folded to lowercase before
-  // they are compared.
+  // "why": "...", "env": ["GIT_CONFIG_PARAMETERS"]}} ("env" optional). Each option is literal; each
+  // value a setting glob (SettingMatches) whose section and variable name are lowercase, since the
+  // call's are folded to lowercase before they are compared.
   void CheckCheckedValues(const std::string& path, const Json& value, SubcommandGrammar& grammar) {
     if (!ExpectObject(path, value)) return;
     for (const auto& [option, member] : value.items()) {
@@ -1538,7 +1538,7 @@ class DocumentChecker {
         continue;
       }
       if (!ExpectObject(option_path, member)) continue;
-      static const std::vector<std::string> kKnown = {"values", "why"};
+      static const std::vector<std::string> kKnown = {"values", "why", "env"};
       SubcommandGrammar::CheckedOption checked;
       bool ok = true;
       for (const auto& [key, field] : member.items()) {
@@ -1570,6 +1570,22 @@ class DocumentChecker {
           } else {
             ok = false;
           }
+        } else if (key == "env") {
+          ForEachString(field_path, field, "\"GIT_CONFIG_PARAMETERS\"",
+                        [&](const std::string& element_path, const std::string& name) {
+                          // The forms git hands `-c` on in; no other is read.
+                          if (name != "GIT_CONFIG_PARAMETERS" && name != "GIT_CONFIG_COUNT") {
+                            ValueError(
+                                element_path,
+                                Quoted(name) + " is not a variable that carries git's settings",
+                                "list \"GIT_CONFIG_PARAMETERS\" (git's -c handed on to "
+                                "the programs it starts) and/or \"GIT_CONFIG_COUNT\" "
+                                "(with its GIT_CONFIG_KEY_<i> and GIT_CONFIG_VALUE_<i>)");
+                            ok = false;
+                            return;
+                          }
+                          AppendUnique(checked.env, name);
+                        });
         } else {
           ReportUnknownKey(field_path, key, kKnown);
           ok = false;

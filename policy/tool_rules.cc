@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "policy/plan_compiler.h"
 
@@ -38,6 +40,82 @@ struct SubcommandPosition {
 bool OnCheckedList(const std::vector<std::string>& allowed, std::string_view value) {
   return std::any_of(allowed.begin(), allowed.end(),
                      [&](const std::string& pattern) { return SettingMatches(pattern, value); });
+}
+
+// One shell single-quoted word at `at` ('ab', 'a'\''b' for a'b), advancing `at` past it.
+std::optional<std::string> QuotedWord(std::string_view text, std::size_t& at) {
+  std::string word;
+  if (at >= text.size() || text[at] != '\'') return std::nullopt;
+  while (true) {
+    std::size_t close = text.find('\'', at + 1);
+    if (close == std::string_view::npos) return std::nullopt;
+    word.append(text.substr(at + 1, close - at - 1));
+    at = close + 1;
+    // '\'' continues the word with a quote.
+    if (text.substr(at, 3) != "\\''") return word;
+    word.push_back('\'');
+    at += 2;
+  }
+}
+
+// The settings a variable of git's carries, as `-c` would give them ("key=value"), or nullopt
+// when they cannot be read: GIT_CONFIG_PARAMETERS, or GIT_CONFIG_COUNT with its
+// GIT_CONFIG_KEY_<i> and GIT_CONFIG_VALUE_<i> (whose names are added to `uses`).
+std::optional<std::vector<std::string>> SettingsIn(
+    const std::string& name, const std::map<std::string_view, std::string_view>& vars,
+    std::vector<std::string>& uses) {
+  auto value = vars.find(name);
+  if (value == vars.end()) return std::nullopt;
+  if (name == "GIT_CONFIG_PARAMETERS") return SplitConfigParameters(value->second);
+  // GIT_CONFIG_COUNT: git reads exactly that many pairs and refuses a missing one.
+  const std::string_view count_text = value->second;
+  if (count_text.empty() || count_text.size() > 4 ||
+      !std::all_of(count_text.begin(), count_text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const int count = std::stoi(std::string(count_text));
+  std::vector<std::string> settings;
+  for (int i = 0; i < count; ++i) {
+    const std::string key_name = "GIT_CONFIG_KEY_" + std::to_string(i);
+    const std::string value_name = "GIT_CONFIG_VALUE_" + std::to_string(i);
+    auto key = vars.find(key_name);
+    auto val = vars.find(value_name);
+    if (key == vars.end() || val == vars.end()) return std::nullopt;
+    settings.push_back(std::string(key->second) + "=" + std::string(val->second));
+    uses.push_back(key_name);
+    uses.push_back(value_name);
+  }
+  return settings;
+}
+
+// The call's environment as rules see it: a variable a checked option names (and, for
+// GIT_CONFIG_COUNT, the pairs it counts), whose settings are all on that option's list, is left
+// out: it only carries what `-c` may carry.
+std::vector<std::string> EnvForRules(const SubcommandGrammar& grammar,
+                                     const std::vector<std::string>& env) {
+  std::map<std::string_view, std::string_view> vars;
+  for (const std::string& entry : env) {
+    std::string_view name = EnvName(entry);
+    vars.emplace(name, std::string_view(entry).substr(std::min(entry.size(), name.size() + 1)));
+  }
+  std::set<std::string> listed;  // variables to leave out
+  for (const auto& [option, checked] : grammar.checked_values) {
+    for (const std::string& name : checked.env) {
+      std::vector<std::string> uses = {name};
+      std::optional<std::vector<std::string>> settings = SettingsIn(name, vars, uses);
+      if (settings && std::all_of(settings->begin(), settings->end(), [&](const std::string& s) {
+            return OnCheckedList(checked.values, s);
+          }))
+        listed.insert(uses.begin(), uses.end());
+    }
+  }
+  if (listed.empty()) return env;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const std::string& entry : env) {
+    if (!listed.count(std::string(EnvName(entry)))) out.push_back(entry);
+  }
+  return out;
 }
 
 SubcommandPosition FindSubcommand(const SubcommandGrammar& grammar,
@@ -279,6 +357,26 @@ const ToolSpec* FindToolByName(const std::map<std::string, ToolSpec>& tools,
   return nullptr;
 }
 
+std::optional<std::vector<std::string>> SplitConfigParameters(std::string_view text) {
+  std::vector<std::string> settings;
+  std::size_t at = 0;
+  while (true) {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n')) ++at;
+    if (at >= text.size()) return settings;
+    std::optional<std::string> key = QuotedWord(text, at);
+    if (!key) return std::nullopt;
+    if (at < text.size() && text[at] == '=') {  // 'key'='value'
+      ++at;
+      std::optional<std::string> value = QuotedWord(text, at);
+      if (!value) return std::nullopt;
+      *key += "=" + *value;
+    }
+    if (at < text.size() && text[at] != ' ' && text[at] != '\t' && text[at] != '\n')
+      return std::nullopt;
+    settings.push_back(std::move(*key));
+  }
+}
+
 ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
   ToolDecision decision;
   // The call as the program will see it: argv[0] is the tool's name, and a dashed start is
@@ -330,23 +428,39 @@ ToolDecision DecideToolCall(const ToolSpec& tool, const ToolCall& call) {
   // A host rule that would match from the sub-command on, but not in full: the call has options
   // before the sub-command that the rule does not spell out.
   const ToolRule* host_near_miss = nullptr;
-  for (const ToolRule& rule : tool.rules) {
-    if (!RuleMatches(rule, call, args, subcommand_index, tool.subcommand.has_value())) {
-      if (rule.run_on_host && rule.verdict != ToolVerdict::kDeny && subcommand_index > 0 &&
-          host_near_miss == nullptr) {
-        ToolRule from_subcommand = rule;
-        from_subcommand.run_on_host = false;
-        if (RuleMatches(from_subcommand, call, args, subcommand_index, true))
-          host_near_miss = &rule;
+  auto choose = [&](const ToolCall& matched) {
+    best = nullptr;
+    host_near_miss = nullptr;
+    for (const ToolRule& rule : tool.rules) {
+      if (!RuleMatches(rule, matched, args, subcommand_index, tool.subcommand.has_value())) {
+        if (rule.run_on_host && rule.verdict != ToolVerdict::kDeny && subcommand_index > 0 &&
+            host_near_miss == nullptr) {
+          ToolRule from_subcommand = rule;
+          from_subcommand.run_on_host = false;
+          if (RuleMatches(from_subcommand, matched, args, subcommand_index, true))
+            host_near_miss = &rule;
+        }
+        continue;
       }
-      continue;
+      // Strictest wins; among equals the first, except that a rule that runs on the host (which
+      // matches its argv in full) is preferred to a general allow.
+      if (best == nullptr || rule.verdict > best->verdict ||
+          (rule.verdict == best->verdict && rule.run_on_host && !best->run_on_host)) {
+        best = &rule;
+      }
     }
-    // Strictest wins; among equals the first, except that a rule that runs on the host (which
-    // matches its argv in full) is preferred to a general allow.
-    if (best == nullptr || rule.verdict > best->verdict ||
-        (rule.verdict == best->verdict && rule.run_on_host && !best->run_on_host)) {
-      best = &rule;
-    }
+  };
+  // Settings git hands on in its environment (a git started by `git -c …`, or a caller that sets
+  // GIT_CONFIG_PARAMETERS itself) count as set only when some are off the `-c` list. Never for a
+  // call that would run on the host: there the environment is matched as it is, as are the
+  // options before the sub-command.
+  if (tool.subcommand && !tool.subcommand->checked_values.empty()) {
+    ToolCall checked_call = call;
+    checked_call.env = EnvForRules(*tool.subcommand, call.env);
+    choose(checked_call);
+    if ((best != nullptr && best->run_on_host) || host_near_miss != nullptr) choose(call);
+  } else {
+    choose(call);
   }
   if (host_near_miss != nullptr && (best == nullptr || best->verdict != ToolVerdict::kDeny)) {
     // Meant for the host, where the credentials are: refused rather than run in a form the rule

@@ -71,6 +71,11 @@ struct SubcommandGrammar {
   struct CheckedOption {
     std::vector<std::string> values;  // setting globs, "key=value"
     std::string why;                  // what the list keeps out; a refused call is shown it
+    // Environment variables that carry the same settings in the form git hands its `-c` on to
+    // the programs it starts (GIT_CONFIG_PARAMETERS: 'key=value' 'key'='value' …). Such a
+    // variable whose every setting is on the list is left out when rules match the call's
+    // environment; one with a setting off the list, or that cannot be read, is matched as set.
+    std::vector<std::string> env;
   };
   std::map<std::string, CheckedOption> checked_values;
 };
@@ -110,6 +115,11 @@ struct ToolSpec {
 };
 
 // One call as the shim reports it, reduced to what the decision needs.
+// The settings of a GIT_CONFIG_PARAMETERS value, each "key=value" ("key" alone for a bare
+// boolean), or nullopt when it is not in git's quoting (shell single quotes, `'\''` for a quote,
+// words separated by spaces, 'key'='value' or 'key=value').
+std::optional<std::vector<std::string>> SplitConfigParameters(std::string_view text);
+
 struct ToolCall {
   std::string invoked_as;         // the basename the tool was started as (argv[0]'s)
   std::vector<std::string> args;  // argv[1..]

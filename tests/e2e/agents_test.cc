@@ -334,6 +334,16 @@ TEST_F(AgentsTest, ClaudeCodeRunsItsToolCallsInTheSandbox) {
 
   const std::vector<std::string> results = server.ToolResults("anthropic");
   ExpectTheSessionWasSandboxed(results, server.port(), claude);
+  // Claude Code's own housekeeping git calls (a row of -c settings that switch things off, the
+  // same in GIT_CONFIG_* variables) pass the rules: allowed by their sub-command's rule.
+  int housekeeping = 0;
+  for (const Json& r : OfKind(ReadAuditLog(audit_), "tool.call")) {
+    const Json argv = r["details"].value("argv", Json::array());
+    if (argv.size() < 3 || argv[0] != "git" || argv[1] != "-c") continue;
+    ++housekeeping;
+    EXPECT_EQ(r["verdict"], "allow") << r.dump();
+  }
+  EXPECT_GT(housekeeping, 0) << "no git call of Claude Code's own was recorded";
   // The Read tool runs in Claude Code's own process: its open is refused all the same.
   if (results.size() == Steps().size()) {
     EXPECT_THAT(results[6], HasSubstr("not exist")) << results[6];
@@ -370,6 +380,7 @@ TEST_F(AgentsTest, ClaudeCodeHookDecidesInTheSandboxAndTheSupervisorRecords) {
   const std::string share = bin.substr(0, bin.rfind('/')) + "/share";
   for (const char* key : {"read", "exec"}) profile["filesystem"][key].push_back(bin);
   profile["filesystem"]["read"].push_back(share);
+  LetThisBuildsTollgateRunInside(profile);
   ASSERT_EQ(::mkdir((ws_ / ".tollgate").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((ws_ / ".tollgate/profiles").c_str(), 0755), 0);
   ASSERT_TRUE(escapes::WriteFile(ws_ / ".tollgate/profiles/claude-code-hook.json", profile.dump()));

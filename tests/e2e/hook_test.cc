@@ -189,6 +189,7 @@ class SandboxedHookTest : public HookTest {
          {{"read", {bin, build + "/share"}},
           {"write", {"{workspace}"}},
           {"exec", {bin, "{workspace}"}}}}};
+    LetThisBuildsTollgateRunInside(profile);
     WriteFile(scratch_ / "profile.json", profile.dump(2));
     std::string script;
     for (std::size_t i = 0; i < inputs.size(); ++i) {

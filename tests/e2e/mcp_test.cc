@@ -1,9 +1,10 @@
 // tollgate mcp end to end (docs/MCP.md), with the real @modelcontextprotocol/server-filesystem
 // in the sandbox and the real TypeScript SDK client (tests/mcp/client.mjs) on the other side,
-// both installed by tests/npm_setup.sh (from tests/mcp) into the build's share/tollgate-mcp-test: denied tools
-// are missing from the list, a denied call is answered with tollgate's error and reason, reads
-// outside the view or of a hidden file are refused before the server sees them, allowed calls
-// work, and every call is an mcp.call record of the same run as run.start and run.end.
+// both installed by tests/npm_setup.sh (from tests/mcp) into the build's share/tollgate-mcp-test:
+// denied tools are missing from the list, a denied call is answered with tollgate's error and
+// reason, reads outside the view or of a hidden file are refused before the server sees them,
+// allowed calls work, and every call is an mcp.call record of the same run as run.start and
+// run.end.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ std::string McpInstall(std::string* why) {
   char* real = ::realpath((escapes::BinDir() + "/../share/tollgate-mcp-test").c_str(), nullptr);
   if (real == nullptr) {
     *why = "the MCP test install is missing (" + escapes::BinDir() +
-           "/../share/tollgate-mcp-test): run tests/npm_setup.sh tests/mcp BUILD/share/tollgate-mcp-test "
+           "/../share/tollgate-mcp-test): run tests/npm_setup.sh tests/mcp "
+           "BUILD/share/tollgate-mcp-test "
            "(ctest runs it as the mcp.setup fixture)";
     return "";
   }

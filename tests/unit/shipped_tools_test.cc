@@ -703,6 +703,65 @@ TEST(ShippedToolsProfileTest, ClaudeCodesGitHousekeepingIsAllowedByTheSubcommand
   }
 }
 
+// Claude Code's environment for the same calls: its own settings in GIT_CONFIG_PARAMETERS (aliases
+// that stand for `git version`), the -c row once more in GIT_CONFIG_COUNT form, no ssh, no proxy
+// command, no transport. With those, and in the git processes those
+// calls start (which find the -c row in GIT_CONFIG_PARAMETERS too), the calls are still allowed;
+// one setting off the list there, another GIT_SSH_COMMAND or another protocol list is refused.
+std::vector<std::string> ClaudeCodeGitEnvironment(const std::string& extra_setting = "") {
+  std::string parameters =
+      "'alias.remote-none=version' 'alias.remote-none.command=version' "
+      "'alias.remote-/.command=version' 'fetch.bundleURI=' 'help.autocorrect=0'";
+  if (!extra_setting.empty()) parameters += " '" + extra_setting + "'";
+  std::vector<std::string> env = {"GIT_CONFIG_PARAMETERS=" + parameters,
+                                  "GIT_ALLOW_PROTOCOL=/",
+                                  "GIT_SSH_COMMAND=false",
+                                  "GIT_PROXY_COMMAND=",
+                                  "GIT_TERMINAL_PROMPT=0",
+                                  "GIT_NO_LAZY_FETCH=1",
+                                  "GIT_LFS_SKIP_SMUDGE=1"};
+  // The -c row again, as GIT_CONFIG_COUNT and its pairs.
+  std::vector<std::string> row = ClaudeCodeGitOptions();
+  int count = 0;
+  for (std::size_t i = 2; i < row.size(); i += 2, ++count) {
+    const std::size_t eq = row[i].find('=');
+    env.push_back("GIT_CONFIG_KEY_" + std::to_string(count) + "=" + row[i].substr(0, eq));
+    env.push_back("GIT_CONFIG_VALUE_" + std::to_string(count) + "=" + row[i].substr(eq + 1));
+  }
+  env.push_back("GIT_CONFIG_COUNT=" + std::to_string(count));
+  return env;
+}
+
+TEST(ShippedToolsProfileTest, ClaudeCodesGitEnvironmentIsAllowedAndCheckedSettingBySetting) {
+  std::vector<std::string> argv = ClaudeCodeGitOptions();
+  argv.push_back("status");
+  for (const std::string& profile : ProfilesUnderTest()) {
+    SCOPED_TRACE(profile);
+    Decided decided = DecideArgv(profile, argv, "{workspace}", ClaudeCodeGitEnvironment());
+    EXPECT_EQ(decided.decision.rule, "git-inspect") << decided.decision.reason;
+    // A git that call starts: git appends the -c row to what it was given.
+    Decided nested =
+        DecideArgv(profile, {"git", "for-each-ref", "--format=%(objectname)"}, "{workspace}",
+                   ClaudeCodeGitEnvironment("core.hooksPath=/dev/null' 'gc.auto=0"));
+    EXPECT_EQ(nested.decision.rule, "git-inspect") << nested.decision.reason;
+  }
+  for (const char* extra : {"core.pager=evil", "alias.status=!evil", "include.path=/tmp/x",
+                            "alias.remote-none=!evil"}) {
+    SCOPED_TRACE(extra);
+    Decided decided =
+        DecideArgv("mediated-tools", argv, "{workspace}", ClaudeCodeGitEnvironment(extra));
+    EXPECT_EQ(decided.decision.verdict, kDeny);
+    EXPECT_EQ(decided.decision.rule, "git-exec-env");
+  }
+  for (const char* changed : {"GIT_SSH_COMMAND=ssh -i k", "GIT_ALLOW_PROTOCOL=ext",
+                              "GIT_PROXY_COMMAND=evil", "GIT_CONFIG_KEY_900=core.pager"}) {
+    SCOPED_TRACE(changed);
+    std::vector<std::string> env = ClaudeCodeGitEnvironment();
+    env.push_back(changed);
+    EXPECT_EQ(DecideArgv("mediated-tools", argv, "{workspace}", env).decision.rule, "git-exec-env");
+  }
+}
+
 TEST(ShippedToolsProfileTest, OneSettingOffTheListRefusesClaudeCodesCallWhole) {
   const std::string exact =
       "core.alternateRefsCommand=f() { git --git-dir=\"$1\" for-each-ref "

@@ -456,6 +456,78 @@ TEST(ToolRulesCheckedTest, ARefusalNamesTheOptionTheValueAndTheProfilesWhy) {
               ElementsAre("g", "-c", "Core.HooksPath=/dev/null", "status"));
 }
 
+// GIT_CONFIG_PARAMETERS: how git hands `-c` on to the programs it starts.
+TEST(ToolRulesConfigParametersTest, SplitsGitsQuotingAndRefusesWhatIsNotInIt) {
+  using Settings = std::optional<std::vector<std::string>>;
+  EXPECT_EQ(SplitConfigParameters(""), Settings(std::vector<std::string>{}));
+  EXPECT_EQ(SplitConfigParameters("'a.b=c' 'd.e'='f g'"),
+            Settings(std::vector<std::string>{"a.b=c", "d.e=f g"}));
+  EXPECT_EQ(SplitConfigParameters("'x.flag'"), Settings(std::vector<std::string>{"x.flag"}));
+  // A quote inside a word is written '\'' (close, escaped quote, open).
+  EXPECT_EQ(SplitConfigParameters(R"('a.b='\''q'\''')"),
+            Settings(std::vector<std::string>{"a.b='q'"}));
+  EXPECT_EQ(SplitConfigParameters(" 'a.b=' \n"), Settings(std::vector<std::string>{"a.b="}));
+  for (const char* bad : {"a.b=c", "'a.b=c", "'a.b'=", "'a.b'='c'd", "'a.b''c.d'", "'a.b'x"})
+    EXPECT_EQ(SplitConfigParameters(bad), std::nullopt) << bad;
+}
+
+constexpr const char* kCheckedEnvTool = R"({"g": {
+  "paths": ["/bin/g"], "default": "deny", "why": "not listed",
+  "subcommand": {"checked_values": {
+                   "-c": {"values": ["core.hookspath=/dev/null", "gc.auto=0"],
+                          "why": "only settings that switch things off",
+                          "env": ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]}}},
+  "rules": [
+    {"id": "status", "verdict": "allow", "args": "status ...", "why": "reads"},
+    {"id": "push-main", "verdict": "allow", "args": "push origin main", "run": "host",
+     "why": "the broker pushes"},
+    {"id": "env", "verdict": "deny", "env": ["GIT_CONFIG_*"], "why": "configuration"}]}})";
+
+TEST(ToolRulesConfigParametersTest, ListedSettingsInTheEnvironmentAreNotCountedAsSet) {
+  std::optional<ToolSpec> tool = LoadTool(kCheckedEnvTool, "g");
+  ASSERT_TRUE(tool);
+  auto decide = [&](const std::string& text, const std::string& parameters) {
+    return DecideToolCall(*tool, Call(text, "/workspace", {"GIT_CONFIG_PARAMETERS=" + parameters}));
+  };
+  EXPECT_EQ(decide("g status", "'Core.HooksPath=/dev/null' 'gc.auto'='0'").rule, "status");
+  EXPECT_EQ(decide("g status", "").rule, "status");
+  // One setting off the list, or a value git would not have written: the variable counts.
+  EXPECT_EQ(decide("g status", "'gc.auto=0' 'core.pager=sh -c x'").rule, "env");
+  EXPECT_EQ(decide("g status", "gc.auto=0").rule, "env");
+  // GIT_CONFIG_COUNT and the pairs it counts, read as git reads them.
+  auto counted = [&](std::vector<std::string> env) {
+    return DecideToolCall(*tool, Call("g status", "/workspace", std::move(env))).rule;
+  };
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=gc.auto", "GIT_CONFIG_VALUE_0=0",
+                     "GIT_CONFIG_KEY_1=core.hooksPath", "GIT_CONFIG_VALUE_1=/dev/null"}),
+            "status");
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.pager", "GIT_CONFIG_VALUE_0=x"}),
+            "env");
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=1"}), "env") << "a pair missing";
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=gc.auto", "GIT_CONFIG_VALUE_0=0",
+                     "GIT_CONFIG_KEY_1=core.pager", "GIT_CONFIG_VALUE_1=x"}),
+            "env")
+      << "a pair beyond the count is left as it is";
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=x"}), "env");
+  EXPECT_EQ(counted({"GIT_CONFIG_GLOBAL=/tmp/c"}), "env");
+  // A call that would run on the host is matched with its environment as it is.
+  ToolDecision host = decide("g push origin main", "'gc.auto=0'");
+  EXPECT_EQ(host.verdict, ToolVerdict::kDeny);
+  EXPECT_EQ(host.rule, "env");
+  EXPECT_FALSE(host.run_on_host);
+  EXPECT_TRUE(DecideToolCall(*tool, Call("g push origin main")).run_on_host);
+}
+
+TEST(ToolRulesConfigParametersTest, TheLoaderChecksTheNames) {
+  std::string tools = kCheckedEnvTool;
+  tools.replace(tools.find("\"GIT_CONFIG_PARAMETERS\""), 23, "\"GIT CONFIG\"");
+  LoadResult result = LoadText(ToolsProfile(tools));
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.errors[0].message,
+              HasSubstr("\"GIT CONFIG\" is not a variable that carries git's settings"));
+  EXPECT_THAT(result.errors[0].json_path, HasSubstr("checked_values"));
+}
+
 TEST(ToolRulesFindTest, ByNameThenByDashedPrefix) {
   LoadResult result =
       LoadText(ToolsProfile(R"({"git": {"paths": ["/bin/git"], "default": "deny", "why": "w", )"
