@@ -93,11 +93,16 @@ std::optional<std::vector<std::string>> SettingsIn(
 // out: it only carries what `-c` may carry.
 std::vector<std::string> EnvForRules(const SubcommandGrammar& grammar,
                                      const std::vector<std::string>& env) {
+  // A name given twice is never left out: which of the two a program reads is its own affair.
   std::map<std::string_view, std::string_view> vars;
+  std::set<std::string_view> twice;
   for (const std::string& entry : env) {
     std::string_view name = EnvName(entry);
-    vars.emplace(name, std::string_view(entry).substr(std::min(entry.size(), name.size() + 1)));
+    if (!vars.emplace(name, std::string_view(entry).substr(std::min(entry.size(), name.size() + 1)))
+             .second)
+      twice.insert(name);
   }
+  for (std::string_view name : twice) vars.erase(name);
   std::set<std::string> listed;  // variables to leave out
   for (const auto& [option, checked] : grammar.checked_values) {
     for (const std::string& name : checked.env) {

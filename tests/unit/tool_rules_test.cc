@@ -509,6 +509,12 @@ TEST(ToolRulesConfigParametersTest, ListedSettingsInTheEnvironmentAreNotCountedA
             "env")
       << "a pair beyond the count is left as it is";
   EXPECT_EQ(counted({"GIT_CONFIG_COUNT=x"}), "env");
+  EXPECT_EQ(counted({"GIT_CONFIG_PARAMETERS='gc.auto=0'", "GIT_CONFIG_PARAMETERS='core.pager=x'"}),
+            "env")
+      << "a variable given twice counts as set";
+  EXPECT_EQ(counted({"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=gc.auto", "GIT_CONFIG_VALUE_0=0",
+                     "GIT_CONFIG_VALUE_0=x"}),
+            "env");
   EXPECT_EQ(counted({"GIT_CONFIG_GLOBAL=/tmp/c"}), "env");
   // A call that would run on the host is matched with its environment as it is.
   ToolDecision host = decide("g push origin main", "'gc.auto=0'");
