@@ -3,10 +3,126 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "supervisor/commands.h"
 #include "supervisor/kernel/launch_trace.h"
+
+namespace {
+
+using namespace tollgate;
+
+CLI::App* AddRunCommand(CLI::App* app, RunArgs* run) {
+  CLI::App* cmd = app->add_subcommand("run", "Run a command inside a sandbox built from a profile");
+  cmd->add_option("--profile,-p", run->profile, "Profile name or file")->capture_default_str();
+  cmd->add_option("--workspace,-w", run->workspace, "The project directory (default: current)");
+  cmd->add_option("--landlock", run->landlock, "best-effort, require or off")
+      ->check(CLI::IsMember({"best-effort", "require", "off"}))
+      ->capture_default_str();
+  cmd->add_flag("--require-limits", run->require_limits,
+                "Refuse to run when a limit of the profile cannot be enforced");
+  cmd->add_option("--sandbox-uid", run->sandbox_uid,
+                  "As root: the unprivileged host uid the sandbox runs as");
+  cmd->add_option("--result-json", run->result_json, "Write the run's result as JSON to FILE");
+  cmd->add_option("--audit-log", run->audit_log,
+                  "The audit log directory (default: $XDG_STATE_HOME/tollgate/audit, "
+                  "or /var/log/tollgate as root)");
+  cmd->add_option("--audit-sync", run->audit_sync, "none, batch or every")
+      ->check(CLI::IsMember({"none", "batch", "every"}))
+      ->capture_default_str();
+  cmd->add_option("--audit-level", run->audit_level,
+                  "What the audit log records: run (start and end only), actions (also "
+                  "every exec and denied syscall) or files (also every file access)")
+      ->check(CLI::IsMember({"run", "actions", "files"}))
+      ->capture_default_str();
+  cmd->add_flag("--ci", run->ci,
+                "Non-interactive: never wait for a person; a tool call a rule would ask "
+                "about is denied; a Markdown summary (denials first) is appended to "
+                "$GITHUB_STEP_SUMMARY when it is set");
+  cmd->add_option("--report", run->report,
+                  "Write a JSON report of the run (its end, every denial, counts, the "
+                  "task's outcome) to FILE, read back from the audit log");
+  cmd->add_option("--approvals", run->approvals,
+                  "How a tool call a rule asks about is answered: wait (for `tollgate "
+                  "approvals` in another terminal) or deny. Default: wait when stderr is a "
+                  "terminal and --ci is not given")
+      ->check(CLI::IsMember({"wait", "deny"}));
+  cmd->add_option("--approval-timeout", run->approval_timeout,
+                  "How long a call waits for approval before it is denied (90s, 5m)")
+      ->capture_default_str();
+  cmd->add_option("--task,-t", run->task,
+                  "Dispatch a task through the ledger: its text, or the key of a task "
+                  "already dispatched (its class chooses the profile)");
+  cmd->add_option("--task-file", run->task_file,
+                  "Dispatch the task of a task file (JSON: title, description, kind, scope, "
+                  "phase, base)");
+  cmd->add_option("--phase", run->phase,
+                  "The task's phase to run (plan, implement, review, ship; default: the "
+                  "next one)");
+  cmd->add_flag("--again", run->again, "Run a phase or a task that is done anew");
+  cmd->add_option("--classes", run->classes_file,
+                  "The classes file (default: classes.json on the profile search path)");
+  cmd->add_option("command", run->command, "The command and its arguments (after --)")->required();
+  cmd->prefix_command(false);
+  return cmd;
+}
+
+CLI::App* AddMcpCommand(CLI::App* app, McpArgs* mcp) {
+  CLI::App* cmd = app->add_subcommand(
+      "mcp", "Run an MCP stdio server in a sandbox; relay, filter and record its tool calls");
+  cmd->add_option("--profile,-p", mcp->profile, "Profile name or file")->capture_default_str();
+  cmd->add_option("--workspace,-w", mcp->workspace, "The project directory (default: current)");
+  cmd->add_option("--landlock", mcp->landlock, "best-effort, require or off")
+      ->check(CLI::IsMember({"best-effort", "require", "off"}));
+  cmd->add_option("--sandbox-uid", mcp->sandbox_uid, "As root: the uid the sandbox runs as");
+  cmd->add_option("--audit-log", mcp->audit_log, "The audit log directory");
+  cmd->add_option("--audit-sync", mcp->audit_sync, "none, batch or every")
+      ->check(CLI::IsMember({"none", "batch", "every"}));
+  cmd->add_option("--audit-level", mcp->audit_level, "run, actions or files")
+      ->check(CLI::IsMember({"run", "actions", "files"}));
+  cmd->add_option("--max-message", mcp->max_message, "The largest message relayed, in bytes")
+      ->capture_default_str();
+  cmd->add_option("command", mcp->command, "The MCP server and its arguments (after --)")
+      ->required();
+  cmd->prefix_command(false);
+  return cmd;
+}
+
+CLI::App* AddCheckCommand(CLI::App* app, std::vector<std::string>* profiles) {
+  CLI::App* cmd = app->add_subcommand("check", "Validate profiles and print every error");
+  cmd->add_option("profiles", *profiles, "Profile names or files")->required();
+  return cmd;
+}
+
+CLI::App* AddExplainCommand(CLI::App* app, ExplainArgs* explain) {
+  CLI::App* cmd = app->add_subcommand("explain", "Show the compiled plans of a profile in words");
+  cmd->add_option("profile", explain->profile, "Profile name or file")->required();
+  cmd->add_option("--workspace,-w", explain->workspace, "The project directory");
+  cmd->add_option("--scope", explain->scope,
+                  "A task's scope: only these workspace paths (and the profile's "
+                  "scratch folders) stay writable")
+      ->allow_extra_args(false);
+  cmd->add_flag("--json", explain->json, "Print the plans as JSON");
+  return cmd;
+}
+
+// The sub-command the command line names: the first word that is one, past the global options
+// (--log-level takes a value). Empty when there is none (--help, --version, a mistake).
+std::string RequestedSubcommand(int argc, char** argv, const std::vector<std::string>& names) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (!word.empty() && word[0] == '-') continue;
+    return std::find(names.begin(), names.end(), word) != names.end() ? word : "";
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tollgate;
@@ -21,109 +137,34 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("-v,--verbose", verbose, "Same as --log-level=info");
 
+  // Only the sub-command the command line names is set up (each adds dozens of options, and
+  // building them all cost every launch ~0.3 ms); all of them when it names none, for --help and
+  // for the error that lists them.
+  const std::vector<std::string> names = {"run",       "mcp",      "check", "explain", "audit",
+                                          "approvals", "classify", "task",  "hook"};
+  const std::string wanted = RequestedSubcommand(argc, argv, names);
+  auto wants = [&](const char* name) { return wanted.empty() || wanted == name; };
+
   RunArgs run;
-  CLI::App* run_cmd =
-      app.add_subcommand("run", "Run a command inside a sandbox built from a profile");
-  run_cmd->add_option("--profile,-p", run.profile, "Profile name or file")->capture_default_str();
-  run_cmd->add_option("--workspace,-w", run.workspace, "The project directory (default: current)");
-  run_cmd->add_option("--landlock", run.landlock, "best-effort, require or off")
-      ->check(CLI::IsMember({"best-effort", "require", "off"}))
-      ->capture_default_str();
-  run_cmd->add_flag("--require-limits", run.require_limits,
-                    "Refuse to run when a limit of the profile cannot be enforced");
-  run_cmd->add_option("--sandbox-uid", run.sandbox_uid,
-                      "As root: the unprivileged host uid the sandbox runs as");
-  run_cmd->add_option("--result-json", run.result_json, "Write the run's result as JSON to FILE");
-  run_cmd->add_option("--audit-log", run.audit_log,
-                      "The audit log directory (default: $XDG_STATE_HOME/tollgate/audit, "
-                      "or /var/log/tollgate as root)");
-  run_cmd->add_option("--audit-sync", run.audit_sync, "none, batch or every")
-      ->check(CLI::IsMember({"none", "batch", "every"}))
-      ->capture_default_str();
-  run_cmd
-      ->add_option("--audit-level", run.audit_level,
-                   "What the audit log records: run (start and end only), actions (also "
-                   "every exec and denied syscall) or files (also every file access)")
-      ->check(CLI::IsMember({"run", "actions", "files"}))
-      ->capture_default_str();
-  run_cmd->add_flag("--ci", run.ci,
-                    "Non-interactive: never wait for a person; a tool call a rule would ask "
-                    "about is denied; a Markdown summary (denials first) is appended to "
-                    "$GITHUB_STEP_SUMMARY when it is set");
-  run_cmd->add_option("--report", run.report,
-                      "Write a JSON report of the run (its end, every denial, counts, the "
-                      "task's outcome) to FILE, read back from the audit log");
-  run_cmd
-      ->add_option("--approvals", run.approvals,
-                   "How a tool call a rule asks about is answered: wait (for `tollgate "
-                   "approvals` in another terminal) or deny. Default: wait when stderr is a "
-                   "terminal and --ci is not given")
-      ->check(CLI::IsMember({"wait", "deny"}));
-  run_cmd
-      ->add_option("--approval-timeout", run.approval_timeout,
-                   "How long a call waits for approval before it is denied (90s, 5m)")
-      ->capture_default_str();
-  run_cmd->add_option("--task,-t", run.task,
-                      "Dispatch a task through the ledger: its text, or the key of a task "
-                      "already dispatched (its class chooses the profile)");
-  run_cmd->add_option("--task-file", run.task_file,
-                      "Dispatch the task of a task file (JSON: title, description, kind, scope, "
-                      "phase, base)");
-  run_cmd->add_option("--phase", run.phase,
-                      "The task's phase to run (plan, implement, review, ship; default: the "
-                      "next one)");
-  run_cmd->add_flag("--again", run.again, "Run a phase or a task that is done anew");
-  run_cmd->add_option("--classes", run.classes_file,
-                      "The classes file (default: classes.json on the profile search path)");
-  run_cmd->add_option("command", run.command, "The command and its arguments (after --)")
-      ->required();
-  run_cmd->prefix_command(false);
-
   McpArgs mcp;
-  CLI::App* mcp_cmd = app.add_subcommand(
-      "mcp", "Run an MCP stdio server in a sandbox; relay, filter and record its tool calls");
-  mcp_cmd->add_option("--profile,-p", mcp.profile, "Profile name or file")->capture_default_str();
-  mcp_cmd->add_option("--workspace,-w", mcp.workspace, "The project directory (default: current)");
-  mcp_cmd->add_option("--landlock", mcp.landlock, "best-effort, require or off")
-      ->check(CLI::IsMember({"best-effort", "require", "off"}));
-  mcp_cmd->add_option("--sandbox-uid", mcp.sandbox_uid, "As root: the uid the sandbox runs as");
-  mcp_cmd->add_option("--audit-log", mcp.audit_log, "The audit log directory");
-  mcp_cmd->add_option("--audit-sync", mcp.audit_sync, "none, batch or every")
-      ->check(CLI::IsMember({"none", "batch", "every"}));
-  mcp_cmd->add_option("--audit-level", mcp.audit_level, "run, actions or files")
-      ->check(CLI::IsMember({"run", "actions", "files"}));
-  mcp_cmd->add_option("--max-message", mcp.max_message, "The largest message relayed, in bytes")
-      ->capture_default_str();
-  mcp_cmd->add_option("command", mcp.command, "The MCP server and its arguments (after --)")
-      ->required();
-  mcp_cmd->prefix_command(false);
-
   std::vector<std::string> check_profiles;
-  CLI::App* check_cmd = app.add_subcommand("check", "Validate profiles and print every error");
-  check_cmd->add_option("profiles", check_profiles, "Profile names or files")->required();
-
   ExplainArgs explain;
-  CLI::App* explain_cmd =
-      app.add_subcommand("explain", "Show the compiled plans of a profile in words");
-  explain_cmd->add_option("profile", explain.profile, "Profile name or file")->required();
-  explain_cmd->add_option("--workspace,-w", explain.workspace, "The project directory");
-  explain_cmd
-      ->add_option("--scope", explain.scope,
-                   "A task's scope: only these workspace paths (and the profile's "
-                   "scratch folders) stay writable")
-      ->allow_extra_args(false);
-  explain_cmd->add_flag("--json", explain.json, "Print the plans as JSON");
-
   AuditArgs audit_args;
-  CLI::App* audit_cmd = AddAuditCommand(&app, &audit_args);
   ApprovalsArgs approvals_args;
-  CLI::App* approvals_cmd = AddApprovalsCommand(&app, &approvals_args);
   ClassifyArgs classify_args;
-  CLI::App* classify_cmd = AddClassifyCommand(&app, &classify_args);
   TaskArgs task_args;
-  CLI::App* task_cmd = AddTaskCommand(&app, &task_args);
   HookArgs hook_args;
-  CLI::App* hook_cmd = AddHookCommand(&app, &hook_args);
+  CLI::App* run_cmd = wants("run") ? AddRunCommand(&app, &run) : nullptr;
+  CLI::App* mcp_cmd = wants("mcp") ? AddMcpCommand(&app, &mcp) : nullptr;
+  CLI::App* check_cmd = wants("check") ? AddCheckCommand(&app, &check_profiles) : nullptr;
+  CLI::App* explain_cmd = wants("explain") ? AddExplainCommand(&app, &explain) : nullptr;
+  CLI::App* audit_cmd = wants("audit") ? AddAuditCommand(&app, &audit_args) : nullptr;
+  CLI::App* approvals_cmd =
+      wants("approvals") ? AddApprovalsCommand(&app, &approvals_args) : nullptr;
+  CLI::App* classify_cmd = wants("classify") ? AddClassifyCommand(&app, &classify_args) : nullptr;
+  CLI::App* task_cmd = wants("task") ? AddTaskCommand(&app, &task_args) : nullptr;
+  CLI::App* hook_cmd = wants("hook") ? AddHookCommand(&app, &hook_args) : nullptr;
+  auto chosen = [](CLI::App* cmd) { return cmd != nullptr && cmd->parsed(); };
 
   try {
     app.parse(argc, argv);
@@ -141,19 +182,19 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   kernel::LaunchTrace("parsed");
-  if (*run_cmd) {
+  if (chosen(run_cmd)) {
     run.profile_given = run_cmd->get_option("--profile")->count() > 0;
     int code = RunCommand(run);
     kernel::LaunchTrace("run returned");
     return code;
   }
-  if (*mcp_cmd) return McpCommand(mcp);
-  if (*check_cmd) return CheckCommand(check_profiles);
-  if (*explain_cmd) return ExplainCommand(explain);
-  if (*audit_cmd) return AuditCommand(audit_args);
-  if (*approvals_cmd) return ApprovalsCommand(approvals_args);
-  if (*classify_cmd) return ClassifyCommand(classify_args);
-  if (*task_cmd) return TaskCommand(task_args);
-  if (*hook_cmd) return HookCommand(hook_args);
+  if (chosen(mcp_cmd)) return McpCommand(mcp);
+  if (chosen(check_cmd)) return CheckCommand(check_profiles);
+  if (chosen(explain_cmd)) return ExplainCommand(explain);
+  if (chosen(audit_cmd)) return AuditCommand(audit_args);
+  if (chosen(approvals_cmd)) return ApprovalsCommand(approvals_args);
+  if (chosen(classify_cmd)) return ClassifyCommand(classify_args);
+  if (chosen(task_cmd)) return TaskCommand(task_args);
+  if (chosen(hook_cmd)) return HookCommand(hook_args);
   return kExitUsage;
 }
