@@ -24,7 +24,6 @@
 #include "supervisor/audit/log_files.h"
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
-#include "supervisor/governance/task_identity.h"
 #include "supervisor/launcher.h"
 #include "supervisor/mcp_shim.h"
 #include "supervisor/placeholder_ledger.h"
@@ -115,27 +114,15 @@ int McpCommand(const McpArgs& args) {
   ToolMounts tool_mounts = AddToolShims(&compiled.plan, FindShimBinary());
   if (!tool_mounts.error.empty()) return Fail(tool_mounts.error);
 
-  audit::WriterOptions audit_options;
-  audit_options.directory = audit_dir;
-  audit_options.sync = audit::ParseSyncMode(args.audit_sync).value_or(audit::SyncMode::kBatch);
-  audit_options.defer_sync_thread = true;
-  audit_options.run = NewRunId();
-  audit_options.profile = loaded.profile->name;
+  const audit::WriterOptions audit_options =
+      SandboxRunWriterOptions(audit_dir, args.audit_sync, loaded.profile->name);
   std::string audit_error;
   std::unique_ptr<audit::AuditWriter> audit_log =
       audit::AuditWriter::Open(audit_options, &audit_error);
   if (!audit_log) return Fail("cannot use the audit log: " + audit_error);
-  RunStartFacts facts;
-  facts.command = args.command;
-  facts.profile_file = loaded.profile->source_file;
-  facts.profile_digest = governance::ProfileDigest(profile_file_digests);
-  facts.plan = &compiled.plan;
-  facts.sandbox_uid = ids.uid;
-  facts.sandbox_gid = ids.gid;
-  facts.sandbox_ids_why = ids.why;
-  facts.audit_level = args.audit_level;
-  facts.audit_sync = args.audit_sync;
-  audit::Event start = RunStartEvent(facts);
+  audit::Event start =
+      RunStartEvent(SandboxRunFacts(args.command, *loaded.profile, profile_file_digests,
+                                    compiled.plan, ids, args.audit_level, args.audit_sync));
   start.details["mcp"] = true;
   if (!audit_log->Append(start))
     return Fail("cannot write to the audit log: " + audit_log->failure());

@@ -17,7 +17,6 @@
 #include "supervisor/audit/writer.h"
 #include "supervisor/commands.h"
 #include "supervisor/governance/dispatch.h"
-#include "supervisor/governance/task_identity.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
@@ -170,28 +169,16 @@ int RunCommand(const RunArgs& args) {
   // The audit log is open and the run recorded before the sandbox is given anything to do: an
   // init cloned early (above) holds empty namespaces and waits for its plan, which Launch()
   // sends only after this record.
-  audit::WriterOptions audit_options;
-  audit_options.directory = audit_dir;
-  audit_options.sync = audit::ParseSyncMode(args.audit_sync).value_or(audit::SyncMode::kBatch);
-  // The launcher starts the batch-sync thread once the sandbox is cloned (writer.h).
-  audit_options.defer_sync_thread = true;
-  audit_options.run = NewRunId();
-  audit_options.profile = loaded.profile->name;
+  audit::WriterOptions audit_options =
+      SandboxRunWriterOptions(audit_dir, args.audit_sync, loaded.profile->name);
   if (dispatch) audit_options.task = dispatch->key();
   std::string audit_error;
   std::unique_ptr<audit::AuditWriter> audit_log =
       audit::AuditWriter::Open(audit_options, &audit_error);
   if (!audit_log) return Fail("cannot use the audit log: " + audit_error);
-  RunStartFacts facts;
-  facts.command = args.command;
-  facts.profile_file = loaded.profile->source_file;
-  facts.profile_digest = governance::ProfileDigest(profile_file_digests);
-  facts.plan = &compiled.plan;
-  facts.sandbox_uid = ids.uid;
-  facts.sandbox_gid = ids.gid;
-  facts.sandbox_ids_why = ids.why;
-  facts.audit_level = args.audit_level;
-  facts.audit_sync = args.audit_sync;
+  const RunStartFacts facts =
+      SandboxRunFacts(args.command, *loaded.profile, profile_file_digests, compiled.plan, ids,
+                      args.audit_level, args.audit_sync);
   spdlog::info("audit log {} (run {}, level {}, sync {})", audit_dir, audit_options.run,
                args.audit_level, args.audit_sync);
   // Where this run's records begin, for the report read back after it.

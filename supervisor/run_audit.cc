@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "policy/explain.h"
+#include "supervisor/governance/task_identity.h"
 
 namespace tollgate {
 namespace {
@@ -34,6 +35,36 @@ std::string NewRunId() {
   std::snprintf(id, sizeof id, "%04d%02d%02dT%02d%02d%02dZ-%016llx", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, random);
   return id;
+}
+
+RunStartFacts SandboxRunFacts(const std::vector<std::string>& command,
+                              const policy::Profile& profile,
+                              const std::vector<std::string>& profile_file_digests,
+                              const policy::SandboxPlan& plan, const SandboxIds& ids,
+                              const std::string& audit_level, const std::string& audit_sync) {
+  RunStartFacts facts;
+  facts.command = command;
+  facts.profile_file = profile.source_file;
+  facts.profile_digest = governance::ProfileDigest(profile_file_digests);
+  facts.plan = &plan;
+  facts.sandbox_uid = ids.uid;
+  facts.sandbox_gid = ids.gid;
+  facts.sandbox_ids_why = ids.why;
+  facts.audit_level = audit_level;
+  facts.audit_sync = audit_sync;
+  return facts;
+}
+
+audit::WriterOptions SandboxRunWriterOptions(const std::string& directory,
+                                             const std::string& audit_sync,
+                                             const std::string& profile_name) {
+  audit::WriterOptions options;
+  options.directory = directory;
+  options.sync = audit::ParseSyncMode(audit_sync).value_or(audit::SyncMode::kBatch);
+  options.defer_sync_thread = true;
+  options.run = NewRunId();
+  options.profile = profile_name;
+  return options;
 }
 
 audit::Event RunStartEvent(const RunStartFacts& facts) {

@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "policy/plans.h"
+#include "policy/profile.h"
 #include "supervisor/audit/record.h"
+#include "supervisor/audit/writer.h"
+#include "supervisor/launcher.h"
 #include "supervisor/run_result.h"
 
 namespace tollgate {
@@ -27,7 +30,20 @@ struct RunStartFacts {
   std::string audit_level;
   std::string audit_sync;
 };
+// The facts of a sandboxed run (`tollgate run`, `tollgate mcp`): its profile (and the SHA-256 of
+// each of its files, in load order), its plan and sandbox ids, the audit settings it was given.
+RunStartFacts SandboxRunFacts(const std::vector<std::string>& command,
+                              const policy::Profile& profile,
+                              const std::vector<std::string>& profile_file_digests,
+                              const policy::SandboxPlan& plan, const SandboxIds& ids,
+                              const std::string& audit_level, const std::string& audit_sync);
 audit::Event RunStartEvent(const RunStartFacts& facts);
+
+// The audit writer's options for a sandboxed run: a new run id, and the batch-sync thread
+// deferred until the launcher has cloned the sandbox (writer.h).
+audit::WriterOptions SandboxRunWriterOptions(const std::string& directory,
+                                             const std::string& audit_sync,
+                                             const std::string& profile_name);
 
 audit::Event RunEndEvent(const RunResult& result);
 std::vector<audit::Event> LimitHitEvents(const RunResult& result, const policy::LimitsPlan& plan);
