@@ -13,29 +13,36 @@ namespace {
 
 using namespace tollgate;
 
-CLI::App* AddRunCommand(CLI::App* app, RunArgs* run) {
-  CLI::App* cmd = app->add_subcommand("run", "Run a command inside a sandbox built from a profile");
-  cmd->add_option("--profile,-p", run->profile, "Profile name or file")->capture_default_str();
-  cmd->add_option("--workspace,-w", run->workspace, "The project directory (default: current)");
-  cmd->add_option("--landlock", run->landlock, "best-effort, require or off")
+// The options `run` and `mcp` share: which profile and workspace, how the sandbox is built, and
+// where and how the run is recorded.
+template <typename Args>
+void AddSandboxOptions(CLI::App* cmd, Args* args) {
+  cmd->add_option("--profile,-p", args->profile, "Profile name or file")->capture_default_str();
+  cmd->add_option("--workspace,-w", args->workspace, "The project directory (default: current)");
+  cmd->add_option("--landlock", args->landlock, "best-effort, require or off")
       ->check(CLI::IsMember({"best-effort", "require", "off"}))
       ->capture_default_str();
-  cmd->add_flag("--require-limits", run->require_limits,
-                "Refuse to run when a limit of the profile cannot be enforced");
-  cmd->add_option("--sandbox-uid", run->sandbox_uid,
+  cmd->add_option("--sandbox-uid", args->sandbox_uid,
                   "As root: the unprivileged host uid the sandbox runs as");
-  cmd->add_option("--result-json", run->result_json, "Write the run's result as JSON to FILE");
-  cmd->add_option("--audit-log", run->audit_log,
+  cmd->add_option("--audit-log", args->audit_log,
                   "The audit log directory (default: $XDG_STATE_HOME/tollgate/audit, "
                   "or /var/log/tollgate as root)");
-  cmd->add_option("--audit-sync", run->audit_sync, "none, batch or every")
+  cmd->add_option("--audit-sync", args->audit_sync, "none, batch or every")
       ->check(CLI::IsMember({"none", "batch", "every"}))
       ->capture_default_str();
-  cmd->add_option("--audit-level", run->audit_level,
+  cmd->add_option("--audit-level", args->audit_level,
                   "What the audit log records: run (start and end only), actions (also "
                   "every exec and denied syscall) or files (also every file access)")
       ->check(CLI::IsMember({"run", "actions", "files"}))
       ->capture_default_str();
+}
+
+CLI::App* AddRunCommand(CLI::App* app, RunArgs* run) {
+  CLI::App* cmd = app->add_subcommand("run", "Run a command inside a sandbox built from a profile");
+  AddSandboxOptions(cmd, run);
+  cmd->add_flag("--require-limits", run->require_limits,
+                "Refuse to run when a limit of the profile cannot be enforced");
+  cmd->add_option("--result-json", run->result_json, "Write the run's result as JSON to FILE");
   cmd->add_flag("--ci", run->ci,
                 "Non-interactive: never wait for a person; a tool call a rule would ask "
                 "about is denied; a Markdown summary (denials first) is appended to "
@@ -71,16 +78,7 @@ CLI::App* AddRunCommand(CLI::App* app, RunArgs* run) {
 CLI::App* AddMcpCommand(CLI::App* app, McpArgs* mcp) {
   CLI::App* cmd = app->add_subcommand(
       "mcp", "Run an MCP stdio server in a sandbox; relay, filter and record its tool calls");
-  cmd->add_option("--profile,-p", mcp->profile, "Profile name or file")->capture_default_str();
-  cmd->add_option("--workspace,-w", mcp->workspace, "The project directory (default: current)");
-  cmd->add_option("--landlock", mcp->landlock, "best-effort, require or off")
-      ->check(CLI::IsMember({"best-effort", "require", "off"}));
-  cmd->add_option("--sandbox-uid", mcp->sandbox_uid, "As root: the uid the sandbox runs as");
-  cmd->add_option("--audit-log", mcp->audit_log, "The audit log directory");
-  cmd->add_option("--audit-sync", mcp->audit_sync, "none, batch or every")
-      ->check(CLI::IsMember({"none", "batch", "every"}));
-  cmd->add_option("--audit-level", mcp->audit_level, "run, actions or files")
-      ->check(CLI::IsMember({"run", "actions", "files"}));
+  AddSandboxOptions(cmd, mcp);
   cmd->add_option("--max-message", mcp->max_message, "The largest message relayed, in bytes")
       ->capture_default_str();
   cmd->add_option("command", mcp->command, "The MCP server and its arguments (after --)")

@@ -27,6 +27,11 @@ using policy::MountOpKind;
 constexpr const char* kBaseMountpoint = "/tmp";
 constexpr const char* kHiddenFile = "/hidden-file";  // in the base tmpfs, for kHide of files
 
+// Whether the sandbox path `path` is `dir` or lies below it.
+bool IsAtOrBelow(const std::string& path, const std::string& dir) {
+  return path == dir || (path.rfind(dir, 0) == 0 && (dir == "/" || path[dir.size()] == '/'));
+}
+
 constexpr std::uint64_t kResolveInRoot =
     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
@@ -542,9 +547,7 @@ class MountBuilder {
       if (op.kind != MountOpKind::kBind && op.kind != MountOpKind::kTmpfs) continue;
       if (std::find(skipped.begin(), skipped.end(), i) != skipped.end()) continue;
       const std::string& t = op.target;
-      const bool under =
-          path == t || (path.rfind(t, 0) == 0 && (t == "/" || path[t.size()] == '/'));
-      if (under && (best == nullptr || t.size() >= best->target.size())) best = &op;
+      if (IsAtOrBelow(path, t) && (best == nullptr || t.size() >= best->target.size())) best = &op;
     }
     return best != nullptr && best->kind == MountOpKind::kTmpfs;
   }
@@ -698,8 +701,7 @@ std::string HostPathForSandboxPath(const policy::MountPlan& plan, const std::str
   for (const auto& op : plan.ops) {
     if (op.kind != MountOpKind::kBind) continue;
     const std::string& t = op.target;
-    bool under = sandbox_path == t ||
-                 (sandbox_path.rfind(t, 0) == 0 && (t == "/" || sandbox_path[t.size()] == '/'));
+    bool under = IsAtOrBelow(sandbox_path, t);
     // Later binds cover earlier ones at the same target, so >= keeps the last one.
     if (under && (!best || t.size() >= best->target.size())) best = &op;
   }
