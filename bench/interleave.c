@@ -1,8 +1,11 @@
 // Interleaved wall-clock runs: one run of each command in turn, so that a change of machine load
 // during the measurement hits every command alike (hyperfine runs one command after the other).
 //
-//   bench_interleave ROUNDS :: CMD1 ARG… :: CMD2 ARG… [:: …]
+//   bench_interleave [--gap MS] ROUNDS :: CMD1 ARG… :: CMD2 ARG… [:: …]
 //
+// --gap pauses MS milliseconds before each run, so that work a command leaves running in the
+// background (a `tollgate serve` preparing the next sandbox) is not measured as part of the
+// next command's time.
 // Prints the median, quartiles and the ratio of each median to the first command's. Commands are
 // run with execv (give full paths), stdout and stderr to /dev/null, after 10 warm-up rounds.
 #define _GNU_SOURCE
@@ -43,9 +46,22 @@ static double RunOnce(char** argv, int devnull) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? elapsed : -1;
 }
 
+static void Pause(int ms) {
+  if (ms <= 0) return;
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
 int main(int argc, char** argv) {
+  int gap_ms = 0;
+  if (argc > 2 && strcmp(argv[1], "--gap") == 0) {
+    gap_ms = atoi(argv[2]);
+    argv[2] = argv[0];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 4 || strcmp(argv[2], "::") != 0) {
-    fprintf(stderr, "usage: %s ROUNDS :: CMD ARG... [:: CMD ARG...]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--gap MS] ROUNDS :: CMD ARG... [:: CMD ARG...]\n", argv[0]);
     return 2;
   }
   int rounds = atoi(argv[1]);
@@ -62,10 +78,14 @@ int main(int argc, char** argv) {
   double* times = calloc((size_t)rounds * (size_t)count, sizeof(double));
   if (devnull < 0 || times == NULL) return 1;
   for (int r = 0; r < kWarmupRounds; ++r) {
-    for (int c = 0; c < count; ++c) RunOnce(commands[c], devnull);
+    for (int c = 0; c < count; ++c) {
+      Pause(gap_ms);
+      RunOnce(commands[c], devnull);
+    }
   }
   for (int r = 0; r < rounds; ++r) {
     for (int c = 0; c < count; ++c) {
+      Pause(gap_ms);
       double t = RunOnce(commands[c], devnull);
       if (t < 0) {
         fprintf(stderr, "%s failed\n", commands[c][0]);

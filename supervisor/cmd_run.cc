@@ -1,11 +1,14 @@
 // tollgate run: load the profile, compile the plans, launch, and exit with the command's status.
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -21,9 +24,12 @@
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
 #include "supervisor/plan_context.h"
+#include "supervisor/profile_inputs.h"
 #include "supervisor/profile_search.h"
 #include "supervisor/run_audit.h"
 #include "supervisor/run_report.h"
+#include "supervisor/serve_client.h"
+#include "supervisor/serve_protocol.h"
 #include "supervisor/tool_paths.h"
 
 namespace tollgate {
@@ -56,9 +62,35 @@ void WriteReports(const RunArgs& args, const std::string& audit_dir, const LogPo
   }
 }
 
+std::string RealPath(const std::string& path) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return {};
+  std::string text = resolved;
+  std::free(resolved);
+  return text;
+}
+
+// To the client of a prepared run (serve_protocol.h): kMiss and why, or kExit and the status.
+void TellClient(int client, char what, const std::string& text) {
+  std::string message(1, what);
+  message += text;
+  (void)!::send(client, message.data(), message.size(), MSG_NOSIGNAL);
+}
+
 }  // namespace
 
 int RunCommand(const RunArgs& args) {
+  // A sandbox prepared by `tollgate serve` (docs/SERVE.md): built now, its command given later.
+  const bool prepared = args.prepared_fd >= 0;
+  if (!prepared && args.task.empty() && args.task_file.empty() && !args.server_options.empty()) {
+    if (std::optional<int> code = RunThroughServer(args.server_options, args.command)) return *code;
+  }
+  if (!prepared && args.command.empty()) return Fail("no command to run: give it after --");
+  if (prepared && (!args.task.empty() || !args.task_file.empty()))
+    return Fail("a task is never run in a prepared sandbox");
+  // Started as /proc/self/exe by the server: named as a launch from the command line is (the
+  // sandbox's init inherits the name).
+  if (prepared) ::prctl(PR_SET_NAME, "tollgate", 0, 0, 0);
   if (args.sandbox_uid >= 0 && geteuid() != 0) {
     return Fail("--sandbox-uid is for root only: an ordinary user's sandbox always runs as them");
   }
@@ -116,7 +148,9 @@ int RunCommand(const RunArgs& args) {
   }
 
   std::vector<std::string> profile_file_digests;
-  policy::LoadResult loaded = MakeProfileLoader(&profile_file_digests).Load(profile_name);
+  std::vector<std::string> profile_files;
+  policy::LoadResult loaded =
+      MakeProfileLoader(&profile_file_digests, &profile_files).Load(profile_name);
   kernel::LaunchTrace("loaded");
   if (!loaded.ok()) {
     std::cerr << "tollgate: profile " << profile_name << " is invalid:\n";
@@ -189,7 +223,7 @@ int RunCommand(const RunArgs& args) {
   // A task's dispatch is recorded first, and releases the dispatch lock.
   if (dispatch && !dispatch->Record(audit_log.get(), args.command))
     return Fail("cannot write to the audit log: " + audit_log->failure());
-  if (!audit_log->Append(RunStartEvent(facts)))
+  if (!prepared && !audit_log->Append(RunStartEvent(facts)))
     return Fail("cannot write to the audit log: " + audit_log->failure());
 
   LaunchOptions launch;
@@ -206,8 +240,10 @@ int RunCommand(const RunArgs& args) {
   launch.audit_files = args.audit_level == "files";
   launch.tool_paths = tool_mounts.paths;
   // `ask`: wait for a person only where one can answer (approvals.h).
+  const bool stderr_is_terminal =
+      prepared ? args.prepared_stderr_terminal : ::isatty(STDERR_FILENO) == 1;
   const bool wait_for_approval =
-      !args.ci && (args.approvals == "wait" || (args.approvals.empty() && ::isatty(STDERR_FILENO)));
+      !args.ci && (args.approvals == "wait" || (args.approvals.empty() && stderr_is_terminal));
   launch.ask_is_deny = !wait_for_approval;
   launch.run_id = audit_options.run;
   launch.approval_timeout = std::chrono::seconds(*approval_timeout);
@@ -218,11 +254,92 @@ int RunCommand(const RunArgs& args) {
   // Files the run leaves count as its evidence from this time on. File times come from the
   // kernel's coarse clock (or a finer one, never earlier): read that clock, and a file written
   // after this point is never older than it.
-  timespec coarse{};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
-  const std::int64_t started_ns = std::int64_t(coarse.tv_sec) * 1'000'000'000 + coarse.tv_nsec;
+  auto now_coarse_ns = [] {
+    timespec coarse{};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+    return std::int64_t(coarse.tv_sec) * 1'000'000'000 + coarse.tv_nsec;
+  };
+  std::int64_t started_ns = now_coarse_ns();
+
+  // A prepared sandbox: the command comes from a client through the server. Used only while
+  // the profile's files, where profiles are looked up, and the workspace are as they were.
+  int client = -1;
+  bool abandoned = false;
+  std::vector<std::string> inputs_paths = ProfileSearchCandidates();
+  inputs_paths.insert(inputs_paths.end(), profile_files.begin(), profile_files.end());
+  const ProfileInputs inputs = ProfileInputs::Capture(prepared ? inputs_paths : std::vector<std::string>{});
+  const std::string workspace_given = args.workspace.empty() ? "." : args.workspace;
+  const std::string workspace_real = prepared ? RealPath(workspace_given) : std::string();
+  audit::Event start_event;
+  if (prepared) {
+    start_event = RunStartEvent(facts);
+    launch.argv.clear();
+    launch.await_command = [&]() -> std::optional<DeferredCommand> {
+      const auto ready_at = std::chrono::steady_clock::now();
+      const char ready = serve::kReady;
+      std::string bytes;
+      int fds[4] = {-1, -1, -1, -1};
+      int count = 0;
+      if (::send(args.prepared_fd, &ready, 1, MSG_NOSIGNAL) != 1 ||
+          !serve::ReceiveFrame(args.prepared_fd, serve::kMaxRequestBytes, &bytes, fds, 4,
+                               &count) ||
+          count != 4) {
+        for (int i = 0; i < count; ++i) ::close(fds[i]);
+        abandoned = true;  // the server let it go
+        return std::nullopt;
+      }
+      client = fds[0];
+      kernel::LaunchTrace("prepared: request received");
+      serve::RunRequest request;
+      std::string stale;
+      if (!serve::DecodeRequest(bytes, &request) || request.command.empty()) {
+        stale = "the request could not be read";
+      } else if (std::string changed = inputs.FirstChanged(); !changed.empty()) {
+        stale = changed + " changed since the sandbox was prepared";
+      } else if (RealPath(workspace_given) != workspace_real) {
+        stale = "the workspace " + workspace_given + " is another directory now";
+      }
+      if (stale.empty()) {
+        // The client's stdio becomes this process's (its messages reach the client) and the
+        // sandbox's.
+        for (int i = 0; i < 3; ++i) ::dup2(fds[i + 1], i);
+        // The record was made while the sandbox was prepared; only the command line and the
+        // wait are new.
+        start_event.details["command"] =
+            start_event.strings.StringArray(request.command, "details.command");
+        start_event.details["prepared"] = {
+            {"waited_usec", std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - ready_at)
+                                .count()}};
+        report_from.file = audit_log->current_file();
+        if (struct stat st{}; !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
+          report_from.offset = static_cast<std::uint64_t>(st.st_size);
+        started_ns = now_coarse_ns();
+        // The client launches it itself, and reports the failure, if this record cannot be
+        // written.
+        if (!audit_log->Append(start_event)) stale = "the audit log cannot be written";
+        kernel::LaunchTrace("prepared: run.start recorded");
+      }
+      for (int i = 1; i < 4; ++i) ::close(fds[i]);
+      if (!stale.empty()) {
+        TellClient(client, serve::kMiss, stale);
+        abandoned = true;
+        return std::nullopt;
+      }
+      TellClient(client, serve::kAccepted, "");
+      DeferredCommand command;
+      command.argv = request.command;
+      command.control_fd = client;
+      return command;
+    };
+  }
   RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
+  if (abandoned) {
+    audit_log->Close();
+    if (client >= 0) ::close(client);
+    return 0;
+  }
   spdlog::info("{}", result.ToString());
   // The run's end, unless the log already failed (that is what ended it).
   if (result.status != RunStatus::kAuditFailed) {
@@ -240,7 +357,11 @@ int RunCommand(const RunArgs& args) {
   std::optional<int> task_exit;
   if (dispatch && result.status != RunStatus::kAuditFailed)
     task_exit = dispatch->Finish(audit_log.get(), result, *loaded.profile, started_ns);
-  if (!audit_log->Close(/*detach_final_sync=*/true) && result.status != RunStatus::kAuditFailed) {
+  // A launch hands the final sync to a detached process and exits; a prepared run tells its
+  // client the status first and syncs after (its failure, as a detached sync's, is then not the
+  // run's). Both report a sync that failed before.
+  const bool closed = prepared ? !audit_log->failed() : audit_log->Close(/*detach_final_sync=*/true);
+  if (!closed && result.status != RunStatus::kAuditFailed) {
     result.status = RunStatus::kAuditFailed;
     result.reason = "the audit log could not be synced to disk (" + audit_log->failure() + ")";
   }
@@ -260,8 +381,18 @@ int RunCommand(const RunArgs& args) {
   } else if (result.status == RunStatus::kTimeout) {
     std::cerr << "tollgate: " << result.reason << "\n";
   }
-  if (task_exit && result.status != RunStatus::kAuditFailed) return *task_exit;
-  return result.ProcessExitCode();
+  const int code = task_exit && result.status != RunStatus::kAuditFailed
+                       ? *task_exit
+                       : result.ProcessExitCode();
+  if (client >= 0) {
+    std::string status(sizeof(std::int32_t), '\0');
+    const std::int32_t value = code;
+    std::memcpy(status.data(), &value, sizeof value);
+    TellClient(client, serve::kExit, status);
+    ::close(client);
+  }
+  if (prepared) audit_log->Close();
+  return code;
 }
 
 }  // namespace tollgate

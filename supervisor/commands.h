@@ -46,8 +46,25 @@ struct RunArgs {
   // --ci the same as Markdown is appended to $GITHUB_STEP_SUMMARY when it is set.
   std::string report;
   std::vector<std::string> command;
+  // tollgate's arguments up to the command (no argv[0], no "--"): what a server's prepared
+  // sandbox must have been prepared with (serve_client.h). Empty: no server is asked.
+  std::vector<std::string> server_options;
+  // Set by `tollgate serve` only (docs/SERVE.md): prepare the sandbox, say so on this fd, and
+  // wait there for the command; what the client's stderr is.
+  int prepared_fd = -1;
+  bool prepared_stderr_terminal = false;
 };
 int RunCommand(const RunArgs& args);
+
+// tollgate serve (cmd_serve.cc, docs/SERVE.md): keeps sandboxes prepared for the runs it has
+// seen, and hands them to `tollgate run`.
+struct ServeArgs {
+  std::string socket;               // empty: serve::SocketPath()
+  std::string max_age = "60s";      // a prepared sandbox older than this is made anew
+  std::string keep = "30m";         // a run configuration unused this long is forgotten
+  std::size_t max_configurations = 8;
+};
+int ServeCommand(const ServeArgs& args);
 
 int CheckCommand(const std::vector<std::string>& profiles);
 

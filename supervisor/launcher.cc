@@ -68,6 +68,9 @@ using policy::LimitKind;
 constexpr int kForwardedSignals[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
                                      SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 constexpr char kReleaseByte = 'g';
+// A prepared sandbox's command process sends this when all but its exec is done
+// (DeferredCommand).
+constexpr char kReadyByte = 'r';
 
 // Fixed when the init is cloned; the child's copy is all it starts with.
 struct InitStart {
@@ -127,6 +130,8 @@ struct InitState {
 
 // ---------------------------------------------------------------- the command process
 
+bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, below
+
 [[noreturn]] void CommandMain(void* arg) {
   const InitState& s = *static_cast<const InitState*>(arg);
   kernel::LaunchTrace("command start");
@@ -142,7 +147,8 @@ struct InitState {
   const int report = s.start.status_write;
   // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve. So are the
   // real tools and the broker channel, kept only to hand them to the tool spawner.
-  std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel};
+  std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel,
+                           s.start.sync_read};
   keep.insert(keep.end(), s.shim_real_fds.begin(), s.shim_real_fds.end());
   Status status = kernel::CloseFdsExcept(keep.data(), keep.size());
   // A sanitizer build's tool spawner allocates after the limits apply, and AddressSanitizer's
@@ -187,9 +193,20 @@ struct InitState {
     if (status.ok) status = kernel::ApplyRlimits(data_limit_later);
   }
   if (!status.ok) ReportAndExit(report, status);
+  // A prepared sandbox: all but the exec is done. Say so, and wait for the command line and
+  // its stdio. End of file: the sandbox is abandoned unused (or the supervisor died).
+  const kernel::ExecSpec* exec = &s.setup.exec;
+  kernel::ExecSpec deferred;
+  if (s.start.sync_read >= 0) {
+    if (::send(s.start.sync_read, &kReadyByte, 1, MSG_NOSIGNAL) != 1) ::_exit(125);
+    kernel::LaunchTrace("command ready");
+    if (!ReceiveCommand(s.start.sync_read, &deferred)) ::_exit(125);
+    ::close(s.start.sync_read);
+    exec = &deferred;
+  }
   kernel::LaunchTrace("command exec");
-  int err = kernel::ExecFirstCandidate(s.setup.exec);
-  const auto& argv = s.setup.exec.argv_storage;
+  int err = kernel::ExecFirstCandidate(*exec);
+  const auto& argv = exec->argv_storage;
   ReportAndExit(report, Status::Fail("execve", argv.empty() ? "" : argv[0], err,
                                      err == ENOENT ? "not found in the sandbox's PATH" : ""));
 }
@@ -248,6 +265,43 @@ bool ReceiveSetup(int fd, kernel::SandboxSetup* setup) {
   if (!ReceiveAll(fd, &size, sizeof size) || size > kMaxSetupBytes) return false;
   std::string bytes(size, '\0');
   return ReceiveAll(fd, bytes.data(), size) && kernel::DecodeSandboxSetup(bytes, setup);
+}
+
+// A prepared sandbox's command: the length of an encoded SandboxSetup holding only `exec`, with
+// the command's stdin, stdout and stderr attached, then the bytes. The command process, waiting
+// at its exec, takes the three fds as its 0, 1, 2.
+bool SendCommand(int fd, const std::string& bytes, const int stdio[3]) {
+  std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
+  return kernel::SendWithFds(fd, &size, sizeof size, stdio, 3).ok &&
+         SendAll(fd, bytes.data(), bytes.size());
+}
+
+bool ReceiveCommand(int fd, kernel::ExecSpec* exec) {
+  std::uint32_t size = 0;
+  std::size_t received = 0;
+  int fds[3] = {-1, -1, -1};
+  int count = 0;
+  if (!kernel::ReceiveWithFds(fd, &size, sizeof size, &received, fds, 3, &count).ok ||
+      received == 0 || count != 3) {
+    return false;
+  }
+  if (received < sizeof size &&
+      !ReceiveAll(fd, reinterpret_cast<char*>(&size) + received, sizeof size - received)) {
+    return false;
+  }
+  std::string bytes(size <= kMaxSetupBytes ? size : 0, '\0');
+  kernel::SandboxSetup command;
+  if (size > kMaxSetupBytes || !ReceiveAll(fd, bytes.data(), size) ||
+      !kernel::DecodeSandboxSetup(bytes, &command)) {
+    return false;
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] != i && ::dup2(fds[i], i) != i) return false;  // dup2 clears O_CLOEXEC
+    if (fds[i] != i) ::close(fds[i]);
+  }
+  // The vectors move whole: the views in argv and envp keep pointing at the same strings.
+  *exec = std::move(command.exec);
+  return true;
 }
 
 // ---------------------------------------------------------------- the sandbox init (pid 1)
@@ -385,7 +439,11 @@ struct Handover {
   handover.CloseAll();
   // The seccomp program, compiled by the supervisor while this process built the view.
   if (!ReceiveSeccompProgram(start.sync_read, &state->seccomp_filter)) ::_exit(125);
-  ::close(start.sync_read);
+  // A prepared sandbox's command process waits on it for its command (CommandMain).
+  if (!setup.deferred_command) {
+    ::close(start.sync_read);
+    state->start.sync_read = -1;
+  }
   kernel::LaunchTrace("init seccomp received");
 
   // From here on neither the init nor the command holds any capability.
@@ -401,12 +459,17 @@ struct Handover {
     init.forwarded_signals.assign(std::begin(kForwardedSignals), std::end(kForwardedSignals));
   // With a seccomp listener the command makes itself dumpable (CommandMain): it must be forked,
   // not share this process's memory.
-  init.fork_command = start.notify_send >= 0 || state->start.broker_channel >= 0;
-  // Only the spawner keeps the broker channel and the real tools.
+  // A prepared sandbox's command waits for its command line before it execs: in a process of
+  // its own, not one that keeps the init suspended until then.
+  init.fork_command = start.notify_send >= 0 || state->start.broker_channel >= 0 ||
+                      setup.deferred_command;
+  // Only the spawner keeps the broker channel and the real tools; only the command the sync
+  // socket of a prepared sandbox.
   if (state->start.broker_channel >= 0) {
     init.close_after_command_start = state->shim_real_fds;
     init.close_after_command_start.push_back(state->start.broker_channel);
   }
+  if (state->start.sync_read >= 0) init.close_after_command_start.push_back(state->start.sync_read);
   init.command_main = CommandMain;
   init.command_arg = state.get();
   kernel::LaunchTrace("init run");
@@ -730,6 +793,21 @@ void AbandonInit(InitHandle* init) {
   CloseIfOpen(&init->broker_channel);
 }
 
+// A prepared sandbox's command process says it is ready (kReadyByte) on the sync socket. False
+// when the sandbox ended instead (a setup error: the event loop collects its report).
+bool WaitForSandboxReady(const InitHandle& init) {
+  struct pollfd fds[2] = {{init.sync_write, POLLIN, 0}, {init.pidfd, POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || !(fds[0].revents & POLLIN)) return false;
+    char byte = 0;
+    ssize_t got = ::recv(init.sync_write, &byte, 1, 0);
+    if (got < 0 && errno == EINTR) continue;
+    return got == 1 && byte == kReadyByte;
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- ids
@@ -794,11 +872,12 @@ std::unique_ptr<EarlySandbox> StartEarlySandbox(uid_t host_uid, gid_t host_gid,
 // ---------------------------------------------------------------- Launch
 
 RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> early) {
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   const policy::SandboxPlan& plan = options.plan;
+  const bool deferred = static_cast<bool>(options.await_command);
 
   // ---- prepare everything the sandbox side needs
-  if (options.argv.empty())
+  if (!deferred && options.argv.empty())
     return SetupError(Status::Fail("prepare", {}, EINVAL), "no command to run");
   if (options.host_uid == 0 || options.host_gid == 0) {
     return SetupError(Status::Fail("choose sandbox ids", {}, EPERM),
@@ -859,7 +938,8 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
                                        "the audit log"));
   }
   setup.landlock = plan.landlock;
-  setup.exec = kernel::BuildExecSpec(options.argv, plan.env);
+  if (!deferred) setup.exec = kernel::BuildExecSpec(options.argv, plan.env);
+  setup.deferred_command = deferred;
   setup.rlimits = limits.rlimits;
   setup.sampling = SamplingFor(plan);
 
@@ -926,9 +1006,24 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
       // The child is gone: the event loop collects whatever it reported.
     }
   }
-  CloseIfOpen(&init.sync_write);
   kernel::LaunchTrace("seccomp sent");
   ReapNetworkHelper(&init);
+  // ---- a prepared sandbox: the command line, once the command process waits for it
+  int control_fd = -1;
+  bool client_gone = false;
+  if (deferred && init.maps.ok && seccomp.ok && WaitForSandboxReady(init)) {
+    std::optional<DeferredCommand> command = options.await_command();
+    kernel::SandboxSetup go;
+    if (command) go.exec = kernel::BuildExecSpec(command->argv, plan.env);
+    if (command && SendCommand(init.sync_write, kernel::EncodeSandboxSetup(go), command->stdio)) {
+      control_fd = command->control_fd;
+      start = std::chrono::steady_clock::now();
+      kernel::LaunchTrace("command sent");
+    } else {
+      ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+    }
+  }
+  CloseIfOpen(&init.sync_write);
 
   // ---- event loop: init exit (pidfd), status pipe, signals to forward, wall clock
   ::fcntl(init.status_read, F_SETFL, O_NONBLOCK);
@@ -943,6 +1038,7 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   AddToEpoll(epoll_fd, signal_fd);
   AddToEpoll(epoll_fd, timer_fd);
   AddToEpoll(epoll_fd, init.notify_read);
+  AddToEpoll(epoll_fd, control_fd);
   ::fcntl(init.broker_channel, F_SETFL, O_NONBLOCK);
   AddToEpoll(epoll_fd, init.broker_channel);
   bool broker_listener_received = false;
@@ -1022,6 +1118,22 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
           if (info.ssi_code == SI_KERNEL) continue;
           ::syscall(SYS_pidfd_send_signal, init.pidfd, static_cast<int>(info.ssi_signo), nullptr,
                     0);
+        }
+      } else if (fd == control_fd) {
+        // Whoever waits for a prepared sandbox's run: signals to forward, or gone.
+        unsigned char numbers[64];
+        ssize_t got = ::read(control_fd, numbers, sizeof numbers);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got <= 0) {
+          client_gone = true;
+          ::syscall(SYS_pidfd_send_signal, init.pidfd, SIGKILL, nullptr, 0);
+          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, control_fd, nullptr);
+          continue;
+        }
+        for (ssize_t k = 0; k < got; ++k) {
+          if (sigismember(&signals.forwarded(), numbers[k]) == 1)
+            ::syscall(SYS_pidfd_send_signal, init.pidfd, static_cast<int>(numbers[k]), nullptr,
+                      0);
         }
       } else if (fd == timer_fd) {
         timed_out = true;
@@ -1128,6 +1240,10 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
   } else if (messages.setup_failed) {
     const StatusMessage& e = messages.setup_error;
     result = SetupError(Status::Fail(e.step, e.path, e.error));
+  } else if (client_gone && !messages.final_received) {
+    result.status = RunStatus::kSignaled;
+    result.signal = SIGKILL;
+    result.reason = "whoever waited for this prepared run went away: the sandbox was killed";
   } else if (timed_out) {
     result.status = RunStatus::kTimeout;
     result.reason = "the wall-clock limit of " + std::to_string(*wall) + " s ended the run";

@@ -14,8 +14,10 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +31,27 @@
 
 namespace tollgate {
 
+// The command of a prepared sandbox (`tollgate serve`, docs/SERVE.md), known only once the
+// sandbox is built.
+struct DeferredCommand {
+  std::vector<std::string> argv;
+  // The command's stdin, stdout and stderr (they become the init's too). Not owned.
+  int stdio[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  // Watched for the whole run: each byte read is a signal number to forward to the command;
+  // end of file means whoever waits for the run is gone, and the sandbox is killed. -1: none.
+  // Not owned.
+  int control_fd = -1;
+};
+
 struct LaunchOptions {
   std::vector<std::string> argv;  // the command; argv[0] is looked up in the sandbox's PATH
+  // Set instead of argv: the sandbox is built completely (view, network; the command process
+  // started, confined by rlimits, Landlock and seccomp, the tool spawner running) and then this
+  // is called, while the command process waits to exec. It returns the command
+  // to start, or nullopt to abandon the sandbox unused (it is killed, and the result is a setup
+  // error that the caller, knowing it abandoned the sandbox, ignores). The
+  // wall clock and the result's wall time start when it returns.
+  std::function<std::optional<DeferredCommand>()> await_command;
   policy::SandboxPlan plan;
   // The host uid/gid the sandbox runs as. For an ordinary user: themselves. For root: an
   // unprivileged uid (never 0), see ChooseSandboxIds().

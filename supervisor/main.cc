@@ -70,8 +70,31 @@ CLI::App* AddRunCommand(CLI::App* app, RunArgs* run) {
   cmd->add_flag("--again", run->again, "Run a phase or a task that is done anew");
   cmd->add_option("--classes", run->classes_file,
                   "The classes file (default: classes.json on the profile search path)");
-  cmd->add_option("command", run->command, "The command and its arguments (after --)")->required();
+  cmd->add_option("command", run->command, "The command and its arguments (after --)");
+  // `tollgate serve` starts the supervisor of a prepared sandbox with these (docs/SERVE.md).
+  cmd->add_option("--prepared-fd", run->prepared_fd)->group("");
+  cmd->add_flag("--prepared-stderr-terminal", run->prepared_stderr_terminal)->group("");
   cmd->prefix_command(false);
+  return cmd;
+}
+
+CLI::App* AddServeCommand(CLI::App* app, ServeArgs* serve) {
+  CLI::App* cmd = app->add_subcommand(
+      "serve", "Keep sandboxes prepared for the runs seen, so that `tollgate run` starts at once");
+  cmd->add_option("--socket", serve->socket,
+                  "The socket to listen on (default: $TOLLGATE_SERVE_SOCKET, else "
+                  "/run/tollgate/serve.sock for root, $XDG_RUNTIME_DIR/tollgate/serve.sock)");
+  cmd->add_option("--max-age", serve->max_age,
+                  "A prepared sandbox older than this is discarded and prepared anew")
+      ->capture_default_str();
+  cmd->add_option("--keep", serve->keep,
+                  "A run configuration (options, directory, environment) not used for this long "
+                  "gets no more prepared sandboxes")
+      ->capture_default_str();
+  cmd->add_option("--max-configurations", serve->max_configurations,
+                  "At most this many run configurations have a sandbox prepared")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   return cmd;
 }
 
@@ -139,7 +162,8 @@ int main(int argc, char** argv) {
   // building them all cost every launch ~0.3 ms); all of them when it names none, for --help and
   // for the error that lists them.
   const std::vector<std::string> names = {"run",       "mcp",      "check", "explain", "audit",
-                                          "approvals", "classify", "task",  "hook"};
+                                          "approvals", "classify", "task",  "hook",
+                                          "serve"};
   const std::string wanted = RequestedSubcommand(argc, argv, names);
   auto wants = [&](const char* name) { return wanted.empty() || wanted == name; };
 
@@ -152,6 +176,7 @@ int main(int argc, char** argv) {
   ClassifyArgs classify_args;
   TaskArgs task_args;
   HookArgs hook_args;
+  ServeArgs serve_args;
   CLI::App* run_cmd = wants("run") ? AddRunCommand(&app, &run) : nullptr;
   CLI::App* mcp_cmd = wants("mcp") ? AddMcpCommand(&app, &mcp) : nullptr;
   CLI::App* check_cmd = wants("check") ? AddCheckCommand(&app, &check_profiles) : nullptr;
@@ -162,6 +187,7 @@ int main(int argc, char** argv) {
   CLI::App* classify_cmd = wants("classify") ? AddClassifyCommand(&app, &classify_args) : nullptr;
   CLI::App* task_cmd = wants("task") ? AddTaskCommand(&app, &task_args) : nullptr;
   CLI::App* hook_cmd = wants("hook") ? AddHookCommand(&app, &hook_args) : nullptr;
+  CLI::App* serve_cmd = wants("serve") ? AddServeCommand(&app, &serve_args) : nullptr;
   auto chosen = [](CLI::App* cmd) { return cmd != nullptr && cmd->parsed(); };
 
   try {
@@ -182,6 +208,15 @@ int main(int argc, char** argv) {
   kernel::LaunchTrace("parsed");
   if (chosen(run_cmd)) {
     run.profile_given = run_cmd->get_option("--profile")->count() > 0;
+    // The arguments up to the command, for a server's prepared sandbox (serve_client.h): only
+    // when the command is exactly argv's tail, as it is whenever it follows "--".
+    const std::size_t tail = run.command.size();
+    if (tail > 0 && tail < static_cast<std::size_t>(argc) &&
+        std::equal(run.command.begin(), run.command.end(), argv + (argc - tail))) {
+      run.server_options.assign(argv + 1, argv + (argc - tail));
+      if (!run.server_options.empty() && run.server_options.back() == "--")
+        run.server_options.pop_back();
+    }
     int code = RunCommand(run);
     kernel::LaunchTrace("run returned");
     return code;
@@ -194,5 +229,6 @@ int main(int argc, char** argv) {
   if (chosen(classify_cmd)) return ClassifyCommand(classify_args);
   if (chosen(task_cmd)) return TaskCommand(task_args);
   if (chosen(hook_cmd)) return HookCommand(hook_args);
+  if (chosen(serve_cmd)) return ServeCommand(serve_args);
   return kExitUsage;
 }

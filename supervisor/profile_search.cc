@@ -28,7 +28,7 @@ std::string ExecutableDir() {
 
 }  // namespace
 
-std::vector<std::string> ProfileSearchDirs() {
+std::vector<std::string> ProfileSearchCandidates() {
   std::vector<std::string> candidates = {".tollgate/profiles"};
   if (const char* config = getenv("XDG_CONFIG_HOME"); config && config[0] == '/') {
     candidates.push_back(std::string(config) + "/tollgate/profiles");
@@ -40,8 +40,12 @@ std::vector<std::string> ProfileSearchDirs() {
   }
   candidates.push_back(TOLLGATE_INSTALL_PROFILES);
   candidates.push_back(TOLLGATE_SOURCE_PROFILES);
+  return candidates;
+}
+
+std::vector<std::string> ProfileSearchDirs() {
   std::vector<std::string> dirs;
-  for (const std::string& dir : candidates) {
+  for (const std::string& dir : ProfileSearchCandidates()) {
     char resolved[PATH_MAX];
     // Absolute, so that messages and explain name the file wherever they are read.
     if (IsDirectory(dir) && realpath(dir.c_str(), resolved)) dirs.push_back(resolved);
@@ -49,8 +53,10 @@ std::vector<std::string> ProfileSearchDirs() {
   return dirs;
 }
 
-policy::ProfileLoader MakeProfileLoader(std::vector<std::string>* file_digests) {
-  auto read = [file_digests](const std::string& path) -> std::optional<std::string> {
+policy::ProfileLoader MakeProfileLoader(std::vector<std::string>* file_digests,
+                                        std::vector<std::string>* files_read) {
+  auto read = [file_digests, files_read](const std::string& path) -> std::optional<std::string> {
+    if (files_read) files_read->push_back(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream text;

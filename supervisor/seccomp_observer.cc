@@ -14,6 +14,7 @@
 
 #include "policy/file_decision.h"
 #include "policy/seccomp_plan.h"
+#include "supervisor/kernel/launch_trace.h"
 #include "supervisor/kernel/seccomp_notify.h"
 #include "supervisor/process_description.h"
 
@@ -76,6 +77,7 @@ bool SeccompObserver::OnListenerReadable(int listener) {
 
   audit::Event event;
   if (exec) {
+    kernel::LaunchTrace("observer: exec notified");
     // execve(path, argv, envp) / execveat(dirfd, path, argv, envp, flags)
     const bool at = name == "execveat";
     std::string path;
@@ -111,6 +113,7 @@ bool SeccompObserver::OnListenerReadable(int listener) {
     }
     ++execs_;
     kernel::AnswerContinue(listener, n.id);
+    kernel::LaunchTrace("observer: exec recorded");
     return true;
   }
 

@@ -1,76 +1,11 @@
 #include "supervisor/kernel/sandbox_setup.h"
 
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
+
+#include "supervisor/kernel/wire_codec.h"
 
 namespace tollgate::kernel {
 namespace {
-
-class Writer {
- public:
-  template <typename T>
-  void Put(T value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    bytes_.append(reinterpret_cast<const char*>(&value), sizeof value);
-  }
-  void PutString(const std::string& text) {
-    Put<std::uint32_t>(static_cast<std::uint32_t>(text.size()));
-    bytes_.append(text);
-  }
-  void PutStrings(const std::vector<std::string>& texts) {
-    Put<std::uint32_t>(static_cast<std::uint32_t>(texts.size()));
-    for (const auto& text : texts) PutString(text);
-  }
-  std::string Take() { return std::move(bytes_); }
-
- private:
-  std::string bytes_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  template <typename T>
-  bool Get(T* value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    if (rest_.size() < sizeof(T)) return false;
-    std::memcpy(value, rest_.data(), sizeof(T));
-    rest_.remove_prefix(sizeof(T));
-    return true;
-  }
-  bool GetBool(bool* value) {
-    std::uint8_t byte = 0;
-    if (!Get(&byte) || byte > 1) return false;
-    *value = byte == 1;
-    return true;
-  }
-  bool GetString(std::string* text) {
-    std::uint32_t size = 0;
-    if (!Get(&size) || rest_.size() < size) return false;
-    text->assign(rest_.data(), size);
-    rest_.remove_prefix(size);
-    return true;
-  }
-  // A count of items that each take at least `min_item_size` bytes: bounded by what is left, so
-  // a corrupt count cannot make the caller reserve gigabytes.
-  bool GetCount(std::size_t min_item_size, std::uint32_t* count) {
-    return Get(count) && *count <= rest_.size() / min_item_size;
-  }
-  bool GetStrings(std::vector<std::string>* texts) {
-    std::uint32_t count = 0;
-    if (!GetCount(sizeof(std::uint32_t), &count)) return false;
-    texts->resize(count);
-    for (auto& text : *texts) {
-      if (!GetString(&text)) return false;
-    }
-    return true;
-  }
-  bool AtEnd() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
 
 void PutMountOp(Writer& w, const policy::MountOp& op) {
   w.Put<std::uint32_t>(static_cast<std::uint32_t>(op.kind));
@@ -123,6 +58,7 @@ std::string EncodeSandboxSetup(const SandboxSetup& setup) {
   w.PutString(setup.hostname);
   w.Put<std::uint8_t>(setup.new_network_namespace);
   w.Put<std::uint8_t>(setup.proxy_listeners);
+  w.Put<std::uint8_t>(setup.deferred_command);
 
   const policy::LandlockPlan& landlock = setup.landlock;
   w.Put<std::uint32_t>(static_cast<std::uint32_t>(landlock.mode));
@@ -167,7 +103,8 @@ bool DecodeSandboxSetup(std::string_view bytes, SandboxSetup* setup) {
     if (!GetMountOp(r, &op)) return false;
   }
   if (!r.GetString(&setup->cwd) || !r.GetString(&setup->hostname) ||
-      !r.GetBool(&setup->new_network_namespace) || !r.GetBool(&setup->proxy_listeners)) {
+      !r.GetBool(&setup->new_network_namespace) || !r.GetBool(&setup->proxy_listeners) ||
+      !r.GetBool(&setup->deferred_command)) {
     return false;
   }
 

@@ -23,6 +23,11 @@ struct SandboxSetup {
   std::string hostname;
   bool new_network_namespace = false;
   bool proxy_listeners = false;   // network proxy: listen on the namespace's loopback for it
+  // A prepared sandbox (launcher.h, DeferredCommand): `exec` is empty here. The init builds
+  // everything and starts the command process, which applies everything and then waits at its
+  // exec for the command line: a second SandboxSetup holding only `exec`, with the command's
+  // stdin, stdout and stderr attached.
+  bool deferred_command = false;
   policy::LandlockPlan landlock;  // LandlockRule::why is not sent
   int landlock_abi = 0;
   ExecSpec exec;  // argv and envp point into the storage of this object

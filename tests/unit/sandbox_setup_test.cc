@@ -50,6 +50,7 @@ SandboxSetup Example() {
   setup.cwd = "/work space";
   setup.hostname = "tollgate";
   setup.new_network_namespace = true;
+  setup.deferred_command = true;
   setup.landlock.mode = policy::LandlockMode::kRequire;
   setup.landlock.rules = {{"/tmp", policy::kLandlockRead | policy::kLandlockWrite, ""},
                           {"/usr", policy::kLandlockRead | policy::kLandlockExecute, ""}};
@@ -92,6 +93,7 @@ TEST(SandboxSetup, EverythingTheInitAppliesArrivesIntact) {
   EXPECT_EQ(got.cwd, sent.cwd);
   EXPECT_EQ(got.hostname, sent.hostname);
   EXPECT_TRUE(got.new_network_namespace);
+  EXPECT_TRUE(got.deferred_command);
 
   EXPECT_EQ(got.landlock.mode, policy::LandlockMode::kRequire);
   ASSERT_EQ(got.landlock.rules.size(), 2u);

@@ -1,0 +1,121 @@
+#include "supervisor/serve_protocol.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "supervisor/audit/record.h"
+#include "supervisor/kernel/fd_passing.h"
+#include "supervisor/kernel/wire_codec.h"
+
+namespace tollgate::serve {
+namespace {
+
+void PutKey(kernel::Writer& w, const RunRequest& request) {
+  w.PutString(request.executable);
+  w.PutStrings(request.options);
+  w.PutString(request.cwd);
+  w.PutStrings(request.env);
+  w.Put<std::uint8_t>(request.stderr_is_terminal);
+}
+
+bool ReadAll(int fd, char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::read(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool WriteAll(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeRequest(const RunRequest& request) {
+  kernel::Writer w;
+  PutKey(w, request);
+  w.PutStrings(request.command);
+  return w.Take();
+}
+
+bool DecodeRequest(std::string_view bytes, RunRequest* request) {
+  kernel::Reader r(bytes);
+  return r.GetString(&request->executable) && r.GetStrings(&request->options) &&
+         r.GetString(&request->cwd) && r.GetStrings(&request->env) &&
+         r.GetBool(&request->stderr_is_terminal) && r.GetStrings(&request->command) && r.AtEnd();
+}
+
+std::string RequestKey(const RunRequest& request) {
+  kernel::Writer w;
+  PutKey(w, request);
+  return audit::Sha256Hex(w.Take());
+}
+
+std::string ExecutableIdentity() {
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) != 0) return {};
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+std::string SocketPath() {
+  if (const char* given = std::getenv("TOLLGATE_SERVE_SOCKET"); given != nullptr) {
+    std::string path = given;
+    return path == "off" ? std::string() : path;
+  }
+  if (::geteuid() == 0) return "/run/tollgate/serve.sock";
+  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && runtime[0] == '/')
+    return std::string(runtime) + "/tollgate/serve.sock";
+  return "/tmp/tollgate-" + std::to_string(::geteuid()) + "/serve.sock";
+}
+
+kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count) {
+  std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
+  kernel::Status status = kernel::SendWithFds(socket, &size, sizeof size, fds, count);
+  if (!status.ok) return status;
+  if (!WriteAll(socket, bytes.data(), bytes.size()))
+    return kernel::Status::Fail("send", {}, errno == 0 ? EPIPE : errno);
+  return kernel::Status::Ok();
+}
+
+bool ReceiveFrame(int socket, std::size_t max_size, std::string* bytes, int* fds, int max_fds,
+                  int* fd_count) {
+  std::uint32_t size = 0;
+  std::size_t received = 0;
+  *fd_count = 0;
+  if (!kernel::ReceiveWithFds(socket, &size, sizeof size, &received, fds, max_fds, fd_count).ok ||
+      received == 0) {
+    return false;
+  }
+  auto close_fds = [&] {
+    for (int i = 0; i < *fd_count; ++i) ::close(fds[i]);
+    *fd_count = 0;
+    return false;
+  };
+  if (received < sizeof size &&
+      !ReadAll(socket, reinterpret_cast<char*>(&size) + received, sizeof size - received)) {
+    return close_fds();
+  }
+  if (size > max_size) return close_fds();
+  bytes->assign(size, '\0');
+  if (!ReadAll(socket, bytes->data(), size)) return close_fds();
+  return true;
+}
+
+}  // namespace tollgate::serve
