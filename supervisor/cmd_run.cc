@@ -23,6 +23,7 @@
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
+#include "supervisor/prepared_sandbox.h"
 #include "supervisor/plan_context.h"
 #include "supervisor/profile_inputs.h"
 #include "supervisor/profile_search.h"
@@ -83,7 +84,7 @@ int RunCommand(const RunArgs& args) {
   // A sandbox prepared by `tollgate serve` (docs/SERVE.md): built now, its command given later.
   const bool prepared = args.prepared_fd >= 0;
   if (!prepared && args.task.empty() && args.task_file.empty() && !args.server_options.empty()) {
-    if (std::optional<int> code = RunThroughServer(args.server_options, args.command)) return *code;
+    if (std::optional<int> code = RunThroughServer(args.server_options, args.command, !args.prepared_tried)) return *code;
   }
   if (!prepared && args.command.empty()) return Fail("no command to run: give it after --");
   if (prepared && (!args.task.empty() || !args.task_file.empty()))
@@ -271,48 +272,44 @@ int RunCommand(const RunArgs& args) {
   const std::string workspace_given = args.workspace.empty() ? "." : args.workspace;
   const std::string workspace_real = prepared ? RealPath(workspace_given) : std::string();
   audit::Event start_event;
+  std::unique_ptr<PreparedSandbox> waiting;
   if (prepared) {
+    std::string error;
+    waiting = PreparedSandbox::Create(args.prepared_fd, args.server_options,
+                                      args.prepared_stderr_terminal, &error);
+    if (!waiting) return Fail(error);
     start_event = RunStartEvent(facts);
     launch.argv.clear();
     launch.await_command = [&]() -> std::optional<DeferredCommand> {
       const auto ready_at = std::chrono::steady_clock::now();
-      const char ready = serve::kReady;
-      std::string bytes;
-      int fds[4] = {-1, -1, -1, -1};
-      int count = 0;
-      if (::send(args.prepared_fd, &ready, 1, MSG_NOSIGNAL) != 1 ||
-          !serve::ReceiveFrame(args.prepared_fd, serve::kMaxRequestBytes, &bytes, fds, 4,
-                               &count) ||
-          count != 4) {
-        for (int i = 0; i < count; ++i) ::close(fds[i]);
+      std::optional<PreparedSandbox::Client> taken = waiting->Wait();
+      if (!taken) {
         abandoned = true;  // the server let it go
         return std::nullopt;
       }
-      client = fds[0];
-      kernel::LaunchTrace("prepared: request received");
-      serve::RunRequest request;
+      client = taken->connection;
       std::string stale;
-      if (!serve::DecodeRequest(bytes, &request) || request.command.empty()) {
-        stale = "the request could not be read";
-      } else if (std::string changed = inputs.FirstChanged(); !changed.empty()) {
+      if (std::string changed = inputs.FirstChanged(); !changed.empty()) {
         stale = changed + " changed since the sandbox was prepared";
       } else if (RealPath(workspace_given) != workspace_real) {
         stale = "the workspace " + workspace_given + " is another directory now";
       }
+      if (!stale.empty()) waiting->TellStale();
       if (stale.empty()) {
         // The client's stdio becomes this process's (its messages reach the client) and the
         // sandbox's.
-        for (int i = 0; i < 3; ++i) ::dup2(fds[i + 1], i);
+        for (int i = 0; i < 3; ++i) ::dup2(taken->stdio[i], i);
         // The record was made while the sandbox was prepared; only the command line and the
         // wait are new.
         start_event.details["command"] =
-            start_event.strings.StringArray(request.command, "details.command");
+            start_event.strings.StringArray(taken->request.command, "details.command");
         start_event.details["prepared"] = {
             {"waited_usec", std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - ready_at)
                                 .count()}};
         report_from.file = audit_log->current_file();
-        if (struct stat st{}; !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
+        if (struct stat st{};
+            !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
           report_from.offset = static_cast<std::uint64_t>(st.st_size);
         started_ns = now_coarse_ns();
         // The client launches it itself, and reports the failure, if this record cannot be
@@ -320,7 +317,7 @@ int RunCommand(const RunArgs& args) {
         if (!audit_log->Append(start_event)) stale = "the audit log cannot be written";
         kernel::LaunchTrace("prepared: run.start recorded");
       }
-      for (int i = 1; i < 4; ++i) ::close(fds[i]);
+      for (int fd : taken->stdio) ::close(fd);
       if (!stale.empty()) {
         TellClient(client, serve::kMiss, stale);
         abandoned = true;
@@ -328,7 +325,7 @@ int RunCommand(const RunArgs& args) {
       }
       TellClient(client, serve::kAccepted, "");
       DeferredCommand command;
-      command.argv = request.command;
+      command.argv = taken->request.command;
       command.control_fd = client;
       return command;
     };

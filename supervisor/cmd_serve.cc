@@ -4,9 +4,11 @@
 //
 // A prepared sandbox is `tollgate run --prepared-fd 3 …` started in the client's directory and
 // environment: the very same launch, profile load and audit log, up to the point where the
-// command would start. It says kReady on fd 3 and waits there; the server passes it a client's
-// connection, request and stdio, and forgets it. A configuration's first run is launched by
-// the client itself (the server answers kMiss and prepares one for next time).
+// command would exec. It listens on a socket named by its configuration's key
+// (prepared_sandbox.h), says kReady on fd 3, and takes the first client of that key, which
+// connects to it directly; it tells the server kTaken, and the server prepares the next one
+// when that run ends. A configuration's first run is launched by the client itself: the server
+// only ever answers kMiss, and prepares a sandbox for next time.
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -48,15 +50,16 @@ int Fail(const std::string& message) {
 // One run configuration and its prepared sandbox (at most one, preparing or ready).
 struct Configuration {
   serve::RunRequest request;  // the first request of this configuration; its command unused
+  std::string key;
   Clock::time_point last_used;
   pid_t pid = -1;    // the prepared run's supervisor
   int control = -1;  // its fd 3
   bool ready = false;
   Clock::time_point ready_at;
-  // After a hand-over the next sandbox is prepared when that run ends, or at this time if it
-  // runs longer: not while it starts, when it would take half the machine's CPUs from it.
+  // Once taken, the next sandbox is prepared when that run ends, or at this time if it runs
+  // longer: not while it starts, when it would take half the machine's CPUs from it.
   std::optional<Clock::time_point> prepare_at;
-  int running = -1;  // a pidfd of the run handed over last
+  int running = -1;  // a pidfd of the run that took the last prepared sandbox
 };
 
 // The directory of the built-in socket path is made private to this user (it may be in /tmp);
@@ -106,9 +109,10 @@ bool Listen(const std::string& path, int* fd, std::string* error) {
 
 class Server {
  public:
-  Server(int listener, std::chrono::seconds max_age, std::chrono::seconds keep,
+  Server(std::string path, int listener, std::chrono::seconds max_age, std::chrono::seconds keep,
          std::size_t max_configurations)
-      : listener_(listener),
+      : path_(std::move(path)),
+        listener_(listener),
         max_age_(max_age),
         keep_(keep),
         max_configurations_(max_configurations),
@@ -185,56 +189,26 @@ class Server {
     timeval timeout{2, 0};
     ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string bytes;
-    int stdio[3] = {-1, -1, -1};
+    int fds[3] = {-1, -1, -1};
     int count = 0;
     serve::RunRequest request;
     const bool received =
-        serve::ReceiveFrame(connection, serve::kMaxRequestBytes, &bytes, stdio, 3, &count);
-    auto close_stdio = [&] {
-      for (int i = 0; i < count; ++i) ::close(stdio[i]);
-    };
-    if (!received || count != 3 || !serve::DecodeRequest(bytes, &request)) {
-      close_stdio();
-      return;
-    }
+        serve::ReceiveFrame(connection, serve::kMaxRequestBytes, &bytes, fds, 3, &count);
+    for (int i = 0; i < count; ++i) ::close(fds[i]);  // a client's stdio is not the server's
+    if (!received || !serve::DecodeRequest(bytes, &request)) return;
     if (request.executable != identity_) {
-      close_stdio();
       Answer(connection, serve::kMiss,
              "the server runs another build of tollgate: restart `tollgate serve`");
       return;
     }
     const std::string key = serve::RequestKey(request);
     auto found = configurations_.find(key);
-    if (found != configurations_.end() && found->second.ready) {
-      Configuration& c = found->second;
-      const pid_t handed_pid = c.pid;
-      const int handed[4] = {connection, stdio[0], stdio[1], stdio[2]};
-      const bool sent = serve::SendFrame(c.control, bytes, handed, 4).ok;
-      close_stdio();
-      c.last_used = Clock::now();
-      // Handed over or not, this sandbox is done here: the run's supervisor owns it now (or it
-      // is gone, and the client, which then reads end of file, launches the run itself).
-      Discard(&c);
-      if (!sent) {
-        Prepare(&c);
-        return;
-      }
-      spdlog::info("run handed to a prepared sandbox in {}", request.cwd);
-      c.running = static_cast<int>(::syscall(SYS_pidfd_open, handed_pid, 0));
-      if (c.running >= 0) {
-        by_running_[c.running] = &c;
-        Watch(c.running);
-      }
-      c.prepare_at = Clock::now() + kPrepareDelay;
-      ArmTimer(kPrepareDelay);
-      return;
-    }
-    close_stdio();
     if (found == configurations_.end()) {
       if (configurations_.size() >= max_configurations_) ForgetLeastRecentlyUsed();
       Configuration c;
       c.request = std::move(request);
       c.request.command.clear();
+      c.key = key;
       found = configurations_.emplace(key, std::move(c)).first;
       Answer(connection, serve::kMiss, "a new configuration: a sandbox is prepared for next time");
     } else {
@@ -293,7 +267,7 @@ class Server {
     Watch(pair[0]);
   }
 
-  // The run handed over last has ended: the next sandbox may be prepared now.
+  // The run that took the last prepared sandbox has ended: the next one may be prepared now.
   void OnRunEnded(int fd) {
     Configuration* c = by_running_[fd];
     ForgetRunning(c);
@@ -321,7 +295,7 @@ class Server {
   }
 
   // Lets a prepared sandbox go: end of file on its fd 3 makes it abandon the sandbox and exit
-  // (or, once handed a run, changes nothing). Reaped with the other children.
+  // (or, once taken by a run, changes nothing). Reaped with the other children.
   void Discard(Configuration* c) {
     if (c->control >= 0) {
       ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->control, nullptr);
@@ -339,16 +313,40 @@ class Server {
     Configuration* c = found->second;
     char byte = 0;
     ssize_t n = ::read(fd, &byte, 1);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n == 1 && byte == serve::kReady) {
       c->ready = true;
       c->ready_at = Clock::now();
       spdlog::info("a sandbox is prepared in {}", c->request.cwd);
       return;
     }
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    // It ended before being handed a run: the profile is invalid, the audit log unusable, the
-    // sandbox could not be built (its own message went to this server's stderr). The next run
-    // of the configuration launches by itself and says why; a later one prepares again.
+    if (n == 1 && byte == serve::kTaken) {
+      // The run's supervisor owns the sandbox now. The next one is prepared when that run
+      // ends, or after kPrepareDelay if it runs on.
+      spdlog::info("a prepared sandbox was taken in {}", c->request.cwd);
+      const pid_t taken = c->pid;
+      c->last_used = Clock::now();
+      Discard(c);
+      ForgetRunning(c);
+      c->running = static_cast<int>(::syscall(SYS_pidfd_open, taken, 0));
+      if (c->running >= 0) {
+        by_running_[c->running] = c;
+        Watch(c->running);
+      }
+      c->prepare_at = Clock::now() + kPrepareDelay;
+      ArmTimer(kPrepareDelay);
+      return;
+    }
+    if (n == 1 && byte == serve::kStale) {
+      // What the profile was loaded from changed: prepare it anew, now.
+      spdlog::info("a prepared sandbox in {} was stale: preparing it anew", c->request.cwd);
+      Discard(c);
+      Prepare(c);
+      return;
+    }
+    // It ended before it was taken: the profile is invalid, the audit log unusable, the sandbox
+    // could not be built (its own message went to this server's stderr). The next run of the
+    // configuration launches by itself and says why, and a sandbox is prepared again.
     spdlog::warn("preparing a sandbox in {} failed", c->request.cwd);
     Discard(c);
   }
@@ -408,10 +406,12 @@ class Server {
     for (auto& [key, c] : configurations_) {
       Discard(&c);
       ForgetRunning(&c);
+      ::unlink(serve::PreparedSocketPath(key, path_).c_str());
     }
     configurations_.clear();
   }
 
+  std::string path_;
   int listener_;
   std::chrono::seconds max_age_;
   std::chrono::seconds keep_;
@@ -422,7 +422,7 @@ class Server {
   int timer_fd_ = -1;
   std::map<std::string, Configuration> configurations_;
   std::map<int, Configuration*> by_control_;  // a prepared sandbox's fd 3 -> its configuration
-  std::map<int, Configuration*> by_running_;  // the pidfd of a run handed over -> its configuration
+  std::map<int, Configuration*> by_running_;  // a taken sandbox's pidfd -> its configuration
 };
 
 }  // namespace
@@ -447,7 +447,7 @@ int ServeCommand(const ServeArgs& args) {
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   std::cerr << "tollgate serve: listening on " << path << "\n";
-  Server server(listener, std::chrono::seconds(*max_age), std::chrono::seconds(*keep),
+  Server server(path, listener, std::chrono::seconds(*max_age), std::chrono::seconds(*keep),
                 args.max_configurations);
   const int code = server.Run(signals);
   ::unlink(path.c_str());

@@ -49,6 +49,7 @@ struct RunArgs {
   // tollgate's arguments up to the command (no argv[0], no "--"): what a server's prepared
   // sandbox must have been prepared with (serve_client.h). Empty: no server is asked.
   std::vector<std::string> server_options;
+  bool prepared_tried = false;  // main() already tried the prepared sandbox
   // Set by `tollgate serve` only (docs/SERVE.md): prepare the sandbox, say so on this fd, and
   // wait there for the command; what the client's stderr is.
   int prepared_fd = -1;

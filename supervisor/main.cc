@@ -8,6 +8,7 @@
 
 #include "supervisor/commands.h"
 #include "supervisor/kernel/launch_trace.h"
+#include "supervisor/serve_client.h"
 
 namespace {
 
@@ -143,11 +144,47 @@ std::string RequestedSubcommand(int argc, char** argv, const std::vector<std::st
   return "";
 }
 
+// `tollgate [global options] run [options] -- COMMAND…` with neither a task nor help: the
+// options before "--" and the command, for the sandbox a server prepared for exactly these
+// options (serve_client.h). False for anything else.
+bool PreparedRunCandidate(int argc, char** argv, std::vector<std::string>* options,
+                          std::vector<std::string>* command) {
+  if (RequestedSubcommand(argc, argv, {"run"}) != "run") return false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") {
+      if (i + 1 >= argc) return false;
+      options->assign(argv + 1, argv + i);
+      command->assign(argv + i + 1, argv + argc);
+      return true;
+    }
+    // Tasks go through the ledger; help and version print; the prepared sandbox's own command
+    // line is not a client's.
+    if (word == "--task" || word == "-t" || word.rfind("--task=", 0) == 0 ||
+        word.rfind("--task-file", 0) == 0 || word == "--help" || word == "-h" ||
+        word == "--version" || word.rfind("--prepared", 0) == 0) {
+      return false;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace tollgate;
   kernel::LaunchTrace("main");
+  // A run whose sandbox a server has prepared starts before anything else is set up (the
+  // options were checked when the sandbox was prepared for them). Otherwise the server is told
+  // after the command line is parsed (RunCommand).
+  bool prepared_tried = false;
+  {
+    std::vector<std::string> options, command;
+    if (PreparedRunCandidate(argc, argv, &options, &command)) {
+      prepared_tried = true;
+      if (std::optional<int> code = RunInPreparedSandbox(options, command)) return *code;
+    }
+  }
   CLI::App app{"tollgate — a sandboxing supervisor for AI coding agents"};
   app.set_version_flag("--version", std::string("tollgate ") + TOLLGATE_VERSION);
   app.require_subcommand(1);
@@ -208,10 +245,21 @@ int main(int argc, char** argv) {
   kernel::LaunchTrace("parsed");
   if (chosen(run_cmd)) {
     run.profile_given = run_cmd->get_option("--profile")->count() > 0;
+    run.prepared_tried = prepared_tried;
     // The arguments up to the command, for a server's prepared sandbox (serve_client.h): only
     // when the command is exactly argv's tail, as it is whenever it follows "--".
     const std::size_t tail = run.command.size();
-    if (tail > 0 && tail < static_cast<std::size_t>(argc) &&
+    if (run.prepared_fd >= 0) {
+      // A prepared sandbox's own configuration: its arguments but the ones `serve` added.
+      for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--prepared-fd") {
+          ++i;
+        } else if (word != "--prepared-stderr-terminal") {
+          run.server_options.push_back(word);
+        }
+      }
+    } else if (tail > 0 && tail < static_cast<std::size_t>(argc) &&
         std::equal(run.command.begin(), run.command.end(), argv + (argc - tail))) {
       run.server_options.assign(argv + 1, argv + (argc - tail));
       if (!run.server_options.empty() && run.server_options.back() == "--")

@@ -34,7 +34,7 @@ class Connection {
   int fd = -1;
 };
 
-bool ConnectTo(const std::string& path, Connection* connection) {
+bool ConnectTo(const std::string& path, Connection* connection, bool quiet = false) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path) return false;
@@ -48,7 +48,8 @@ bool ConnectTo(const std::string& path, Connection* connection) {
   socklen_t length = sizeof peer;
   if (::getsockopt(connection->fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 ||
       peer.uid != ::geteuid()) {
-    spdlog::warn("the server socket {} belongs to uid {}, not this user: not used", path,
+    if (!quiet)
+      spdlog::warn("the server socket {} belongs to uid {}, not this user: not used", path,
                  peer.uid);
     return false;
   }
@@ -67,56 +68,65 @@ std::string ReadRest(int fd) {
   }
 }
 
-}  // namespace
-
-std::optional<int> RunThroughServer(const std::vector<std::string>& options,
-                                    const std::vector<std::string>& command) {
-  const std::string path = serve::SocketPath();
-  if (path.empty()) return std::nullopt;
+// Tells the server of a run it had no sandbox prepared for, so that it prepares one.
+void TellServer(const std::string& path, const serve::RunRequest& request) {
   Connection server;
-  if (!ConnectTo(path, &server)) return std::nullopt;
-  kernel::LaunchTrace("client: connected");
+  if (!ConnectTo(path, &server) || !serve::SendFrame(server.fd, serve::EncodeRequest(request),
+                                                     nullptr, 0)
+                                        .ok) {
+    return;
+  }
+  char answer = 0;
+  if (::read(server.fd, &answer, 1) == 1 && answer == serve::kMiss)
+    spdlog::debug("no prepared sandbox: {}", ReadRest(server.fd));
+}
 
+serve::RunRequest MakeRequest(const std::vector<std::string>& options,
+                              const std::vector<std::string>& command) {
   serve::RunRequest request;
   request.executable = serve::ExecutableIdentity();
   request.options = options;
   char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return std::nullopt;
-  request.cwd = cwd;
+  if (::getcwd(cwd, sizeof cwd) != nullptr) request.cwd = cwd;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
     request.env.emplace_back(*entry);
   request.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
   request.command = command;
+  return request;
+}
+
+// The run in the sandbox prepared for `request`, if one is ready and takes it. Logs nothing:
+// it may run before the logger is set up.
+std::optional<int> RunInPrepared(const serve::RunRequest& request) {
+  if (request.cwd.empty()) return std::nullopt;
+  const std::string prepared_path = serve::PreparedSocketPath(serve::RequestKey(request));
+  Connection sandbox;
+  if (prepared_path.empty() || !ConnectTo(prepared_path, &sandbox, /*quiet=*/true))
+    return std::nullopt;
+  kernel::LaunchTrace("client: connected");
   // Signals that arrive from here on wait: forwarded once the run is accepted, delivered to
   // this process as usual if it is not (the run is then launched here).
   sigset_t relayed, saved;
   sigemptyset(&relayed);
   for (int sig : kRelayedSignals) sigaddset(&relayed, sig);
   ::sigprocmask(SIG_BLOCK, &relayed, &saved);
-  auto unblock = [&saved] { ::sigprocmask(SIG_SETMASK, &saved, nullptr); };
-
   const int stdio[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-  if (!serve::SendFrame(server.fd, serve::EncodeRequest(request), stdio, 3).ok) {
-    unblock();
-    return std::nullopt;
-  }
   char answer = 0;
-  ssize_t n;
-  do {
-    n = ::read(server.fd, &answer, 1);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = -1;
+  if (serve::SendFrame(sandbox.fd, serve::EncodeRequest(request), stdio, 3).ok) {
+    do {
+      n = ::read(sandbox.fd, &answer, 1);
+    } while (n < 0 && errno == EINTR);
+  }
   if (n != 1 || answer != serve::kAccepted) {
-    if (n == 1 && answer == serve::kMiss)
-      spdlog::debug("no prepared sandbox: {}", ReadRest(server.fd));
-    unblock();
+    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
     return std::nullopt;
   }
   kernel::LaunchTrace("client: accepted");
-  spdlog::debug("running in a sandbox prepared by the server at {}", path);
 
   // Accepted: the command runs with this process's stdio. Relay signals until its status comes.
   int signals = ::signalfd(-1, &relayed, SFD_CLOEXEC | SFD_NONBLOCK);
-  struct pollfd fds[2] = {{server.fd, POLLIN, 0}, {signals, POLLIN, 0}};
+  struct pollfd fds[2] = {{sandbox.fd, POLLIN, 0}, {signals, POLLIN, 0}};
   char status[1 + sizeof(std::int32_t)];
   std::size_t have = 0;
   for (;;) {
@@ -128,11 +138,11 @@ std::optional<int> RunThroughServer(const std::vector<std::string>& options,
       signalfd_siginfo info{};
       while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         unsigned char number = static_cast<unsigned char>(info.ssi_signo);
-        (void)!::send(server.fd, &number, 1, MSG_NOSIGNAL);
+        (void)!::send(sandbox.fd, &number, 1, MSG_NOSIGNAL);
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t got = ::read(server.fd, status + have, sizeof status - have);
+      ssize_t got = ::read(sandbox.fd, status + have, sizeof status - have);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break;
       have += static_cast<std::size_t>(got);
@@ -146,9 +156,29 @@ std::optional<int> RunThroughServer(const std::vector<std::string>& options,
     std::memcpy(&code, status + 1, sizeof code);
     return code;
   }
-  std::cerr << "tollgate: the server's supervisor of this run ended without its status (see "
+  std::cerr << "tollgate: the supervisor of this prepared run ended without its status (see "
                "the audit log)\n";
   return kExitSetupFailed;
+}
+
+}  // namespace
+
+std::optional<int> RunInPreparedSandbox(const std::vector<std::string>& options,
+                                        const std::vector<std::string>& command) {
+  if (serve::SocketPath().empty()) return std::nullopt;
+  return RunInPrepared(MakeRequest(options, command));
+}
+
+std::optional<int> RunThroughServer(const std::vector<std::string>& options,
+                                    const std::vector<std::string>& command, bool try_prepared) {
+  const std::string path = serve::SocketPath();
+  if (path.empty()) return std::nullopt;
+  const serve::RunRequest request = MakeRequest(options, command);
+  if (try_prepared) {
+    if (std::optional<int> code = RunInPrepared(request)) return code;
+  }
+  TellServer(path, request);
+  return std::nullopt;
 }
 
 }  // namespace tollgate

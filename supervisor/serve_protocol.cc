@@ -85,9 +85,20 @@ std::string SocketPath() {
   return "/tmp/tollgate-" + std::to_string(::geteuid()) + "/serve.sock";
 }
 
+std::string PreparedSocketPath(const std::string& key, const std::string& server_socket) {
+  const std::string server = server_socket.empty() ? SocketPath() : server_socket;
+  const std::size_t slash = server.rfind('/');
+  if (server.empty() || slash == std::string::npos) return {};
+  // Half the digest keeps the path within sun_path; the sandbox checks the whole key.
+  return server.substr(0, slash) + "/prepared-" + key.substr(0, 32) + ".sock";
+}
+
 kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count) {
   std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
-  kernel::Status status = kernel::SendWithFds(socket, &size, sizeof size, fds, count);
+  if (count == 0 && !WriteAll(socket, reinterpret_cast<const char*>(&size), sizeof size))
+    return kernel::Status::Fail("send", {}, errno == 0 ? EPIPE : errno);
+  kernel::Status status = count == 0 ? kernel::Status::Ok()
+                                     : kernel::SendWithFds(socket, &size, sizeof size, fds, count);
   if (!status.ok) return status;
   if (!WriteAll(socket, bytes.data(), bytes.size()))
     return kernel::Status::Fail("send", {}, errno == 0 ? EPIPE : errno);

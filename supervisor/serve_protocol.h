@@ -1,13 +1,19 @@
-// What `tollgate run` and `tollgate serve` (docs/SERVE.md) say to each other over the server's
-// unix socket, and where that socket is.
+// What `tollgate run`, `tollgate serve` and the sandboxes it prepares (docs/SERVE.md) say to
+// each other, and where their sockets are.
 //
-// The client sends one RunRequest as a frame (a 32-bit length, then the bytes) with its stdin,
-// stdout and stderr attached. The answer is one byte: kMiss (followed by a reason, then end of
-// file: the client launches the run itself) or kAccepted (a prepared sandbox runs the command).
-// After kAccepted the client writes one byte per signal it receives, to be forwarded to the
-// command, and reads kExit with the 32-bit exit status tollgate run would have had. Both ends
-// are one build of tollgate (the request names its executable, and a server of another build
-// answers kMiss): native byte order, no versioning.
+// A prepared sandbox listens on PreparedSocketPath(key) for the one run it is for. The client
+// computes the key of its request and connects there first: it sends one RunRequest as a frame
+// (a 32-bit length, then the bytes) with its stdin, stdout and stderr attached, and reads one
+// byte: kAccepted (the sandbox runs the command) or kMiss (followed by a reason, then end of
+// file). After kAccepted the client writes one byte per signal it receives, to be forwarded to
+// the command, and reads kExit with the 32-bit exit status tollgate run would have had.
+//
+// Without a prepared sandbox the client sends the same request, without fds, to the server's
+// socket, which always answers kMiss (the client launches the run itself) and prepares a
+// sandbox for the next run of that configuration.
+//
+// All ends are one build of tollgate (the request names its executable, part of the key):
+// native byte order, no versioning.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +28,12 @@ namespace tollgate::serve {
 inline constexpr char kMiss = 'M';
 inline constexpr char kAccepted = 'A';
 inline constexpr char kExit = 'X';
-// From a prepared run's supervisor to the server: ready for a command.
+// From a prepared sandbox's supervisor to the server: ready for a command (listening); taken by
+// a client (the server prepares the next one when that run ends); stale, abandoned because the
+// profile changed (the server prepares one anew at once).
 inline constexpr char kReady = 'R';
+inline constexpr char kTaken = 'T';
+inline constexpr char kStale = 'S';
 
 struct RunRequest {
   std::string executable;            // ExecutableIdentity() of the client
@@ -51,7 +61,12 @@ std::string ExecutableIdentity();
 // "off" in the variable: no server is used. Empty when off.
 std::string SocketPath();
 
-// A frame: a 32-bit length and the bytes, with `count` fds attached (at most 4).
+// Where the sandbox prepared for requests of `key` listens: next to the server's socket
+// (SocketPath() when not given).
+std::string PreparedSocketPath(const std::string& key, const std::string& server_socket = {});
+
+// A frame: a 32-bit length and the bytes, with `count` fds attached (at most 4; 0 sends the
+// bytes alone).
 kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count);
 // Receives a frame of at most `max_size` bytes; up to `max_fds` fds (O_CLOEXEC). False on end
 // of file, error, or a frame too large.

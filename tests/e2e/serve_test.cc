@@ -214,7 +214,7 @@ TEST_F(ServeTest, ASecondRunOfAConfigurationStartsInThePreparedSandbox) {
   EXPECT_NE(second.out.find("tollgate\n"), std::string::npos) << second.out;
   EXPECT_EQ(second.out.find("\n0\n"), std::string::npos) << second.out;
   EXPECT_NE(second.err.find("to-stderr"), std::string::npos) << second.err;
-  EXPECT_NE(ServerLog().find("run handed to a prepared sandbox"), std::string::npos)
+  EXPECT_NE(ServerLog().find("a prepared sandbox was taken"), std::string::npos)
       << ServerLog();
 
   const std::vector<Json> starts = RunStarts();
