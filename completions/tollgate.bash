@@ -20,7 +20,7 @@ _tollgate() {
   local cur prev
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="run check explain classify task audit approvals hook mcp"
+  local commands="run check explain classify task audit approvals hook mcp serve"
   local sub="" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
@@ -32,6 +32,7 @@ _tollgate() {
   case $prev in
     --profile|-p) COMPREPLY=($(compgen -W "$(_tollgate_profiles)" -- "$cur")); return 0 ;;
     --workspace|-w|--audit-log) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+    --socket) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --task-file|--classes|--report|--result-json) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --landlock) COMPREPLY=($(compgen -W "best-effort require off" -- "$cur")); return 0 ;;
     --audit-level) COMPREPLY=($(compgen -W "run actions files" -- "$cur")); return 0 ;;
@@ -66,6 +67,8 @@ _tollgate() {
       COMPREPLY=($(compgen -W "claude-code install --help" -- "$cur")) ;;
     mcp)
       COMPREPLY=($(compgen -W "--profile --workspace --audit-log --help --" -- "$cur")) ;;
+    serve)
+      COMPREPLY=($(compgen -W "--socket --max-age --keep --max-configurations --help" -- "$cur")) ;;
   esac
   return 0
 }

@@ -288,12 +288,14 @@ int RunCommand(const RunArgs& args) {
         return std::nullopt;
       }
       client = taken->connection;
+      kernel::LaunchTrace("prepared: request read");
       std::string stale;
       if (std::string changed = inputs.FirstChanged(); !changed.empty()) {
         stale = changed + " changed since the sandbox was prepared";
       } else if (RealPath(workspace_given) != workspace_real) {
         stale = "the workspace " + workspace_given + " is another directory now";
       }
+      kernel::LaunchTrace("prepared: inputs checked");
       if (!stale.empty()) waiting->TellStale();
       if (stale.empty()) {
         // The client's stdio becomes this process's (its messages reach the client) and the
@@ -312,6 +314,7 @@ int RunCommand(const RunArgs& args) {
             !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
           report_from.offset = static_cast<std::uint64_t>(st.st_size);
         started_ns = now_coarse_ns();
+        kernel::LaunchTrace("prepared: run.start made");
         // The client launches it itself, and reports the failure, if this record cannot be
         // written.
         if (!audit_log->Append(start_event)) stale = "the audit log cannot be written";

@@ -60,6 +60,7 @@ struct Configuration {
   // longer: not while it starts, when it would take half the machine's CPUs from it.
   std::optional<Clock::time_point> prepare_at;
   int running = -1;  // a pidfd of the run that took the last prepared sandbox
+  bool ever_taken = false;
 };
 
 // The directory of the built-in socket path is made private to this user (it may be in /tmp);
@@ -326,6 +327,7 @@ class Server {
       spdlog::info("a prepared sandbox was taken in {}", c->request.cwd);
       const pid_t taken = c->pid;
       c->last_used = Clock::now();
+      c->ever_taken = true;
       Discard(c);
       ForgetRunning(c);
       c->running = static_cast<int>(::syscall(SYS_pidfd_open, taken, 0));
@@ -380,8 +382,10 @@ class Server {
         if (c.pid < 0) Prepare(&c);
       }
       if (c.ready && now - c.ready_at > max_age_) {
+        // Prepared anew only for a configuration whose sandboxes get used: one seen once
+        // (a run with a one-off environment) waits for its next run.
         Discard(&c);
-        Prepare(&c);
+        if (c.ever_taken) Prepare(&c);
       }
       ++it;
     }

@@ -1,9 +1,12 @@
 // tollgate: launches AI coding agents (or any command) inside a sandbox built from a profile.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 
 #include "supervisor/commands.h"
@@ -182,7 +185,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> options, command;
     if (PreparedRunCandidate(argc, argv, &options, &command)) {
       prepared_tried = true;
-      if (std::optional<int> code = RunInPreparedSandbox(options, command)) return *code;
+      if (std::optional<int> code = RunInPreparedSandbox(options, command)) {
+        // Nothing of this process needs tearing down: the run was someone else's.
+        std::fflush(nullptr);
+        ::_exit(*code);
+      }
     }
   }
   CLI::App app{"tollgate — a sandboxing supervisor for AI coding agents"};

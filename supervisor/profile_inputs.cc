@@ -7,18 +7,9 @@ namespace tollgate {
 ProfileInputs::Entry ProfileInputs::Look(const std::string& path) {
   Entry entry;
   entry.path = path;
-  std::string at = path;
   struct stat st {};
-  for (;;) {
-    if (::lstat(at.empty() ? "/" : at.c_str(), &st) == 0) break;
-    if (at.empty() || at == "/" || at == ".") return entry;  // nothing left to look at
-    // The parent: "a/b" -> "a", "a" -> ".", "/a" -> "/".
-    std::size_t slash = at.find_last_of('/');
-    at = slash == std::string::npos ? "." : at.substr(0, slash);
-    while (at.size() > 1 && at.back() == '/') at.pop_back();
-  }
-  entry.exists = at == path;
-  entry.looked_at = at;
+  if (::lstat(path.c_str(), &st) != 0) return entry;
+  entry.exists = true;
   entry.device = st.st_dev;
   entry.inode = st.st_ino;
   entry.mode = st.st_mode;

@@ -14,8 +14,8 @@ namespace tollgate {
 
 class ProfileInputs {
  public:
-  // Snapshots `paths`: for each, its identity and times (lstat), or, when it does not exist, its
-  // nearest existing ancestor's (creating it changes that directory's times).
+  // Snapshots `paths`: for each, its identity, size and times (lstat), or that it does not
+  // exist. A directory's times change when an entry is added, removed or renamed.
   static ProfileInputs Capture(const std::vector<std::string>& paths);
 
   // Whether every path still looks as captured.
@@ -26,8 +26,7 @@ class ProfileInputs {
 
  private:
   struct Entry {
-    std::string path;       // as given
-    std::string looked_at;  // path, or its nearest existing ancestor
+    std::string path;
     bool exists = false;
     dev_t device = 0;
     ino_t inode = 0;

@@ -122,11 +122,14 @@ TEST_F(ProfileInputsTest, AnEditedFileIsAChange) {
 }
 
 TEST_F(ProfileInputsTest, AProfileAppearingWhereNoneWasIsAChange) {
-  // The search directory does not exist yet: its nearest ancestor stands for it.
+  // The search directory does not exist yet: only its appearing changes anything.
   const ProfileInputs inputs = ProfileInputs::Capture({dir_ + "/.tollgate/profiles"});
   EXPECT_TRUE(inputs.Unchanged());
   ASSERT_EQ(::mkdir((dir_ + "/.tollgate").c_str(), 0755), 0);
-  EXPECT_FALSE(inputs.Unchanged());
+  Write("unrelated.txt", "x");
+  EXPECT_TRUE(inputs.Unchanged());
+  ASSERT_EQ(::mkdir((dir_ + "/.tollgate/profiles").c_str(), 0755), 0);
+  EXPECT_EQ(inputs.FirstChanged(), dir_ + "/.tollgate/profiles");
 
   const ProfileInputs existing = ProfileInputs::Capture({dir_ + "/.tollgate"});
   EXPECT_TRUE(existing.Unchanged());
