@@ -224,7 +224,9 @@ int RunCommand(const RunArgs& args) {
   // A task's dispatch is recorded first, and releases the dispatch lock.
   if (dispatch && !dispatch->Record(audit_log.get(), args.command))
     return Fail("cannot write to the audit log: " + audit_log->failure());
-  if (!prepared && !audit_log->Append(RunStartEvent(facts)))
+  // A prepared sandbox writes it when its command comes (made now: the plan moves below).
+  audit::Event start_event = RunStartEvent(facts);
+  if (!prepared && !audit_log->Append(start_event))
     return Fail("cannot write to the audit log: " + audit_log->failure());
 
   LaunchOptions launch;
@@ -271,14 +273,12 @@ int RunCommand(const RunArgs& args) {
   const ProfileInputs inputs = ProfileInputs::Capture(prepared ? inputs_paths : std::vector<std::string>{});
   const std::string workspace_given = args.workspace.empty() ? "." : args.workspace;
   const std::string workspace_real = prepared ? RealPath(workspace_given) : std::string();
-  audit::Event start_event;
   std::unique_ptr<PreparedSandbox> waiting;
   if (prepared) {
     std::string error;
     waiting = PreparedSandbox::Create(args.prepared_fd, args.server_options,
                                       args.prepared_stderr_terminal, &error);
     if (!waiting) return Fail(error);
-    start_event = RunStartEvent(facts);
     launch.argv.clear();
     launch.await_command = [&]() -> std::optional<DeferredCommand> {
       const auto ready_at = std::chrono::steady_clock::now();

@@ -223,7 +223,11 @@ TEST_F(ServeTest, ASecondRunOfAConfigurationStartsInThePreparedSandbox) {
   ASSERT_TRUE(starts[1]["details"].contains("prepared")) << starts[1].dump();
   EXPECT_GT(starts[1]["details"]["prepared"]["waited_usec"].get<std::uint64_t>(), 0u);
   EXPECT_EQ(starts[1]["details"]["command"][0], "sh");
-  EXPECT_EQ(starts[1]["details"]["profile_digest"], starts[0]["details"]["profile_digest"]);
+  // The same profile, the same plan, the same sandbox ids as the run that launched by itself.
+  for (const char* field : {"profile_digest", "plan_digest", "plans", "sandbox", "profile_file"})
+    EXPECT_EQ(starts[1]["details"][field], starts[0]["details"][field]) << field;
+  EXPECT_EQ(starts[1]["rule"], starts[0]["rule"]);
+  EXPECT_EQ(starts[1]["profile"], "test-runner");
   const std::vector<Json> records = ReadAuditLog(audit_);
   const std::vector<Json> ends = OfKind(records, "run.end");
   ASSERT_EQ(ends.size(), 2u);
