@@ -23,8 +23,8 @@
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/launcher.h"
 #include "supervisor/placeholder_ledger.h"
-#include "supervisor/prepared_sandbox.h"
 #include "supervisor/plan_context.h"
+#include "supervisor/prepared_sandbox.h"
 #include "supervisor/profile_inputs.h"
 #include "supervisor/profile_search.h"
 #include "supervisor/run_audit.h"
@@ -84,7 +84,9 @@ int RunCommand(const RunArgs& args) {
   // A sandbox prepared by `tollgate serve` (docs/SERVE.md): built now, its command given later.
   const bool prepared = args.prepared_fd >= 0;
   if (!prepared && args.task.empty() && args.task_file.empty() && !args.server_options.empty()) {
-    if (std::optional<int> code = RunThroughServer(args.server_options, args.command, !args.prepared_tried)) return *code;
+    if (std::optional<int> code =
+            RunThroughServer(args.server_options, args.command, !args.prepared_tried))
+      return *code;
   }
   if (!prepared && args.command.empty()) return Fail("no command to run: give it after --");
   if (prepared && (!args.task.empty() || !args.task_file.empty()))
@@ -270,7 +272,8 @@ int RunCommand(const RunArgs& args) {
   bool abandoned = false;
   std::vector<std::string> inputs_paths = ProfileSearchCandidates();
   inputs_paths.insert(inputs_paths.end(), profile_files.begin(), profile_files.end());
-  const ProfileInputs inputs = ProfileInputs::Capture(prepared ? inputs_paths : std::vector<std::string>{});
+  const ProfileInputs inputs =
+      ProfileInputs::Capture(prepared ? inputs_paths : std::vector<std::string>{});
   const std::string workspace_given = args.workspace.empty() ? "." : args.workspace;
   const std::string workspace_real = prepared ? RealPath(workspace_given) : std::string();
   std::unique_ptr<PreparedSandbox> waiting;
@@ -360,7 +363,8 @@ int RunCommand(const RunArgs& args) {
   // A launch hands the final sync to a detached process and exits; a prepared run tells its
   // client the status first and syncs after (its failure, as a detached sync's, is then not the
   // run's). Both report a sync that failed before.
-  const bool closed = prepared ? !audit_log->failed() : audit_log->Close(/*detach_final_sync=*/true);
+  const bool closed =
+      prepared ? !audit_log->failed() : audit_log->Close(/*detach_final_sync=*/true);
   if (!closed && result.status != RunStatus::kAuditFailed) {
     result.status = RunStatus::kAuditFailed;
     result.reason = "the audit log could not be synced to disk (" + audit_log->failure() + ")";
@@ -381,9 +385,8 @@ int RunCommand(const RunArgs& args) {
   } else if (result.status == RunStatus::kTimeout) {
     std::cerr << "tollgate: " << result.reason << "\n";
   }
-  const int code = task_exit && result.status != RunStatus::kAuditFailed
-                       ? *task_exit
-                       : result.ProcessExitCode();
+  const int code =
+      task_exit && result.status != RunStatus::kAuditFailed ? *task_exit : result.ProcessExitCode();
   if (client >= 0) {
     std::string status(sizeof(std::int32_t), '\0');
     const std::int32_t value = code;

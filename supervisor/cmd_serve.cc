@@ -245,8 +245,7 @@ class Server {
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::signal(SIGPIPE, SIG_DFL);
       // fd 3 first: /dev/null may get any free number, 3 included.
-      const bool control_ok = pair[1] == 3 ? ::fcntl(3, F_SETFD, 0) == 0
-                                           : ::dup2(pair[1], 3) == 3;
+      const bool control_ok = pair[1] == 3 ? ::fcntl(3, F_SETFD, 0) == 0 : ::dup2(pair[1], 3) == 3;
       int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       if (!control_ok || null < 0 || ::dup2(null, 0) != 0 || ::dup2(null, 1) != 1 ||
           ::chdir(c->request.cwd.c_str()) != 0) {
@@ -438,7 +437,8 @@ int ServeCommand(const ServeArgs& args) {
   if (!keep || *keep == 0) return Fail("--keep " + args.keep + " is not a duration");
   const std::string path = args.socket.empty() ? serve::SocketPath() : args.socket;
   if (path.empty()) return Fail("TOLLGATE_SERVE_SOCKET is off: give --socket");
-  const std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  const std::string dir =
+      path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
   std::string error;
   const bool built_in_path = args.socket.empty() && std::getenv("TOLLGATE_SERVE_SOCKET") == nullptr;
   if (!dir.empty() && !PrepareDirectory(dir, built_in_path, &error)) return Fail(error);

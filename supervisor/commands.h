@@ -60,9 +60,9 @@ int RunCommand(const RunArgs& args);
 // tollgate serve (cmd_serve.cc, docs/SERVE.md): keeps sandboxes prepared for the runs it has
 // seen, and hands them to `tollgate run`.
 struct ServeArgs {
-  std::string socket;               // empty: serve::SocketPath()
-  std::string max_age = "60s";      // a prepared sandbox older than this is made anew
-  std::string keep = "30m";         // a run configuration unused this long is forgotten
+  std::string socket;           // empty: serve::SocketPath()
+  std::string max_age = "60s";  // a prepared sandbox older than this is made anew
+  std::string keep = "30m";     // a run configuration unused this long is forgotten
   std::size_t max_configurations = 8;
 };
 int ServeCommand(const ServeArgs& args);

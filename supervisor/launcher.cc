@@ -147,8 +147,7 @@ bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, b
   const int report = s.start.status_write;
   // The status pipe is O_CLOEXEC: it reports failures below and is gone after execve. So are the
   // real tools and the broker channel, kept only to hand them to the tool spawner.
-  std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel,
-                           s.start.sync_read};
+  std::vector<int> keep = {report, s.start.notify_send, s.start.broker_channel, s.start.sync_read};
   keep.insert(keep.end(), s.shim_real_fds.begin(), s.shim_real_fds.end());
   Status status = kernel::CloseFdsExcept(keep.data(), keep.size());
   // A sanitizer build's tool spawner allocates after the limits apply, and AddressSanitizer's
@@ -461,8 +460,8 @@ struct Handover {
   // not share this process's memory.
   // A prepared sandbox's command waits for its command line before it execs: in a process of
   // its own, not one that keeps the init suspended until then.
-  init.fork_command = start.notify_send >= 0 || state->start.broker_channel >= 0 ||
-                      setup.deferred_command;
+  init.fork_command =
+      start.notify_send >= 0 || state->start.broker_channel >= 0 || setup.deferred_command;
   // Only the spawner keeps the broker channel and the real tools; only the command the sync
   // socket of a prepared sandbox.
   if (state->start.broker_channel >= 0) {
@@ -1132,8 +1131,7 @@ RunResult Launch(const LaunchOptions& options, std::unique_ptr<EarlySandbox> ear
         }
         for (ssize_t k = 0; k < got; ++k) {
           if (sigismember(&signals.forwarded(), numbers[k]) == 1)
-            ::syscall(SYS_pidfd_send_signal, init.pidfd, static_cast<int>(numbers[k]), nullptr,
-                      0);
+            ::syscall(SYS_pidfd_send_signal, init.pidfd, static_cast<int>(numbers[k]), nullptr, 0);
         }
       } else if (fd == timer_fd) {
         timed_out = true;

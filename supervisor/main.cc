@@ -206,8 +206,7 @@ int main(int argc, char** argv) {
   // building them all cost every launch ~0.3 ms); all of them when it names none, for --help and
   // for the error that lists them.
   const std::vector<std::string> names = {"run",       "mcp",      "check", "explain", "audit",
-                                          "approvals", "classify", "task",  "hook",
-                                          "serve"};
+                                          "approvals", "classify", "task",  "hook",    "serve"};
   const std::string wanted = RequestedSubcommand(argc, argv, names);
   auto wants = [&](const char* name) { return wanted.empty() || wanted == name; };
 
@@ -267,7 +266,7 @@ int main(int argc, char** argv) {
         }
       }
     } else if (tail > 0 && tail < static_cast<std::size_t>(argc) &&
-        std::equal(run.command.begin(), run.command.end(), argv + (argc - tail))) {
+               std::equal(run.command.begin(), run.command.end(), argv + (argc - tail))) {
       run.server_options.assign(argv + 1, argv + (argc - tail));
       if (!run.server_options.empty() && run.server_options.back() == "--")
         run.server_options.pop_back();

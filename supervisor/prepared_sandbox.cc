@@ -58,7 +58,8 @@ std::unique_ptr<PreparedSandbox> PreparedSandbox::Create(int server_fd,
   sandbox->temporary_path_ = sandbox->path_ + "." + std::to_string(::getpid());
   sandbox->listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const mode_t old_mask = ::umask(077);
-  const bool bound = sandbox->listener_ >= 0 && Bind(sandbox->listener_, sandbox->temporary_path_) &&
+  const bool bound = sandbox->listener_ >= 0 &&
+                     Bind(sandbox->listener_, sandbox->temporary_path_) &&
                      ::listen(sandbox->listener_, 8) == 0;
   ::umask(old_mask);
   if (!bound) {
@@ -106,8 +107,8 @@ std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
     Client client;
     std::string bytes;
     int count = 0;
-    const bool received = serve::ReceiveFrame(connection, serve::kMaxRequestBytes, &bytes,
-                                              client.stdio, 3, &count);
+    const bool received =
+        serve::ReceiveFrame(connection, serve::kMaxRequestBytes, &bytes, client.stdio, 3, &count);
     if (!received || count != 3 || !serve::DecodeRequest(bytes, &client.request) ||
         client.request.command.empty() || serve::RequestKey(client.request) != key_) {
       for (int i = 0; i < count; ++i) ::close(client.stdio[i]);

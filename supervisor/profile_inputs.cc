@@ -25,7 +25,9 @@ ProfileInputs ProfileInputs::Capture(const std::vector<std::string>& paths) {
   return inputs;
 }
 
-bool ProfileInputs::Unchanged() const { return FirstChanged().empty(); }
+bool ProfileInputs::Unchanged() const {
+  return FirstChanged().empty();
+}
 
 std::string ProfileInputs::FirstChanged() const {
   for (const Entry& entry : entries_) {

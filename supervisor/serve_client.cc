@@ -50,7 +50,7 @@ bool ConnectTo(const std::string& path, Connection* connection, bool quiet = fal
       peer.uid != ::geteuid()) {
     if (!quiet)
       spdlog::warn("the server socket {} belongs to uid {}, not this user: not used", path,
-                 peer.uid);
+                   peer.uid);
     return false;
   }
   return true;
@@ -71,9 +71,8 @@ std::string ReadRest(int fd) {
 // Tells the server of a run it had no sandbox prepared for, so that it prepares one.
 void TellServer(const std::string& path, const serve::RunRequest& request) {
   Connection server;
-  if (!ConnectTo(path, &server) || !serve::SendFrame(server.fd, serve::EncodeRequest(request),
-                                                     nullptr, 0)
-                                        .ok) {
+  if (!ConnectTo(path, &server) ||
+      !serve::SendFrame(server.fd, serve::EncodeRequest(request), nullptr, 0).ok) {
     return;
   }
   char answer = 0;

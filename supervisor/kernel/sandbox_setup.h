@@ -22,7 +22,7 @@ struct SandboxSetup {
   std::string cwd;
   std::string hostname;
   bool new_network_namespace = false;
-  bool proxy_listeners = false;   // network proxy: listen on the namespace's loopback for it
+  bool proxy_listeners = false;  // network proxy: listen on the namespace's loopback for it
   // A prepared sandbox (launcher.h, DeferredCommand): `exec` is empty here. The init builds
   // everything and starts the command process, which applies everything and then waits at its
   // exec for the command line: a second SandboxSetup holding only `exec`, with the command's

@@ -107,8 +107,7 @@ bool WaitUntil(const std::function<bool()>& done, int seconds = 30) {
 
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
 }
 
@@ -214,8 +213,7 @@ TEST_F(ServeTest, ASecondRunOfAConfigurationStartsInThePreparedSandbox) {
   EXPECT_NE(second.out.find("tollgate\n"), std::string::npos) << second.out;
   EXPECT_EQ(second.out.find("\n0\n"), std::string::npos) << second.out;
   EXPECT_NE(second.err.find("to-stderr"), std::string::npos) << second.err;
-  EXPECT_NE(ServerLog().find("a prepared sandbox was taken"), std::string::npos)
-      << ServerLog();
+  EXPECT_NE(ServerLog().find("a prepared sandbox was taken"), std::string::npos) << ServerLog();
 
   const std::vector<Json> starts = RunStarts();
   ASSERT_EQ(starts.size(), 2u);
@@ -246,8 +244,9 @@ TEST_F(ServeTest, SignalsReachTheCommandAndTheClientsEndEndsTheRun) {
   ASSERT_EQ(Run({"true"}).exit_code, 0);
   WaitForPrepared(1);
   // The command says it started on stdout, then waits for SIGTERM.
-  auto waiting = Start({"sh", "-c", "trap 'echo terminated; exit 42' TERM; echo started; "
-                                    "while :; do sleep 0.05; done"});
+  auto waiting = Start({"sh", "-c",
+                        "trap 'echo terminated; exit 42' TERM; echo started; "
+                        "while :; do sleep 0.05; done"});
   ASSERT_TRUE(WaitUntil([&] {
     return escapes::ReadFile(scratch_ / ("out" + std::to_string(runs_))).find("started") !=
            std::string::npos;
@@ -285,12 +284,11 @@ TEST_F(ServeTest, AProfileChangedSinceItWasPreparedIsLoadedAnew) {
   const std::string profiles = workspace_ + "/.tollgate/profiles";
   ASSERT_EQ(Host("mkdir -p '" + profiles + "'"), 0);
   auto write_profile = [&](const std::string& value) {
-    escapes::WriteFile(profiles + "/mine.json",
-                       Json{{"name", "mine"},
-                            {"description", "test-runner with a marker"},
-                            {"extends", "test-runner"},
-                            {"env", {{"set", {{"MARKER", value}}}}}}
-                           .dump());
+    escapes::WriteFile(profiles + "/mine.json", Json{{"name", "mine"},
+                                                     {"description", "test-runner with a marker"},
+                                                     {"extends", "test-runner"},
+                                                     {"env", {{"set", {{"MARKER", value}}}}}}
+                                                    .dump());
   };
   write_profile("one");
   scratch_.Handover();
