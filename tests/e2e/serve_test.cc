@@ -1,8 +1,12 @@
 // tollgate serve (docs/SERVE.md): a run configuration's second `tollgate run` goes into a
 // sandbox prepared ahead, and behaves exactly as a launch of its own: the command's stdio,
 // exit status and signals, the audit records, the profile as it is on disk now.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +14,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -322,6 +327,75 @@ TEST_F(ServeTest, AnotherEnvironmentIsAnotherConfiguration) {
   EXPECT_EQ(same.out, "lang=C.UTF-8\n");
   ASSERT_EQ(RunStarts().size(), 3u);
   EXPECT_TRUE(RunStarts()[2]["details"].contains("prepared"));
+}
+
+// What a connection to `path` made as `uid` (-1: as this process) gets back for a frame that
+// is not a valid request: the prepared sandbox's answer, or "" when it closed the connection
+// unanswered. "connect failed" when it could not connect.
+std::string AnswerToGarbage(const std::string& path, long uid) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    if (uid >= 0 &&
+        (::setgid(static_cast<gid_t>(uid)) != 0 || ::setuid(static_cast<uid_t>(uid)) != 0))
+      ::_exit(1);
+    std::string answer = "connect failed";
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+      // A frame (a length of 4 in native order, then 4 bytes) that is not a request.
+      const std::uint32_t size = 4;
+      char frame[8];
+      std::memcpy(frame, &size, sizeof size);
+      std::memcpy(frame + 4, "junk", 4);
+      (void)!::write(fd, frame, sizeof frame);
+      answer.clear();
+      char buffer[256];
+      ssize_t n;
+      while ((n = ::read(fd, buffer, sizeof buffer)) > 0) answer.append(buffer, n);
+    }
+    (void)!::write(pipe_fds[1], answer.data(), answer.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string answer;
+  char buffer[256];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) answer.append(buffer, n);
+  ::close(pipe_fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return answer;
+}
+
+TEST_F(ServeTest, APreparedSandboxServesOnlyItsOwnUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to connect as another user";
+  ASSERT_EQ(Run({"true"}).exit_code, 0);
+  WaitForPrepared(1);
+  std::string prepared;
+  if (DIR* dir = ::opendir(scratch_.path().c_str())) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (std::string(entry->d_name).rfind("prepared-", 0) == 0)
+        prepared = scratch_ / entry->d_name;
+    }
+    ::closedir(dir);
+  }
+  ASSERT_FALSE(prepared.empty());
+  // Its mode keeps other users out; opened up, the sandbox itself must still refuse them.
+  ASSERT_EQ(::chmod(prepared.c_str(), 0666), 0);
+  ASSERT_EQ(Host("chmod 0755 '" + scratch_.path() + "'"), 0);
+  // The same user is answered (and turned away: no request of its configuration)...
+  EXPECT_EQ(AnswerToGarbage(prepared, -1).substr(0, 1), "M");
+  // ...another user is not even answered.
+  EXPECT_EQ(AnswerToGarbage(prepared, 65534), "");
+  // The sandbox is still there for its own configuration's next run.
+  RunOutput own = Run({"true"});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  ASSERT_EQ(RunStarts().size(), 2u);
+  EXPECT_TRUE(RunStarts()[1]["details"].contains("prepared"));
 }
 
 }  // namespace
