@@ -338,10 +338,14 @@ int RunCommand(const RunArgs& args) {
   }
   RunResult result = Launch(launch, std::move(early));
   kernel::LaunchTrace("launch returned");
-  if (abandoned) {
+  // A prepared sandbox that never got its command (let go, stale, or never built: then the
+  // reason goes to the server's stderr) has no run to record.
+  if (prepared && (abandoned || client < 0)) {
     audit_log->Close();
     if (client >= 0) ::close(client);
-    return 0;
+    if (abandoned) return 0;
+    std::cerr << "tollgate: preparing a sandbox failed: " << result.reason << "\n";
+    return kExitSetupFailed;
   }
   spdlog::info("{}", result.ToString());
   // The run's end, unless the log already failed (that is what ended it).
