@@ -295,8 +295,11 @@ class Server {
   }
 
   // Lets a prepared sandbox go: end of file on its fd 3 makes it abandon the sandbox and exit
-  // (or, once taken by a run, changes nothing). Reaped with the other children.
+  // (or, once taken by a run, changes nothing). Reaped with the other children. Its socket's
+  // name goes too: nothing listens there any more (the next sandbox of the configuration binds
+  // it anew).
   void Discard(Configuration* c) {
+    if (c->pid >= 0) ::unlink(serve::PreparedSocketPath(c->key, path_).c_str());
     if (c->control >= 0) {
       ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->control, nullptr);
       by_control_.erase(c->control);
@@ -409,7 +412,6 @@ class Server {
     for (auto& [key, c] : configurations_) {
       Discard(&c);
       ForgetRunning(&c);
-      ::unlink(serve::PreparedSocketPath(key, path_).c_str());
     }
     configurations_.clear();
   }

@@ -329,6 +329,44 @@ TEST_F(ServeTest, AnotherEnvironmentIsAnotherConfiguration) {
   EXPECT_TRUE(RunStarts()[2]["details"].contains("prepared"));
 }
 
+std::vector<std::string> PreparedSockets(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      if (std::string(entry->d_name).rfind("prepared-", 0) == 0) names.push_back(entry->d_name);
+    }
+    ::closedir(d);
+  }
+  return names;
+}
+
+TEST_F(ServeTest, AForgottenConfigurationLeavesNoSocketBehind) {
+  // One configuration at a time: a second one replaces the first.
+  ::kill(server_->pid(), SIGTERM);
+  server_->Finish(10);
+  EXPECT_TRUE(PreparedSockets(scratch_.path()).empty());
+  server_ = std::make_unique<Process>(
+      std::vector<std::string>{escapes::BinDir() + "/tollgate", "-v", "serve", "--socket", socket_,
+                               "--max-configurations", "1"},
+      Env(), scratch_.path(), "", scratch_ / "serve.out", scratch_ / "serve2.log");
+  ASSERT_TRUE(WaitUntil([&] {
+    return escapes::ReadFile(scratch_ / "serve2.log").find("listening on") != std::string::npos;
+  }));
+  auto prepared = [&] {
+    return Count(escapes::ReadFile(scratch_ / "serve2.log"), "a sandbox is prepared");
+  };
+  EXPECT_EQ(Run({"true"}, {"WHICH=a"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return prepared() >= 1; }));
+  ASSERT_EQ(PreparedSockets(scratch_.path()).size(), 1u);
+  EXPECT_EQ(Run({"true"}, {"WHICH=b"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return prepared() >= 2; }));
+  EXPECT_EQ(PreparedSockets(scratch_.path()).size(), 1u);
+  // And the one that is left is the one in use.
+  EXPECT_EQ(Run({"true"}, {"WHICH=b"}).exit_code, 0);
+  ASSERT_EQ(RunStarts().size(), 3u);
+  EXPECT_TRUE(RunStarts()[2]["details"].contains("prepared"));
+}
+
 // What a connection to `path` made as `uid` (-1: as this process) gets back for a frame that
 // is not a valid request: the prepared sandbox's answer, or "" when it closed the connection
 // unanswered. "connect failed" when it could not connect.
@@ -375,15 +413,9 @@ TEST_F(ServeTest, APreparedSandboxServesOnlyItsOwnUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root, to connect as another user";
   ASSERT_EQ(Run({"true"}).exit_code, 0);
   WaitForPrepared(1);
-  std::string prepared;
-  if (DIR* dir = ::opendir(scratch_.path().c_str())) {
-    while (dirent* entry = ::readdir(dir)) {
-      if (std::string(entry->d_name).rfind("prepared-", 0) == 0)
-        prepared = scratch_ / entry->d_name;
-    }
-    ::closedir(dir);
-  }
-  ASSERT_FALSE(prepared.empty());
+  const std::vector<std::string> sockets = PreparedSockets(scratch_.path());
+  ASSERT_EQ(sockets.size(), 1u);
+  const std::string prepared = scratch_ / sockets[0];
   // Its mode keeps other users out; opened up, the sandbox itself must still refuse them.
   ASSERT_EQ(::chmod(prepared.c_str(), 0666), 0);
   ASSERT_EQ(Host("chmod 0755 '" + scratch_.path() + "'"), 0);
