@@ -152,11 +152,12 @@ bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, b
   Status status = kernel::CloseFdsExcept(keep.data(), keep.size());
   // A sanitizer build's tool spawner allocates after the limits apply, and AddressSanitizer's
   // shadow memory alone exceeds any RLIMIT_DATA: there the data limit waits until the spawner
-  // is started, and binds the command only (release builds apply it to both, before the fork).
+  // is started (and a prepared sandbox's command line received), and binds the command only
+  // (release builds apply it to both, before the fork).
   kernel::RlimitSettings limits = s.setup.rlimits;
   kernel::RlimitSettings data_limit_later;
 #if defined(__SANITIZE_ADDRESS__)
-  if (s.start.broker_channel >= 0) {
+  if (s.start.broker_channel >= 0 || s.start.sync_read >= 0) {
     kernel::RlimitSettings without_data;
     for (std::size_t i = 0; i < limits.count; ++i) {
       if (limits.items[i].resource == RLIMIT_DATA) {
@@ -189,7 +190,6 @@ bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, b
     // The command goes one Landlock domain below the spawner and its tools: nothing it starts
     // can open a running tool's /proc/PID/exe (the real program) or its fds and memory.
     if (status.ok && applied_abi > 0) status = kernel::NestLandlockDomain(applied_abi);
-    if (status.ok) status = kernel::ApplyRlimits(data_limit_later);
   }
   if (!status.ok) ReportAndExit(report, status);
   // A prepared sandbox: all but the exec is done. Say so, and wait for the command line and
@@ -203,6 +203,8 @@ bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, b
     ::close(s.start.sync_read);
     exec = &deferred;
   }
+  // Last before the exec: receiving a prepared sandbox's command allocates too.
+  if (Status data = kernel::ApplyRlimits(data_limit_later); !data.ok) ReportAndExit(report, data);
   kernel::LaunchTrace("command exec");
   int err = kernel::ExecFirstCandidate(*exec);
   const auto& argv = exec->argv_storage;
