@@ -72,14 +72,32 @@ std::unique_ptr<PreparedSandbox> PreparedSandbox::Create(int server_fd,
 PreparedSandbox::~PreparedSandbox() {
   Close(&listener_);
   if (!temporary_path_.empty()) ::unlink(temporary_path_.c_str());
+  Unpublish();
+}
+
+void PreparedSandbox::Unpublish() {
+  if (!published_) return;
+  published_ = false;
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == published_device_ &&
+      st.st_ino == published_inode_) {
+    ::unlink(path_.c_str());
+  }
 }
 
 std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
   // Published by a rename over the name: a client finds this sandbox or the one before, never
   // nothing, and one that finds the one before (already taken) is turned away and launches
   // by itself.
-  if (::rename(temporary_path_.c_str(), path_.c_str()) != 0) return std::nullopt;
+  struct stat bound {};
+  if (::lstat(temporary_path_.c_str(), &bound) != 0 ||
+      ::rename(temporary_path_.c_str(), path_.c_str()) != 0) {
+    return std::nullopt;
+  }
   temporary_path_.clear();
+  published_ = true;
+  published_device_ = bound.st_dev;
+  published_inode_ = bound.st_ino;
   const char ready = serve::kReady;
   if (::send(server_fd_, &ready, 1, MSG_NOSIGNAL) != 1) return std::nullopt;
   for (;;) {
@@ -119,8 +137,9 @@ std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
     }
     timeval none{0, 0};
     ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-    // One run only: later clients find the socket closed and launch by themselves.
+    // One run only: later clients find no socket and launch by themselves.
     Close(&listener_);
+    Unpublish();
     const char taken = serve::kTaken;
     (void)!::send(server_fd_, &taken, 1, MSG_NOSIGNAL);
     client.connection = connection;

@@ -3,6 +3,8 @@
 // its configuration's key, tells the server it is ready, and takes the first client that asks.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,11 +42,17 @@ class PreparedSandbox {
 
  private:
   PreparedSandbox() = default;
+  // Removes the published name if it is still this sandbox's socket (a later sandbox of the
+  // configuration may have been renamed over it).
+  void Unpublish();
   int server_fd_ = -1;
   int listener_ = -1;
   std::string key_;
   std::string temporary_path_;
   std::string path_;
+  bool published_ = false;
+  dev_t published_device_ = 0;
+  ino_t published_inode_ = 0;
 };
 
 }  // namespace tollgate
