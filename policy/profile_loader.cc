@@ -1865,18 +1865,22 @@ std::optional<Document> ParseDocument(const std::string& file, const std::string
   Document document;
   document.file = file;
   document.text = text;
-  // Duplicate keys are found while parsing (a set of keys per open object); their positions are
-  // looked up only when there are some.
-  std::vector<std::set<std::string>> open_objects;
+  // Duplicate keys are found while parsing: a key given twice is stored once, so an object that
+  // ends with fewer members than keys were read had one. Their positions are looked up only
+  // when there are some.
+  std::vector<std::size_t> keys_read;  // per open object
   bool duplicates = false;
   auto watch = [&](int, nlohmann::detail::parse_event_t event, Json& parsed) {
     using Event = nlohmann::detail::parse_event_t;
     if (event == Event::object_start) {
-      open_objects.emplace_back();
+      keys_read.push_back(0);
     } else if (event == Event::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
-      if (!open_objects.back().insert(parsed.get<std::string>()).second) duplicates = true;
+      if (!keys_read.empty()) {
+        if (parsed.is_object() && parsed.size() < keys_read.back()) duplicates = true;
+        keys_read.pop_back();
+      }
+    } else if (event == Event::key && !keys_read.empty()) {
+      ++keys_read.back();
     }
     return true;
   };
