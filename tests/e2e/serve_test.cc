@@ -367,6 +367,38 @@ TEST_F(ServeTest, AForgottenConfigurationLeavesNoSocketBehind) {
   EXPECT_TRUE(RunStarts()[2]["details"].contains("prepared"));
 }
 
+TEST_F(ServeTest, AnOldSandboxIsPreparedAnewOnlyForAConfigurationInUse) {
+  ::kill(server_->pid(), SIGTERM);
+  server_->Finish(10);
+  server_ = std::make_unique<Process>(
+      std::vector<std::string>{escapes::BinDir() + "/tollgate", "-v", "serve", "--socket", socket_,
+                               "--max-age", "1s"},
+      Env(), scratch_.path(), "", scratch_ / "serve.out", scratch_ / "serve3.log");
+  auto log = [&] { return escapes::ReadFile(scratch_ / "serve3.log"); };
+  ASSERT_TRUE(WaitUntil([&] { return log().find("listening on") != std::string::npos; }));
+  auto prepared = [&] { return Count(log(), "a sandbox is prepared"); };
+  // Seen once, never used: past its age the sandbox goes, and nothing replaces it.
+  EXPECT_EQ(Run({"true"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return prepared() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return PreparedSockets(scratch_.path()).empty(); }, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(prepared(), 1u) << log();
+  // Its next run launches by itself, and one after that uses a sandbox: from then on the
+  // configuration keeps one, renewed past its age.
+  EXPECT_EQ(Run({"true"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return prepared() == 2; }));
+  EXPECT_EQ(Run({"true"}).exit_code, 0);
+  ASSERT_EQ(RunStarts().size(), 3u);
+  EXPECT_FALSE(RunStarts()[1]["details"].contains("prepared"));
+  EXPECT_TRUE(RunStarts()[2]["details"].contains("prepared"));
+  ASSERT_TRUE(WaitUntil([&] { return prepared() >= 4; }, 10)) << log();
+  EXPECT_EQ(PreparedSockets(scratch_.path()).size(), 1u);
+  // And the renewed one is taken as any other.
+  EXPECT_EQ(Run({"true"}).exit_code, 0);
+  ASSERT_EQ(RunStarts().size(), 4u);
+  EXPECT_TRUE(RunStarts()[3]["details"].contains("prepared"));
+}
+
 // What a connection to `path` made as `uid` (-1: as this process) gets back for a frame that
 // is not a valid request: the prepared sandbox's answer, or "" when it closed the connection
 // unanswered. "connect failed" when it could not connect.
