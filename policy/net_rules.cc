@@ -7,6 +7,8 @@
 #include <iterator>
 #include <memory>
 
+#include "policy/idna.h"
+
 namespace tollgate::policy {
 namespace {
 
@@ -18,6 +20,8 @@ constexpr std::size_t kMaxRawHostBytes = 1024;
 // Messages quote at most this much of the input: a refusal stays one readable line.
 constexpr std::size_t kQuoteLimit = 64;
 constexpr int kIdnFlags = IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL;
+// IdnLookup's error when libidn2 itself could not be loaded (libidn2's own codes are negative).
+constexpr int kIdnUnavailable = 1;
 
 // --- printing input in messages ---
 
@@ -488,8 +492,13 @@ struct FreeDeleter {
 // The A-label form of a Unicode name (UTS #46 non-transitional mapping, NFC), or the libidn2
 // error code.
 std::optional<std::string> IdnLookup(const std::string& name, int& error) {
+  const idna::Library* idn = idna::Get(nullptr);
+  if (idn == nullptr) {
+    error = kIdnUnavailable;
+    return std::nullopt;
+  }
   std::uint8_t* out = nullptr;
-  error = idn2_lookup_u8(reinterpret_cast<const std::uint8_t*>(name.c_str()), &out, kIdnFlags);
+  error = idn->lookup_u8(reinterpret_cast<const std::uint8_t*>(name.c_str()), &out, kIdnFlags);
   std::unique_ptr<std::uint8_t, FreeDeleter> owned(out);
   if (error != IDN2_OK || out == nullptr) return std::nullopt;
   return std::string(reinterpret_cast<const char*>(out));
@@ -499,8 +508,10 @@ std::optional<std::string> IdnLookup(const std::string& name, int& error) {
 // ASCII in disguise), labels that decode to mapped or disallowed characters, and punycode that
 // does not decode are all refused.
 bool ALabelRoundTrips(const std::string& label) {
+  const idna::Library* idn = idna::Get(nullptr);
+  if (idn == nullptr) return false;
   char* unicode = nullptr;
-  const int rc = idn2_to_unicode_8z8z(label.c_str(), &unicode, 0);
+  const int rc = idn->to_unicode_8z8z(label.c_str(), &unicode, 0);
   std::unique_ptr<char, FreeDeleter> owned(unicode);
   if (rc != IDN2_OK || unicode == nullptr) return false;
   int error = 0;
@@ -509,6 +520,10 @@ bool ALabelRoundTrips(const std::string& label) {
 }
 
 std::string IdnErrorReason(int error) {
+  std::string why;
+  const idna::Library* idn = idna::Get(&why);
+  if (error == kIdnUnavailable || idn == nullptr)
+    return "cannot be checked as an internationalised name (" + why + ")";
   switch (error) {
     case IDN2_TOO_BIG_LABEL:
     case IDN2_PUNYCODE_BIG_OUTPUT:
@@ -517,7 +532,7 @@ std::string IdnErrorReason(int error) {
       return "is longer than 253 bytes as A-labels";
     default:
       return "is not a valid internationalised name (" +
-             EscapeBytes(idn2_strerror(error), std::string_view::npos) + ")";
+             EscapeBytes(idn->strerror(error), std::string_view::npos) + ")";
   }
 }
 
