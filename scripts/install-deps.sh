@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libidn2-dev
+  libseccomp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev nettle-dev libidn2-dev
   libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine bubblewrap python3 procps passwd util-linux

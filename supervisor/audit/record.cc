@@ -1,8 +1,6 @@
 #include "supervisor/audit/record.h"
 
-// The direct SHA-256 functions (see Sha256Hex) without OpenSSL 3's deprecation warnings.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include <nettle/sha2.h>
 
 #include <algorithm>
 #include <charconv>
@@ -232,15 +230,14 @@ std::string Canonical(const Json& value) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  // libcrypto's SHA-256 itself (SHA-NI or AVX2 code chosen at start-up), not the EVP layer: EVP
-  // loads providers and reads openssl.cnf on first use, a millisecond added to every launch for
-  // nothing a digest needs. OpenSSL 3 marks these functions deprecated, not removed.
-  SHA256_CTX context;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (SHA256_Init(&context) != 1 || SHA256_Update(&context, bytes.data(), bytes.size()) != 1 ||
-      SHA256_Final(digest, &context) != 1) {
-    throw std::runtime_error("SHA-256 failed in libcrypto");
-  }
+  // Nettle's SHA-256 (its SHA-NI or x86-64 code, chosen at start-up by a few CPUID probes).
+  // Statically linked libcrypto cost every tollgate process ~0.25 ms before main (about a
+  // hundred page faults of relocated data), for a digest.
+  sha256_ctx context;
+  sha256_init(&context);
+  sha256_update(&context, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  std::uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&context, sizeof digest, digest);
   std::string hex(64, '0');
   for (unsigned int i = 0; i < 32; ++i) {
     hex[2 * i] = kHexDigits[digest[i] >> 4];

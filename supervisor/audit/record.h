@@ -131,7 +131,7 @@ std::string Canonical(const Json& value);
 void AppendCanonical(const Json& value, std::string* out);
 void AppendJsonString(std::string_view text, std::string* out);
 
-// Lower-case hex SHA-256 of `bytes` (OpenSSL's libcrypto).
+// Lower-case hex SHA-256 of `bytes` (Nettle).
 std::string Sha256Hex(std::string_view bytes);
 
 // Computes `hash` for a record that has every other field (including `prev`) and returns the

@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <linux/openat2.h>
-#include <openssl/sha.h>
+#include <nettle/sha2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -346,8 +346,8 @@ class Walker {
   }
 
   void Read(int fd, EvidenceFile file) {
-    SHA256_CTX context;
-    SHA256_Init(&context);
+    sha256_ctx context;
+    sha256_init(&context);
     std::string content;
     std::array<char, kReadChunk> buffer;
     std::uint64_t size = 0;
@@ -371,15 +371,16 @@ class Walker {
         return Skip(file.path, "not read: " + std::to_string(limits_.max_total_bytes) +
                                    " bytes were read in all");
       }
-      SHA256_Update(&context, buffer.data(), static_cast<std::size_t>(got));
+      sha256_update(&context, static_cast<std::size_t>(got),
+                    reinterpret_cast<const std::uint8_t*>(buffer.data()));
       if (options_.read_content) content.append(buffer.data(), static_cast<std::size_t>(got));
     }
     total_read_ += size;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256_Final(digest, &context);
+    std::uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_digest(&context, sizeof digest, digest);
     static constexpr char kHex[] = "0123456789abcdef";
-    file.sha256.resize(2 * SHA256_DIGEST_LENGTH);
-    for (std::size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+    file.sha256.resize(2 * SHA256_DIGEST_SIZE);
+    for (std::size_t i = 0; i < SHA256_DIGEST_SIZE; ++i) {
       file.sha256[2 * i] = kHex[digest[i] >> 4];
       file.sha256[2 * i + 1] = kHex[digest[i] & 15];
     }
