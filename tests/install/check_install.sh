@@ -53,4 +53,6 @@ grep -q "profile tollgate /usr/bin/tollgate " <<<"$apparmor" \
   || fail "the package's AppArmor profile does not name /usr/bin/tollgate"
 depends=$(dpkg-deb -f "$deb" Depends)
 grep -q "libc6" <<<"$depends" || fail "the package's dependencies lack libc6: $depends"
+# libidn2 is loaded with dlopen (policy/idna.h): dpkg-shlibdeps cannot see it, the package names it.
+grep -q "libidn2-0" <<<"$depends" || fail "the package's dependencies lack libidn2-0: $depends"
 echo "ok: installed layout, profiles found from the installed binary, man page, completions, AppArmor profile; $(basename "$deb") ($depends)"
