@@ -216,29 +216,8 @@ bool ReceiveCommand(int fd, kernel::ExecSpec* exec);  // a prepared sandbox's, b
 
 // The program goes over the sync socket as a count and the instructions. Reading it fully is the
 // only way on: a supervisor that failed to compile it kills the child instead of sending.
-bool SendAll(int fd, const void* data, std::size_t size) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = ::send(fd, bytes, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool ReceiveAll(int fd, void* data, std::size_t size) {
-  char* bytes = static_cast<char*>(data);
-  while (size > 0) {
-    ssize_t n = ::read(fd, bytes, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
+using kernel::ReceiveAll;
+using kernel::SendAll;
 
 bool SendSeccompProgram(int fd, const std::vector<sock_filter>& program) {
   std::uint32_t count = static_cast<std::uint32_t>(program.size());

@@ -12,8 +12,6 @@
 
 #include "supervisor/kernel/launch_trace.h"
 
-extern char** environ;
-
 namespace tollgate {
 namespace {
 
@@ -41,15 +39,7 @@ std::unique_ptr<PreparedSandbox> PreparedSandbox::Create(int server_fd,
                                                          std::string* error) {
   std::unique_ptr<PreparedSandbox> sandbox(new PreparedSandbox());
   sandbox->server_fd_ = server_fd;
-  serve::RunRequest self;
-  self.executable = serve::ExecutableIdentity();
-  self.options = options;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) != nullptr) self.cwd = cwd;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
-    self.env.emplace_back(*entry);
-  self.stderr_is_terminal = stderr_is_terminal;
-  sandbox->key_ = serve::RequestKey(self);
+  sandbox->key_ = serve::RequestKey(serve::RequestOfThisProcess(options, stderr_is_terminal));
   sandbox->path_ = serve::PreparedSocketPath(sandbox->key_);
   if (sandbox->path_.empty()) {
     *error = "no socket path (TOLLGATE_SERVE_SOCKET is off)";

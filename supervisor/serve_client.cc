@@ -16,8 +16,6 @@
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/serve_protocol.h"
 
-extern char** environ;
-
 namespace tollgate {
 namespace {
 
@@ -82,16 +80,7 @@ void TellServer(const std::string& path, const serve::RunRequest& request) {
 
 serve::RunRequest MakeRequest(const std::vector<std::string>& options,
                               const std::vector<std::string>& command) {
-  serve::RunRequest request;
-  request.executable = serve::ExecutableIdentity();
-  request.options = options;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) != nullptr) request.cwd = cwd;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
-    request.env.emplace_back(*entry);
-  request.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
-  request.command = command;
-  return request;
+  return serve::RequestOfThisProcess(options, ::isatty(STDERR_FILENO) == 1, command);
 }
 
 // The run in the sandbox prepared for `request`, if one is ready and takes it. Logs nothing:

@@ -11,6 +11,8 @@
 #include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/wire_codec.h"
 
+extern char** environ;
+
 namespace tollgate::serve {
 namespace {
 
@@ -22,29 +24,21 @@ void PutKey(kernel::Writer& w, const RunRequest& request) {
   w.Put<std::uint8_t>(request.stderr_is_terminal);
 }
 
-bool ReadAll(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::read(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool WriteAll(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
+
+RunRequest RequestOfThisProcess(const std::vector<std::string>& options, bool stderr_is_terminal,
+                                const std::vector<std::string>& command) {
+  RunRequest request;
+  request.executable = ExecutableIdentity();
+  request.options = options;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) != nullptr) request.cwd = cwd;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
+    request.env.emplace_back(*entry);
+  request.stderr_is_terminal = stderr_is_terminal;
+  request.command = command;
+  return request;
+}
 
 std::string EncodeRequest(const RunRequest& request) {
   kernel::Writer w;
@@ -95,12 +89,12 @@ std::string PreparedSocketPath(const std::string& key, const std::string& server
 
 kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count) {
   std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
-  if (count == 0 && !WriteAll(socket, reinterpret_cast<const char*>(&size), sizeof size))
+  if (count == 0 && !kernel::SendAll(socket, &size, sizeof size))
     return kernel::Status::Fail("send", {}, errno == 0 ? EPIPE : errno);
   kernel::Status status = count == 0 ? kernel::Status::Ok()
                                      : kernel::SendWithFds(socket, &size, sizeof size, fds, count);
   if (!status.ok) return status;
-  if (!WriteAll(socket, bytes.data(), bytes.size()))
+  if (!kernel::SendAll(socket, bytes.data(), bytes.size()))
     return kernel::Status::Fail("send", {}, errno == 0 ? EPIPE : errno);
   return kernel::Status::Ok();
 }
@@ -120,12 +114,13 @@ bool ReceiveFrame(int socket, std::size_t max_size, std::string* bytes, int* fds
     return false;
   };
   if (received < sizeof size &&
-      !ReadAll(socket, reinterpret_cast<char*>(&size) + received, sizeof size - received)) {
+      !kernel::ReceiveAll(socket, reinterpret_cast<char*>(&size) + received,
+                          sizeof size - received)) {
     return close_fds();
   }
   if (size > max_size) return close_fds();
   bytes->assign(size, '\0');
-  if (!ReadAll(socket, bytes->data(), size)) return close_fds();
+  if (!kernel::ReceiveAll(socket, bytes->data(), size)) return close_fds();
   return true;
 }
 

@@ -44,6 +44,11 @@ struct RunRequest {
   std::vector<std::string> command;
 };
 
+// This process's request: its executable, `options`, working directory (empty when it cannot
+// be read) and environment, with the given stderr and command.
+RunRequest RequestOfThisProcess(const std::vector<std::string>& options, bool stderr_is_terminal,
+                                const std::vector<std::string>& command = {});
+
 std::string EncodeRequest(const RunRequest& request);
 // False unless `bytes` is exactly one encoded request.
 bool DecodeRequest(std::string_view bytes, RunRequest* request);

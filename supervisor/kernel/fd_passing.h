@@ -1,5 +1,5 @@
-// Passing one file descriptor over a unix socket (SCM_RIGHTS): the seccomp listener goes from
-// the sandboxed command to the supervisor this way.
+// Passing file descriptors over a unix socket (SCM_RIGHTS): the seccomp listener goes from the
+// sandboxed command to the supervisor this way. And whole messages over a socket or pipe.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +7,12 @@
 #include "supervisor/kernel/status.h"
 
 namespace tollgate::kernel {
+
+// Writes all `size` bytes (send, MSG_NOSIGNAL: a closed peer is an error, not a SIGPIPE) or
+// reads all of them, through EINTR and short transfers. False on an error or end of file. No
+// allocation: safe between fork and execve.
+bool SendAll(int socket, const void* data, std::size_t size);
+bool ReceiveAll(int fd, void* data, std::size_t size);
 
 // Sends `fd` with a one-byte message. No allocation: safe between fork and execve.
 Status SendFd(int socket, int fd);

@@ -77,17 +77,6 @@ class PayloadReader {
   std::size_t at_ = 0;
 };
 
-bool ReadFully(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::read(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 void SendEvent(int channel, SpawnerEventType type, std::uint64_t call_id, std::int32_t value) {
   SpawnerEvent event;
   event.type = type;
@@ -183,8 +172,8 @@ class Spawner {
       for (int i = 0; i < fd_count; ++i) ::close(fds[i]);
     };
     if (received < sizeof header &&
-        !ReadFully(channel_, reinterpret_cast<char*>(&header) + received,
-                   sizeof header - received)) {
+        !ReceiveAll(channel_, reinterpret_cast<char*>(&header) + received,
+                    sizeof header - received)) {
       close_fds();
       return false;
     }
@@ -193,7 +182,7 @@ class Spawner {
       return false;
     }
     std::string payload(header.payload_bytes, '\0');
-    if (!ReadFully(channel_, payload.data(), payload.size())) {
+    if (!ReceiveAll(channel_, payload.data(), payload.size())) {
       close_fds();
       return false;
     }
