@@ -266,18 +266,20 @@ int RunCommand(const RunArgs& args) {
   };
   std::int64_t started_ns = now_coarse_ns();
 
-  // A prepared sandbox: the command comes from a client through the server. Used only while
-  // the profile's files, where profiles are looked up, and the workspace are as they were.
+  // A prepared sandbox (docs/SERVE.md): the command comes from a client that connects to it.
+  // It is used only while the profile's files, where profiles are looked up, and the workspace
+  // are as they were.
   int client = -1;
   bool abandoned = false;
-  std::vector<std::string> inputs_paths = ProfileSearchCandidates();
-  inputs_paths.insert(inputs_paths.end(), profile_files.begin(), profile_files.end());
-  const ProfileInputs inputs =
-      ProfileInputs::Capture(prepared ? inputs_paths : std::vector<std::string>{});
+  std::optional<ProfileInputs> inputs;
   const std::string workspace_given = args.workspace.empty() ? "." : args.workspace;
-  const std::string workspace_real = prepared ? RealPath(workspace_given) : std::string();
+  std::string workspace_real;
   std::unique_ptr<PreparedSandbox> waiting;
   if (prepared) {
+    std::vector<std::string> inputs_paths = ProfileSearchCandidates();
+    inputs_paths.insert(inputs_paths.end(), profile_files.begin(), profile_files.end());
+    inputs = ProfileInputs::Capture(inputs_paths);
+    workspace_real = RealPath(workspace_given);
     std::string error;
     waiting = PreparedSandbox::Create(args.prepared_fd, args.server_options,
                                       args.prepared_stderr_terminal, &error);
@@ -293,14 +295,14 @@ int RunCommand(const RunArgs& args) {
       client = taken->connection;
       kernel::LaunchTrace("prepared: request read");
       std::string stale;
-      if (std::string changed = inputs.FirstChanged(); !changed.empty()) {
+      if (std::string changed = inputs->FirstChanged(); !changed.empty()) {
         stale = changed + " changed since the sandbox was prepared";
       } else if (RealPath(workspace_given) != workspace_real) {
         stale = "the workspace " + workspace_given + " is another directory now";
       }
-      kernel::LaunchTrace("prepared: inputs checked");
-      if (!stale.empty()) waiting->TellStale();
-      if (stale.empty()) {
+      if (!stale.empty()) {
+        waiting->TellStale();
+      } else {
         // The client's stdio becomes this process's (its messages reach the client) and the
         // sandbox's.
         for (int i = 0; i < 3; ++i) ::dup2(taken->stdio[i], i);
@@ -317,7 +319,6 @@ int RunCommand(const RunArgs& args) {
             !report_from.file.empty() && ::stat(report_from.file.c_str(), &st) == 0)
           report_from.offset = static_cast<std::uint64_t>(st.st_size);
         started_ns = now_coarse_ns();
-        kernel::LaunchTrace("prepared: run.start made");
         // The client launches it itself, and reports the failure, if this record cannot be
         // written.
         if (!audit_log->Append(start_event)) stale = "the audit log cannot be written";
