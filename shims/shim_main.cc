@@ -59,16 +59,7 @@ int OpenOrNull(int fd, int flags) {
 }
 
 bool WriteAll(int fd, const std::string& bytes) {
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::send(fd, p, left, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return true;
+  return tollgate::kernel::SendAll(fd, bytes.data(), bytes.size());
 }
 
 [[noreturn]] void EndLikeTheTool(int wait_status) {

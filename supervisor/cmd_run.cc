@@ -71,13 +71,6 @@ std::string RealPath(const std::string& path) {
   return text;
 }
 
-// To the client of a prepared run (serve_protocol.h): kMiss and why, or kExit and the status.
-void TellClient(int client, char what, const std::string& text) {
-  std::string message(1, what);
-  message += text;
-  (void)!::send(client, message.data(), message.size(), MSG_NOSIGNAL);
-}
-
 }  // namespace
 
 int RunCommand(const RunArgs& args) {
@@ -326,11 +319,11 @@ int RunCommand(const RunArgs& args) {
       }
       for (int fd : taken->stdio) ::close(fd);
       if (!stale.empty()) {
-        TellClient(client, serve::kMiss, stale);
+        serve::Reply(client, serve::kMiss, stale);
         abandoned = true;
         return std::nullopt;
       }
-      TellClient(client, serve::kAccepted, "");
+      serve::Reply(client, serve::kAccepted);
       DeferredCommand command;
       command.argv = taken->request.command;
       command.control_fd = client;
@@ -396,7 +389,7 @@ int RunCommand(const RunArgs& args) {
     std::string status(sizeof(std::int32_t), '\0');
     const std::int32_t value = code;
     std::memcpy(status.data(), &value, sizeof value);
-    TellClient(client, serve::kExit, status);
+    serve::Reply(client, serve::kExit, status);
     ::close(client);
   }
   if (prepared) audit_log->Close();

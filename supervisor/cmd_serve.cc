@@ -34,6 +34,7 @@
 
 #include "policy/profile_loader.h"
 #include "supervisor/commands.h"
+#include "supervisor/kernel/fd_passing.h"
 #include "supervisor/serve_protocol.h"
 
 namespace tollgate {
@@ -82,13 +83,11 @@ bool PrepareDirectory(const std::string& dir, bool make_private, std::string* er
 }
 
 bool Listen(const std::string& path, int* fd, std::string* error) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
+  sockaddr_un address;
+  if (!kernel::UnixSocketAddress(path, &address)) {
     *error = "the socket path " + path + " is too long";
     return false;
   }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   *fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   // A socket someone answers on is another server's; one no one answers on is left over.
   if (int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); probe >= 0) {
@@ -162,12 +161,6 @@ class Server {
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
   }
 
-  static void Answer(int connection, char what, const std::string& text) {
-    std::string message(1, what);
-    message += text;
-    (void)!::send(connection, message.data(), message.size(), MSG_NOSIGNAL);
-  }
-
   void Accept() {
     for (;;) {
       int connection = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -198,8 +191,8 @@ class Server {
     for (int i = 0; i < count; ++i) ::close(fds[i]);  // a client's stdio is not the server's
     if (!received || !serve::DecodeRequest(bytes, &request)) return;
     if (request.executable != identity_) {
-      Answer(connection, serve::kMiss,
-             "the server runs another build of tollgate: restart `tollgate serve`");
+      serve::Reply(connection, serve::kMiss,
+                   "the server runs another build of tollgate: restart `tollgate serve`");
       return;
     }
     const std::string key = serve::RequestKey(request);
@@ -211,9 +204,10 @@ class Server {
       c.request.command.clear();
       c.key = key;
       found = configurations_.emplace(key, std::move(c)).first;
-      Answer(connection, serve::kMiss, "a new configuration: a sandbox is prepared for next time");
+      serve::Reply(connection, serve::kMiss,
+                   "a new configuration: a sandbox is prepared for next time");
     } else {
-      Answer(connection, serve::kMiss, "the sandbox of this configuration is not ready yet");
+      serve::Reply(connection, serve::kMiss, "the sandbox of this configuration is not ready yet");
     }
     found->second.last_used = Clock::now();
     if (found->second.pid < 0) Prepare(&found->second);

@@ -10,20 +10,16 @@
 #include <cstdio>
 #include <cstring>
 
+#include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/launch_trace.h"
 
 namespace tollgate {
 namespace {
 
 bool Bind(int fd, const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
-    errno = ENAMETOOLONG;
-    return false;
-  }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  return ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  sockaddr_un address;
+  return kernel::UnixSocketAddress(path, &address) &&
+         ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
 void Close(int* fd) {
@@ -88,8 +84,7 @@ std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
   published_ = true;
   published_device_ = bound.st_dev;
   published_inode_ = bound.st_ino;
-  const char ready = serve::kReady;
-  if (::send(server_fd_, &ready, 1, MSG_NOSIGNAL) != 1) return std::nullopt;
+  if (!serve::Reply(server_fd_, serve::kReady)) return std::nullopt;
   for (;;) {
     struct pollfd fds[2] = {{listener_, POLLIN, 0}, {server_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -120,8 +115,7 @@ std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
     if (!received || count != 3 || !serve::DecodeRequest(bytes, &client.request) ||
         client.request.command.empty() || serve::RequestKey(client.request) != key_) {
       for (int i = 0; i < count; ++i) ::close(client.stdio[i]);
-      const std::string no = std::string(1, serve::kMiss) + "not the configuration prepared here";
-      (void)!::send(connection, no.data(), no.size(), MSG_NOSIGNAL);
+      serve::Reply(connection, serve::kMiss, "not the configuration prepared here");
       ::close(connection);
       continue;
     }
@@ -130,16 +124,14 @@ std::optional<PreparedSandbox::Client> PreparedSandbox::Wait() {
     // One run only: later clients find no socket and launch by themselves.
     Close(&listener_);
     Unpublish();
-    const char taken = serve::kTaken;
-    (void)!::send(server_fd_, &taken, 1, MSG_NOSIGNAL);
+    serve::Reply(server_fd_, serve::kTaken);
     client.connection = connection;
     return client;
   }
 }
 
 void PreparedSandbox::TellStale() {
-  const char stale = serve::kStale;
-  (void)!::send(server_fd_, &stale, 1, MSG_NOSIGNAL);
+  serve::Reply(server_fd_, serve::kStale);
 }
 
 }  // namespace tollgate

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "supervisor/commands.h"
+#include "supervisor/kernel/fd_passing.h"
 #include "supervisor/kernel/launch_trace.h"
 #include "supervisor/serve_protocol.h"
 
@@ -33,10 +34,8 @@ class Connection {
 };
 
 bool ConnectTo(const std::string& path, Connection* connection, bool quiet = false) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) return false;
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  sockaddr_un address;
+  if (!kernel::UnixSocketAddress(path, &address)) return false;
   connection->fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (connection->fd < 0) return false;
   if (::connect(connection->fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
@@ -67,12 +66,8 @@ std::string ReadRest(int fd) {
 }
 
 // Tells the server of a run it had no sandbox prepared for, so that it prepares one.
-void TellServer(const std::string& path, const serve::RunRequest& request) {
-  Connection server;
-  if (!ConnectTo(path, &server) ||
-      !serve::SendFrame(server.fd, serve::EncodeRequest(request), nullptr, 0).ok) {
-    return;
-  }
+void TellServer(const Connection& server, const serve::RunRequest& request) {
+  if (!serve::SendFrame(server.fd, serve::EncodeRequest(request), nullptr, 0).ok) return;
   char answer = 0;
   if (::read(server.fd, &answer, 1) == 1 && answer == serve::kMiss)
     spdlog::debug("no prepared sandbox: {}", ReadRest(server.fd));
@@ -161,11 +156,18 @@ std::optional<int> RunThroughServer(const std::vector<std::string>& options,
                                     const std::vector<std::string>& command, bool try_prepared) {
   const std::string path = serve::SocketPath();
   if (path.empty()) return std::nullopt;
-  const serve::RunRequest request = MakeRequest(options, command);
+  std::optional<serve::RunRequest> request;
   if (try_prepared) {
-    if (std::optional<int> code = RunInPrepared(request)) return code;
+    request = MakeRequest(options, command);
+    if (std::optional<int> code = RunInPrepared(*request)) return code;
   }
-  TellServer(path, request);
+  // Connected only now: the server reads a connection's request at once. Without a server (the
+  // usual case when main() already tried the prepared sandbox) a launch of its own pays one
+  // failed connect, not a request built for no one.
+  Connection server;
+  if (!ConnectTo(path, &server)) return std::nullopt;
+  if (!request) request = MakeRequest(options, command);
+  TellServer(server, *request);
   return std::nullopt;
 }
 

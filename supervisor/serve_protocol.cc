@@ -87,6 +87,12 @@ std::string PreparedSocketPath(const std::string& key, const std::string& server
   return server.substr(0, slash) + "/prepared-" + key.substr(0, 32) + ".sock";
 }
 
+bool Reply(int socket, char what, const std::string& text) {
+  std::string message(1, what);
+  message += text;
+  return kernel::SendAll(socket, message.data(), message.size());
+}
+
 kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count) {
   std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
   if (count == 0 && !kernel::SendAll(socket, &size, sizeof size))

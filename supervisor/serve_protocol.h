@@ -70,6 +70,10 @@ std::string SocketPath();
 // (SocketPath() when not given).
 std::string PreparedSocketPath(const std::string& key, const std::string& server_socket = {});
 
+// One answer: its byte, then `text` (a kMiss's reason, a kExit's status). False when it could
+// not be sent whole.
+bool Reply(int socket, char what, const std::string& text = {});
+
 // A frame: a 32-bit length and the bytes, with `count` fds attached (at most 4; 0 sends the
 // bytes alone).
 kernel::Status SendFrame(int socket, const std::string& bytes, const int* fds, int count);

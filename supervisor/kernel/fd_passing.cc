@@ -121,4 +121,15 @@ bool ReceiveAll(int fd, void* data, std::size_t size) {
   return true;
 }
 
+bool UnixSocketAddress(const std::string& path, sockaddr_un* address) {
+  *address = sockaddr_un{};
+  address->sun_family = AF_UNIX;
+  if (path.size() >= sizeof address->sun_path) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  std::memcpy(address->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
 }  // namespace tollgate::kernel

@@ -2,7 +2,10 @@
 // sandboxed command to the supervisor this way. And whole messages over a socket or pipe.
 #pragma once
 
+#include <sys/un.h>
+
 #include <cstddef>
+#include <string>
 
 #include "supervisor/kernel/status.h"
 
@@ -13,6 +16,9 @@ namespace tollgate::kernel {
 // allocation: safe between fork and execve.
 bool SendAll(int socket, const void* data, std::size_t size);
 bool ReceiveAll(int fd, void* data, std::size_t size);
+
+// The address of the unix socket at `path`; false (errno ENAMETOOLONG) when it does not fit.
+bool UnixSocketAddress(const std::string& path, sockaddr_un* address);
 
 // Sends `fd` with a one-byte message. No allocation: safe between fork and execve.
 Status SendFd(int socket, int fd);
